@@ -1,0 +1,133 @@
+//! prodbox-relay: the sandbox's only door, and its probe.
+//!
+//! Built from this file alone (std only) as a static binary and shipped in a
+//! `FROM scratch` image, so nothing is ever pulled for it.
+//!
+//! * `prodbox-relay forward LISTEN=HOST:PORT…` accepts on `0.0.0.0:LISTEN` and
+//!   pipes each connection to `HOST:PORT` (resolved per connection, so it
+//!   follows the app container's name on the sandbox network).
+//! * `prodbox-relay probe HOST:PORT [--http PATH]` connects once and prints
+//!   `open` or `blocked` (exit 0 or 1); with `--http` the answer must be a 2xx/3xx.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream, ToSocketAddrs};
+use std::process::ExitCode;
+use std::thread;
+use std::time::Duration;
+
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("forward") => forward(&args[1..]),
+        Some("probe") => probe(&args[1..]),
+        _ => {
+            eprintln!("usage: prodbox-relay forward LISTEN=HOST:PORT… | probe HOST:PORT [--http PATH]");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn forward(routes: &[String]) -> ExitCode {
+    let mut handles = Vec::new();
+    for route in routes {
+        let Some((listen, target)) = route.split_once('=') else {
+            eprintln!("prodbox-relay: bad route {route:?}, want LISTEN=HOST:PORT");
+            return ExitCode::from(2);
+        };
+        let listener = match TcpListener::bind(("0.0.0.0", listen.parse::<u16>().unwrap_or(0))) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("prodbox-relay: cannot listen on {listen}: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        eprintln!("prodbox-relay: {listen} -> {target}");
+        let target = target.to_string();
+        handles.push(thread::spawn(move || accept_loop(listener, target)));
+    }
+    for handle in handles {
+        let _ = handle.join();
+    }
+    ExitCode::SUCCESS
+}
+
+fn accept_loop(listener: TcpListener, target: String) {
+    for client in listener.incoming().flatten() {
+        let target = target.clone();
+        thread::spawn(move || {
+            if let Ok(upstream) = connect(&target, Duration::from_secs(5)) {
+                pipe(client, upstream);
+            }
+        });
+    }
+}
+
+/// Copies both directions until each side closes.
+fn pipe(client: TcpStream, upstream: TcpStream) {
+    let (Ok(mut client_r), Ok(mut upstream_w)) = (client.try_clone(), upstream.try_clone()) else {
+        return;
+    };
+    let up = thread::spawn(move || {
+        let _ = std::io::copy(&mut client_r, &mut upstream_w);
+        let _ = upstream_w.shutdown(Shutdown::Write);
+    });
+    let (mut upstream_r, mut client_w) = (upstream, client);
+    let _ = std::io::copy(&mut upstream_r, &mut client_w);
+    let _ = client_w.shutdown(Shutdown::Write);
+    let _ = up.join();
+}
+
+fn connect(target: &str, timeout: Duration) -> std::io::Result<TcpStream> {
+    let mut last = std::io::Error::other("no address");
+    for addr in target.to_socket_addrs()? {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+fn probe(args: &[String]) -> ExitCode {
+    let Some(target) = args.first() else {
+        eprintln!("usage: prodbox-relay probe HOST:PORT [--http PATH]");
+        return ExitCode::from(2);
+    };
+    let http_path = match args.get(1).map(String::as_str) {
+        Some("--http") => args.get(2).cloned(),
+        _ => None,
+    };
+    let open = match connect(target, PROBE_TIMEOUT) {
+        Ok(stream) => match http_path {
+            Some(path) => http_ok(stream, target, &path),
+            None => true,
+        },
+        Err(_) => false,
+    };
+    println!("{}", if open { "open" } else { "blocked" });
+    if open {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn http_ok(mut stream: TcpStream, host: &str, path: &str) -> bool {
+    let _ = stream.set_read_timeout(Some(PROBE_TIMEOUT));
+    let request = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\nUser-Agent: prodbox-probe\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    let mut read = 0;
+    while read < head.len() {
+        match stream.read(&mut head[read..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => read += n,
+        }
+    }
+    // "HTTP/1.x 2xx" or 3xx
+    read == head.len() && head.starts_with(b"HTTP/1.") && matches!(head[9], b'2' | b'3')
+}

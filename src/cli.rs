@@ -1,0 +1,129 @@
+//! The command line: clap structs only. Nothing here does work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Run production's exact build in an isolated local sandbox.
+#[derive(Debug, Parser)]
+#[command(name = "prodbox", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Profiles directory [default: ./profiles, then $XDG_CONFIG_HOME/prodbox/profiles]
+    #[arg(long, global = true, value_name = "DIR", env = "PRODBOX_PROFILES")]
+    pub profiles: Option<PathBuf>,
+    /// Print results as JSON on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// More detail on stderr (-v, -vv)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// A registry (host[:port]) that may be reached over plain HTTP besides loopback ones
+    #[arg(long = "insecure-registry", global = true, value_name = "HOST[:PORT]")]
+    pub insecure_registries: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Resolve, fetch, sanitize and run production's build in a sandbox
+    Up(UpArgs),
+    /// Stop and remove sandboxes and everything they made
+    Down(DownArgs),
+    /// List sandboxes
+    Ls,
+    /// Show the app's logs
+    Logs(LogsArgs),
+    /// Run a command in the app container
+    Exec(ExecArgs),
+    /// What production runs for a service, or what a sandbox runs
+    Inspect(InspectArgs),
+    /// Check the Docker engine, registry credentials and profiles
+    Doctor,
+    /// List profiles, or validate them
+    Profiles(ProfilesArgs),
+    /// Remove prodbox resources whose sandbox is gone
+    Gc,
+    /// Print a shell completion script
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// The service (its profile is profiles/SERVICE.toml)
+    pub service: String,
+    /// Return once healthy instead of streaming logs
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Environment to resolve [default: the profile's]
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Sandbox name [default: the service]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Extra port to publish on 127.0.0.1 (HOST:CONTAINER or CONTAINER)
+    #[arg(short = 'p', long = "publish", value_name = "HOST:CONTAINER")]
+    pub publish: Vec<String>,
+    /// Extra label KEY=VALUE on everything this sandbox creates
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Sandboxes to remove
+    pub names: Vec<String>,
+    /// Remove every sandbox
+    #[arg(long, conflicts_with = "names")]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    pub name: String,
+    /// Follow the output
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Lines from the end
+    #[arg(long, value_name = "N")]
+    pub tail: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    pub name: String,
+    /// The command and its arguments
+    #[arg(last = true, required = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A sandbox name, or a service to resolve
+    pub target: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfilesArgs {
+    #[command(subcommand)]
+    pub action: Option<ProfilesAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfilesAction {
+    /// Validate every profile; errors as file:line:column
+    Validate,
+}

@@ -1,0 +1,95 @@
+//! Pulling through the engine by digest, with per-layer progress, then
+//! proving the engine holds exactly that digest.
+
+use bollard::query_parameters::CreateImageOptionsBuilder;
+use futures_util::StreamExt;
+
+use super::auth::Credentials;
+use super::{FetchError, ImageFacts};
+use crate::engine::{self, Engine};
+use crate::progress::Progress;
+
+/// The image, present in the engine under production's digest.
+#[derive(Debug, Clone)]
+pub struct PulledImage {
+    /// `registry/repository@digest`: what containers are created from.
+    pub reference: String,
+    /// The engine's image id.
+    pub id: String,
+    /// Whether this run downloaded it (false: it was already there).
+    pub downloaded: bool,
+}
+
+/// Pulls `facts.reference` unless the engine already has that digest.
+pub async fn pull(
+    engine: &Engine,
+    facts: &ImageFacts,
+    platform: Option<&str>,
+    creds: &Credentials,
+    progress: &dyn Progress,
+) -> Result<PulledImage, FetchError> {
+    let reference = facts.reference.clone();
+    if let Some(id) = pinned_id(engine, &reference).await? {
+        progress.step(&format!("image {} already present", crate::digest::short(&facts.digest)));
+        return Ok(PulledImage { reference, id, downloaded: false });
+    }
+    progress.step(&format!("pulling {reference}"));
+    let mut options = CreateImageOptionsBuilder::default().from_image(&reference);
+    if let Some(p) = platform {
+        options = options.platform(p);
+    }
+    let mut stream = engine.docker.create_image(Some(options.build()), None, creds.engine.clone());
+    while let Some(event) = stream.next().await {
+        let event = event.map_err(|e| pull_error(engine, &reference, e))?;
+        let (Some(id), Some(status)) = (event.id.as_deref(), event.status.as_deref()) else { continue };
+        // The first event's id is the reference itself, not a layer.
+        if reference.ends_with(id) || id.contains('@') || id.contains(':') {
+            continue;
+        }
+        let detail = event.progress_detail.unwrap_or_default();
+        progress.layer(id, status, detail.current.unwrap_or(0).max(0) as u64, detail.total.unwrap_or(0).max(0) as u64);
+    }
+    progress.layers_done();
+    let id = pinned_id(engine, &reference).await?.ok_or_else(|| FetchError::NotPinned {
+        reference: reference.clone(),
+        digest: facts.digest.clone(),
+        found: "none".into(),
+    })?;
+    Ok(PulledImage { reference, id, downloaded: true })
+}
+
+/// The image id when the engine has `reference` (`repo@digest`) in its RepoDigests.
+async fn pinned_id(engine: &Engine, reference: &str) -> Result<Option<String>, FetchError> {
+    match engine.docker.inspect_image(reference).await {
+        Ok(image) => {
+            let digests = image.repo_digests.unwrap_or_default();
+            if digests.iter().any(|d| same_reference(d, reference)) {
+                Ok(image.id)
+            } else {
+                Err(FetchError::NotPinned {
+                    reference: reference.into(),
+                    digest: reference.rsplit('@').next().unwrap_or_default().into(),
+                    found: digests.join(", "),
+                })
+            }
+        }
+        Err(e) if engine::is_not_found(&e) => Ok(None),
+        Err(e) => Err(engine::api(format!("inspecting image {reference}"), e).into()),
+    }
+}
+
+/// RepoDigests drop the `docker.io/` and `library/` prefixes the engine adds.
+fn same_reference(repo_digest: &str, reference: &str) -> bool {
+    let norm = |s: &str| s.trim_start_matches("docker.io/").trim_start_matches("library/").to_string();
+    norm(repo_digest) == norm(reference)
+}
+
+fn pull_error(engine: &Engine, reference: &str, e: bollard::errors::Error) -> FetchError {
+    match e {
+        bollard::errors::Error::DockerStreamError { error } => FetchError::Pull { reference: reference.into(), detail: error },
+        bollard::errors::Error::DockerResponseServerError { message, .. } => {
+            FetchError::Pull { reference: reference.into(), detail: message }
+        }
+        other => crate::engine::EngineError::Unreachable { address: engine.address.clone(), detail: other.to_string() }.into(),
+    }
+}

@@ -1,0 +1,261 @@
+//! Reading an image from the OCI registry by digest (oci-client): the
+//! manifest (resolving an index to one platform), its config and labels.
+//! Every byte read is hashed and compared with the digest that named it.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::errors::OciDistributionError;
+use oci_client::Client;
+use serde::Deserialize;
+
+use super::auth::Credentials;
+use super::{FetchError, ImageFacts};
+use crate::digest::sha256_digest;
+use crate::image_ref::ImageRef;
+
+const MANIFEST_TYPES: &[&str] = &[
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+];
+
+/// How to talk to registries.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryOptions {
+    /// Registries (`host[:port]`) that may be spoken to over plain HTTP
+    /// besides loopback ones.
+    pub insecure: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Manifest {
+    media_type: Option<String>,
+    manifests: Option<Vec<IndexEntry>>,
+    config: Option<Descriptor>,
+    layers: Option<Vec<Descriptor>>,
+}
+
+#[derive(Deserialize)]
+struct Descriptor {
+    digest: String,
+    size: u64,
+}
+
+#[derive(Deserialize)]
+struct IndexEntry {
+    digest: String,
+    platform: Option<PlatformJson>,
+}
+
+#[derive(Deserialize)]
+struct PlatformJson {
+    architecture: String,
+    os: String,
+    variant: Option<String>,
+}
+
+impl PlatformJson {
+    fn name(&self) -> String {
+        match &self.variant {
+            Some(v) => format!("{}/{}/{v}", self.os, self.architecture),
+            None => format!("{}/{}", self.os, self.architecture),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct ImageConfig {
+    architecture: Option<String>,
+    os: Option<String>,
+    variant: Option<String>,
+    created: Option<String>,
+    #[serde(default)]
+    config: RunConfig,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct RunConfig {
+    labels: Option<BTreeMap<String, String>>,
+    exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
+    healthcheck: Option<serde_json::Value>,
+    entrypoint: Option<Vec<String>>,
+    cmd: Option<Vec<String>>,
+    env: Option<Vec<String>>,
+}
+
+/// Reads what `image` (pinned by digest) is, for `platform` (`os/arch[/variant]`).
+pub async fn inspect_remote(
+    image: &ImageRef,
+    platform: &str,
+    creds: &Credentials,
+    options: &RegistryOptions,
+) -> Result<ImageFacts, FetchError> {
+    let digest = image.digest.clone().expect("inspect_remote takes a pinned image");
+    let client = client_for(image, options);
+    let registry = image.registry.clone();
+
+    let body = manifest_bytes(&client, image, &digest, creds).await?;
+    let mut manifest: Manifest = parse(&registry, &digest, &body)?;
+    let mut manifest_digest = digest.clone();
+    if let Some(entries) = &manifest.manifests {
+        let chosen = entries
+            .iter()
+            .find(|e| e.platform.as_ref().is_some_and(|p| platform_matches(p, platform)))
+            .ok_or_else(|| FetchError::NoPlatform {
+                reference: image.pinned(),
+                platform: platform.to_string(),
+                available: entries
+                    .iter()
+                    .filter_map(|e| e.platform.as_ref().map(PlatformJson::name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        manifest_digest = chosen.digest.clone();
+        let body = manifest_bytes(&client, image, &manifest_digest, creds).await?;
+        manifest = parse(&registry, &manifest_digest, &body)?;
+    }
+    let (Some(config_desc), Some(layers)) = (manifest.config, manifest.layers) else {
+        return Err(FetchError::Registry {
+            registry,
+            reference: image.pinned(),
+            detail: format!(
+                "manifest {manifest_digest} (media type {}) is not an image manifest",
+                manifest.media_type.unwrap_or_default()
+            ),
+        });
+    };
+
+    let mut config_bytes = Vec::with_capacity(config_desc.size as usize);
+    client
+        .pull_blob(&image.to_reference(), config_desc.digest.as_str(), &mut config_bytes)
+        .await
+        .map_err(|e| classify(&registry, &image.pinned(), "image config", &config_desc.digest, e))?;
+    check(&registry, "image config", &config_desc.digest, &config_bytes)?;
+    let config: ImageConfig = serde_json::from_slice(&config_bytes).unwrap_or_default();
+
+    let platform_name = match (&config.os, &config.architecture) {
+        (Some(os), Some(arch)) => match &config.variant {
+            Some(v) => format!("{os}/{arch}/{v}"),
+            None => format!("{os}/{arch}"),
+        },
+        _ => platform.to_string(),
+    };
+    let run = config.config;
+    let mut exposed_ports: Vec<u16> = run
+        .exposed_ports
+        .unwrap_or_default()
+        .keys()
+        .filter_map(|k| k.split('/').next()?.parse().ok())
+        .collect();
+    exposed_ports.sort_unstable();
+    let has_healthcheck = run
+        .healthcheck
+        .as_ref()
+        .and_then(|h| h.get("Test"))
+        .and_then(|t| t.as_array())
+        .is_some_and(|t| t.first().and_then(|s| s.as_str()) != Some("NONE") && !t.is_empty());
+    Ok(ImageFacts {
+        reference: image.pinned(),
+        digest,
+        manifest_digest,
+        platform: platform_name,
+        size: layers.iter().map(|l| l.size).sum(),
+        layers: layers.iter().map(|l| (l.digest.clone(), l.size)).collect(),
+        labels: run.labels.unwrap_or_default(),
+        created: config.created,
+        exposed_ports,
+        has_healthcheck,
+        entrypoint: run.entrypoint.unwrap_or_default(),
+        cmd: run.cmd.unwrap_or_default(),
+        env_defaults: run.env.unwrap_or_default(),
+    })
+}
+
+/// An oci-client for `image`'s registry: plain HTTP only for loopback
+/// registries and those the user listed as insecure.
+fn client_for(image: &ImageRef, options: &RegistryOptions) -> Client {
+    let mut plain: Vec<String> = options.insecure.clone();
+    if image.is_loopback_registry() {
+        plain.push(image.registry.clone());
+    }
+    Client::new(ClientConfig {
+        protocol: ClientProtocol::HttpsExcept(plain),
+        connect_timeout: Some(Duration::from_secs(5)),
+        read_timeout: Some(Duration::from_secs(30)),
+        platform_resolver: None,
+        ..Default::default()
+    })
+}
+
+async fn manifest_bytes(
+    client: &Client,
+    image: &ImageRef,
+    digest: &str,
+    creds: &Credentials,
+) -> Result<Vec<u8>, FetchError> {
+    let reference = image.to_reference().clone_with_digest(digest.to_string());
+    let (body, _) = client
+        .pull_manifest_raw(&reference, &creds.registry, MANIFEST_TYPES)
+        .await
+        .map_err(|e| classify(&image.registry, &image.pinned(), "manifest", digest, e))?;
+    check(&image.registry, "manifest", digest, &body)?;
+    Ok(body.to_vec())
+}
+
+/// Our own check of content against the digest that named it.
+fn check(registry: &str, what: &'static str, digest: &str, bytes: &[u8]) -> Result<(), FetchError> {
+    let actual = sha256_digest(bytes);
+    if actual != digest {
+        return Err(FetchError::DigestMismatch { registry: registry.into(), what, digest: digest.into(), actual });
+    }
+    Ok(())
+}
+
+fn parse(registry: &str, digest: &str, body: &[u8]) -> Result<Manifest, FetchError> {
+    serde_json::from_slice(body).map_err(|e| FetchError::Registry {
+        registry: registry.into(),
+        reference: digest.into(),
+        detail: format!("manifest is not valid JSON ({e})"),
+    })
+}
+
+fn platform_matches(p: &PlatformJson, want: &str) -> bool {
+    let mut parts = want.split('/');
+    let (os, arch, variant) = (parts.next(), parts.next(), parts.next());
+    Some(p.os.as_str()) == os
+        && Some(p.architecture.as_str()) == arch
+        && (variant.is_none() || p.variant.as_deref() == variant)
+}
+
+/// Maps oci-client's errors to ours: unreachable, digest mismatch, auth, or the registry's own answer.
+fn classify(registry: &str, reference: &str, what: &'static str, digest: &str, e: OciDistributionError) -> FetchError {
+    use oci_client::errors::DigestError;
+    match e {
+        OciDistributionError::DigestError(DigestError::VerificationError { expected, actual }) => {
+            FetchError::DigestMismatch { registry: registry.into(), what, digest: expected, actual }
+        }
+        OciDistributionError::RequestError(err) => {
+            let mut detail = if err.is_timeout() { "timed out".to_string() } else { "connection failed".to_string() };
+            let mut source = std::error::Error::source(&err);
+            while let Some(s) = source {
+                detail = format!("{detail}: {s}");
+                source = s.source();
+            }
+            FetchError::Unreachable { registry: registry.into(), detail }
+        }
+        OciDistributionError::AuthenticationFailure(detail) => FetchError::Auth { registry: registry.into(), detail },
+        OciDistributionError::UnauthorizedError { .. } => {
+            FetchError::Auth { registry: registry.into(), detail: "unauthorized".into() }
+        }
+        other => FetchError::Registry {
+            registry: registry.into(),
+            reference: reference.into(),
+            detail: format!("reading {what} {digest}: {other}"),
+        },
+    }
+}

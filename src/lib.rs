@@ -1,0 +1,24 @@
+//! prodbox: run production's exact build in an isolated local sandbox.
+//!
+//! The pipeline, one module per stage:
+//! [`profile`] → [`resolve`] (deploy record) → [`fetch`] (registry + engine
+//! pull by digest) → [`sanitize`] (safe config) → [`sandbox`] (isolated
+//! launch) → report. [`commands`] chain the stages; `main.rs` and [`cli`]
+//! only parse and print.
+
+pub mod cli;
+pub mod commands;
+pub mod digest;
+pub mod engine;
+pub mod error;
+pub mod fetch;
+pub mod image_ref;
+pub mod profile;
+pub mod progress;
+pub mod render;
+pub mod resolve;
+pub mod sandbox;
+pub mod sanitize;
+pub mod secret;
+pub mod settings;
+pub mod ui;

@@ -1,0 +1,482 @@
+//! Profiles: `profiles/<service>.toml`, one per service (SPEC §3).
+//!
+//! Parsing is strict: unknown keys are errors, and every error names the file,
+//! line, column and key. [`Profile::load`] returns a profile whose values are
+//! already checked (durations, sizes, ports, source kind), so later stages
+//! never re-validate.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// A profile that failed to load.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("no profile for service {service:?} in {dirs}; create {first}/{service}.toml or pass --profiles DIR")]
+    NotFound { service: String, dirs: String, first: String },
+    #[error("{path}: cannot read: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid { path: String, line: usize, column: usize, message: String },
+}
+
+/// A parsed and validated profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// The file it came from.
+    pub path: PathBuf,
+    pub service: String,
+    pub environment: String,
+    pub source: Source,
+    pub image: ImageSection,
+    pub sanitize: SanitizeSection,
+    pub run: RunSection,
+    pub dependencies: Vec<Dependency>,
+    /// sha256 of the file's bytes, for repro files and reports.
+    pub hash: String,
+}
+
+/// `[source]`: where prodbox asks what runs.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A JSON deploy record on disk (path relative to the profile).
+    File { path: PathBuf },
+    /// An HTTP deploy registry.
+    Http {
+        url: String,
+        history_url: Option<String>,
+        token_env: Option<String>,
+        map: BTreeMap<String, String>,
+    },
+}
+
+/// `[image]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageSection {
+    /// The only repository a deploy record may name.
+    pub repository: String,
+    /// `os/arch[/variant]`; default: the record's, else the engine's.
+    pub platform: Option<String>,
+}
+
+/// `[sanitize]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SanitizeSection {
+    #[serde(default)]
+    pub keep: Vec<String>,
+    #[serde(default)]
+    pub drop: Vec<String>,
+    #[serde(default)]
+    pub prod_hosts: Vec<String>,
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+    #[serde(default)]
+    pub hosts: BTreeMap<String, String>,
+    #[serde(default)]
+    pub strict: bool,
+}
+
+/// `[run]`, validated.
+#[derive(Debug, Clone, Default)]
+pub struct RunSection {
+    pub ports: Vec<PortSpec>,
+    pub health: Option<Health>,
+    /// Bytes.
+    pub memory: Option<i64>,
+    pub cpus: Option<f64>,
+    pub read_only: bool,
+    pub cap_add: Vec<String>,
+}
+
+/// A container port published on 127.0.0.1; `host` 0 means "any free port".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortSpec {
+    pub host: u16,
+    pub container: u16,
+}
+
+/// How to tell the app is ready.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    Http { path: String, port: u16, timeout: Duration },
+    Tcp { port: u16, timeout: Duration },
+}
+
+/// `[[dependencies]]`: a sibling container on the sandbox network.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dependency {
+    pub name: String,
+    pub image: String,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+// ---- the file as written -------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    service: Option<String>,
+    environment: Option<String>,
+    source: toml::Spanned<RawSource>,
+    image: ImageSection,
+    #[serde(default)]
+    sanitize: SanitizeSection,
+    #[serde(default)]
+    run: Option<toml::Spanned<RawRun>>,
+    #[serde(default)]
+    dependencies: Vec<Dependency>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    kind: String,
+    path: Option<String>,
+    url: Option<String>,
+    history_url: Option<String>,
+    token_env: Option<String>,
+    #[serde(default)]
+    map: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRun {
+    #[serde(default)]
+    ports: Vec<RawPort>,
+    health: Option<RawHealth>,
+    memory: Option<String>,
+    cpus: Option<f64>,
+    #[serde(default)]
+    read_only: bool,
+    #[serde(default)]
+    cap_add: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawPort {
+    Number(u16),
+    Mapping(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHealth {
+    http: Option<String>,
+    tcp: Option<u16>,
+    port: Option<u16>,
+    timeout: Option<String>,
+}
+
+/// Fields a `[source.map]` may point at.
+pub const MAP_FIELDS: &[&str] = &[
+    "service",
+    "environment",
+    "image",
+    "deployed_at",
+    "deployed_by",
+    "revision",
+    "config",
+    "env",
+    "files",
+    "deploys",
+];
+
+const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl Profile {
+    /// Finds `<service>.toml` in the first of `dirs` that has it.
+    pub fn find(dirs: &[PathBuf], service: &str) -> Result<Profile, ProfileError> {
+        for dir in dirs {
+            let path = dir.join(format!("{service}.toml"));
+            if path.is_file() {
+                return Profile::load(&path);
+            }
+        }
+        Err(ProfileError::NotFound {
+            service: service.to_string(),
+            dirs: dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "),
+            first: dirs.first().map(|d| d.display().to_string()).unwrap_or_else(|| "profiles".into()),
+        })
+    }
+
+    /// Reads and validates one profile file.
+    pub fn load(path: &Path) -> Result<Profile, ProfileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Profile::parse(path, &text)
+    }
+
+    /// Parses profile text; `path` names it in errors and anchors relative paths.
+    pub fn parse(path: &Path, text: &str) -> Result<Profile, ProfileError> {
+        let invalid = |offset: usize, message: String| {
+            let (line, column) = line_column(text, offset);
+            ProfileError::Invalid { path: path.display().to_string(), line, column, message }
+        };
+        let raw: RawProfile = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|s| s.start).unwrap_or(0);
+            invalid(offset, e.message().trim().to_string())
+        })?;
+
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("service").to_string();
+        let service = raw.service.unwrap_or(stem);
+        let base = path.parent().unwrap_or(Path::new("."));
+
+        let source_span = raw.source.span().start;
+        let source = raw.source.into_inner();
+        let source = match source.kind.as_str() {
+            "file" => {
+                let p = source
+                    .path
+                    .ok_or_else(|| invalid(source_span, "source.path: required when kind = \"file\"".into()))?;
+                Source::File { path: base.join(p) }
+            }
+            "http" => {
+                let url = source
+                    .url
+                    .ok_or_else(|| invalid(source_span, "source.url: required when kind = \"http\"".into()))?;
+                if let Some(field) = source.map.keys().find(|k| !MAP_FIELDS.contains(&k.as_str())) {
+                    return Err(invalid(
+                        source_span,
+                        format!("source.map.{field}: unknown field, expected one of {}", MAP_FIELDS.join(", ")),
+                    ));
+                }
+                Source::Http { url, history_url: source.history_url, token_env: source.token_env, map: source.map }
+            }
+            "oci" | "command" | "kubernetes" => {
+                return Err(invalid(
+                    source_span,
+                    format!("source.kind: {:?} is not supported by this version of prodbox yet; use \"file\" or \"http\"", source.kind),
+                ))
+            }
+            other => {
+                return Err(invalid(
+                    source_span,
+                    format!("source.kind: unknown kind {other:?}, expected one of file, http, oci, command, kubernetes"),
+                ))
+            }
+        };
+
+        let run = match raw.run {
+            None => RunSection::default(),
+            Some(spanned) => {
+                let span = spanned.span().start;
+                parse_run(spanned.into_inner()).map_err(|m| invalid(span, m))?
+            }
+        };
+
+        let hash = crate::digest::sha256_hex(text.as_bytes());
+        Ok(Profile {
+            path: path.to_path_buf(),
+            service,
+            environment: raw.environment.unwrap_or_else(|| "production".into()),
+            source,
+            image: raw.image,
+            sanitize: raw.sanitize,
+            run,
+            dependencies: raw.dependencies,
+            hash,
+        })
+    }
+
+    /// Every `*.toml` in the first existing directory, in name order.
+    pub fn list(dirs: &[PathBuf]) -> Vec<PathBuf> {
+        for dir in dirs {
+            if let Ok(entries) = std::fs::read_dir(dir) {
+                let mut files: Vec<PathBuf> = entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                    .collect();
+                files.sort();
+                return files;
+            }
+        }
+        Vec::new()
+    }
+}
+
+fn parse_run(raw: RawRun) -> Result<RunSection, String> {
+    let ports = raw
+        .ports
+        .into_iter()
+        .map(|p| match p {
+            RawPort::Number(container) => Ok(PortSpec { host: 0, container }),
+            RawPort::Mapping(s) => parse_port_mapping(&s).ok_or_else(|| {
+                format!("run.ports: {s:?} is not a port; use 8080 or \"18080:8080\"")
+            }),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let health = match raw.health {
+        None => None,
+        Some(h) => {
+            let timeout = match &h.timeout {
+                Some(t) => parse_duration(t).ok_or_else(|| format!("run.health.timeout: {t:?} is not a duration like \"60s\""))?,
+                None => DEFAULT_HEALTH_TIMEOUT,
+            };
+            match (h.http, h.tcp) {
+                (Some(path), None) => {
+                    let port = h.port.or(ports.first().map(|p| p.container)).ok_or(
+                        "run.health.port: required with http when run.ports is empty".to_string(),
+                    )?;
+                    Some(Health::Http { path, port, timeout })
+                }
+                (None, Some(port)) => Some(Health::Tcp { port, timeout }),
+                _ => return Err("run.health: give exactly one of http = \"/path\" or tcp = PORT".into()),
+            }
+        }
+    };
+    let memory = match &raw.memory {
+        Some(m) => Some(parse_size(m).ok_or_else(|| format!("run.memory: {m:?} is not a size like \"512m\" or \"1g\""))?),
+        None => None,
+    };
+    if let Some(c) = raw.cpus {
+        if !(c > 0.0 && c <= 1024.0) {
+            return Err(format!("run.cpus: {c} must be greater than 0"));
+        }
+    }
+    Ok(RunSection { ports, health, memory, cpus: raw.cpus, read_only: raw.read_only, cap_add: raw.cap_add })
+}
+
+/// `"18080:8080"` → host 18080, container 8080; `"8080"` → any host port.
+pub fn parse_port_mapping(s: &str) -> Option<PortSpec> {
+    match s.split_once(':') {
+        Some((h, c)) => Some(PortSpec { host: h.parse().ok()?, container: c.parse().ok()? }),
+        None => Some(PortSpec { host: 0, container: s.parse().ok()? }),
+    }
+}
+
+/// `"60s"`, `"500ms"`, `"2m"`, `"1h"`.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.')?;
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return None,
+    };
+    Some(Duration::from_secs_f64(secs))
+}
+
+/// `"512m"`, `"1g"`, `"1GiB"`, plain bytes.
+pub fn parse_size(s: &str) -> Option<i64> {
+    let lower = s.trim().to_ascii_lowercase();
+    let split = lower.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(lower.len());
+    let (num, unit) = lower.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let mult = match unit.trim_end_matches("ib").trim_end_matches('b') {
+        "" => 1.0,
+        "k" => 1024.0,
+        "m" => 1024.0 * 1024.0,
+        "g" => 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some((n * mult) as i64)
+}
+
+/// 1-based line and column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+service = "checkout"
+[source]
+kind = "http"
+url = "http://127.0.0.1:9/v1/{service}/{environment}"
+token_env = "DEPLOY_TOKEN"
+[image]
+repository = "registry.example.com/shop/checkout"
+[sanitize]
+keep = ["LOG_LEVEL"]
+[sanitize.set]
+DATABASE_URL = "postgres://app:app@db:5432/app"
+[run]
+ports = [8080, "18081:8081"]
+health = { http = "/healthz", port = 8080, timeout = "30s" }
+memory = "1g"
+cpus = 1.5
+"#;
+
+    fn parse(text: &str) -> Result<Profile, ProfileError> {
+        Profile::parse(Path::new("profiles/checkout.toml"), text)
+    }
+
+    #[test]
+    fn parses_a_full_profile() {
+        let p = parse(GOOD).unwrap();
+        assert_eq!(p.service, "checkout");
+        assert_eq!(p.environment, "production");
+        assert!(matches!(p.source, Source::Http { ref token_env, .. } if token_env.as_deref() == Some("DEPLOY_TOKEN")));
+        assert_eq!(p.run.ports, vec![PortSpec { host: 0, container: 8080 }, PortSpec { host: 18081, container: 8081 }]);
+        assert_eq!(
+            p.run.health,
+            Some(Health::Http { path: "/healthz".into(), port: 8080, timeout: Duration::from_secs(30) })
+        );
+        assert_eq!(p.run.memory, Some(1 << 30));
+    }
+
+    #[test]
+    fn service_defaults_to_the_file_stem() {
+        let p = Profile::parse(
+            Path::new("x/demo.toml"),
+            "[source]\nkind = \"file\"\npath = \"d.json\"\n[image]\nrepository = \"r/x\"\n",
+        )
+        .unwrap();
+        assert_eq!(p.service, "demo");
+        assert!(matches!(p.source, Source::File { ref path } if path == Path::new("x/d.json")));
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_column_and_key() {
+        let text = GOOD.replace("cpus = 1.5", "cpus = 1.5\nmemroy = \"2g\"");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.starts_with("profiles/checkout.toml:18:1: "), "{err}");
+        assert!(err.contains("memroy"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_their_key() {
+        for (from, to, key) in [
+            ("timeout = \"30s\"", "timeout = \"soon\"", "run.health.timeout"),
+            ("memory = \"1g\"", "memory = \"lots\"", "run.memory"),
+            ("\"18081:8081\"", "\"x:8081\"", "run.ports"),
+            ("kind = \"http\"", "kind = \"ftp\"", "source.kind"),
+        ] {
+            let err = parse(&GOOD.replace(from, to)).unwrap_err().to_string();
+            assert!(err.contains(key), "{key}: {err}");
+            assert!(err.starts_with("profiles/checkout.toml:"), "{err}");
+        }
+    }
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("2"), None);
+        assert_eq!(parse_size("512m"), Some(512 << 20));
+        assert_eq!(parse_size("1GiB"), Some(1 << 30));
+        assert_eq!(parse_size("1x"), None);
+    }
+}

@@ -1,0 +1,134 @@
+//! Human and JSON renderings of command results, for stdout.
+
+use std::fmt::Write as _;
+
+use crate::commands::doctor::Check;
+use crate::commands::inspect::Inspected;
+use crate::commands::up::UpReport;
+use crate::digest::short;
+use crate::sandbox::{teardown::Removed, SandboxInfo};
+use crate::ui::human_size;
+
+/// Pretty JSON with a trailing newline.
+pub fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).expect("serializable") + "\n"
+}
+
+/// The one-screen report after `up`.
+pub fn up_report(r: &UpReport, detach: bool) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "sandbox {} is up: {} ({}) in {:.1}s", r.name, r.service, r.environment, r.seconds);
+    let _ = writeln!(s, "  image       {}", r.image);
+    let _ = writeln!(s, "  platform    {}, {}{}", r.platform, human_size(r.size), if r.downloaded { ", pulled now" } else { ", already present" });
+    let _ = writeln!(
+        s,
+        "  deployed    {} by {}",
+        r.deployed_at.as_deref().unwrap_or("(unknown time)"),
+        r.deployed_by.as_deref().unwrap_or("(unknown)")
+    );
+    let _ = writeln!(
+        s,
+        "  revision    {}{}",
+        r.revision.as_deref().unwrap_or("(unknown)"),
+        r.version.as_deref().map(|v| format!(" (version {v})")).unwrap_or_default()
+    );
+    if let Some(src) = &r.source {
+        let _ = writeln!(s, "  source      {src}");
+    }
+    let _ = writeln!(s, "  config      {}; `prodbox inspect {}` lists each", r.sanitized, r.name);
+    let _ = writeln!(s, "  health      {}", r.health);
+    for ((container, _), url) in r.ports.iter().zip(&r.urls) {
+        let _ = writeln!(s, "  url         {url}  (container port {container})");
+    }
+    if detach {
+        let _ = writeln!(s, "stop it with: {}", r.stop);
+    } else {
+        let _ = writeln!(s, "streaming the app's logs; Ctrl-C stops and removes the sandbox");
+    }
+    s
+}
+
+/// `ls` as a table.
+pub fn sandboxes(list: &[SandboxInfo]) -> String {
+    if list.is_empty() {
+        return "no sandboxes; start one with `prodbox up SERVICE`\n".into();
+    }
+    let mut s = format!("{:<20} {:<16} {:<12} {:<22} {:<10} URLS\n", "NAME", "SERVICE", "DIGEST", "DEPLOYED", "STATUS");
+    for i in list {
+        let _ = writeln!(
+            s,
+            "{:<20} {:<16} {:<12} {:<22} {:<10} {}",
+            i.name,
+            i.service,
+            short(&i.digest),
+            i.deployed_at.as_deref().unwrap_or("-"),
+            i.status,
+            i.urls.join(" ")
+        );
+    }
+    s
+}
+
+/// What `down`/`gc` removed.
+pub fn removed(list: &[(String, Removed)], verb: &str) -> String {
+    if list.is_empty() {
+        return format!("nothing to {verb}\n");
+    }
+    list.iter()
+        .map(|(name, r)| format!("{name}: removed {} containers, {} networks, {} volumes\n", r.containers, r.networks, r.volumes))
+        .collect()
+}
+
+/// `inspect`.
+pub fn inspected(i: &Inspected) -> String {
+    let mut s = String::new();
+    let decisions = match i {
+        Inspected::Sandbox(info) => {
+            let _ = writeln!(s, "sandbox {} ({})", info.name, info.status);
+            let _ = writeln!(s, "  service     {} ({})", info.service, info.environment);
+            let _ = writeln!(s, "  image       {}", info.image);
+            let _ = writeln!(s, "  deployed    {} by {}", info.deployed_at.as_deref().unwrap_or("-"), info.deployed_by.as_deref().unwrap_or("-"));
+            let _ = writeln!(s, "  revision    {}", info.revision.as_deref().unwrap_or("-"));
+            for url in &info.urls {
+                let _ = writeln!(s, "  url         {url}");
+            }
+            serde_json::from_value::<Vec<serde_json::Value>>(info.sanitize.clone()).unwrap_or_default()
+        }
+        Inspected::Service(v) => {
+            let _ = writeln!(s, "{} in {}", v.service, v.environment);
+            let _ = writeln!(s, "  image       {}", v.image.reference);
+            if v.image.manifest_digest != v.image.digest {
+                let _ = writeln!(s, "  manifest    {} (from the index)", v.image.manifest_digest);
+            }
+            let _ = writeln!(s, "  platform    {}, {} in {} layers", v.image.platform, human_size(v.image.size), v.image.layers.len());
+            let _ = writeln!(s, "  deployed    {} by {}", v.deployed_at.as_deref().unwrap_or("-"), v.deployed_by.as_deref().unwrap_or("-"));
+            let _ = writeln!(s, "  revision    {}", v.revision.as_deref().unwrap_or("-"));
+            let _ = writeln!(s, "  created     {}", v.image.created.as_deref().unwrap_or("-"));
+            for (k, val) in &v.image.labels {
+                let _ = writeln!(s, "  label       {k}={val}");
+            }
+            let _ = writeln!(s, "  config      {}", v.sanitized);
+            v.decisions.iter().filter_map(|d| serde_json::to_value(d).ok()).collect()
+        }
+    };
+    if !decisions.is_empty() {
+        let _ = writeln!(s, "\n{:<6} {:<32} {:<10} REASON", "KIND", "NAME", "ACTION");
+        for d in decisions {
+            let field = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let _ = writeln!(s, "{:<6} {:<32} {:<10} {}", field("kind"), field("name"), field("action"), field("reason"));
+        }
+    }
+    s
+}
+
+/// `doctor`.
+pub fn checks(checks: &[Check]) -> String {
+    let mut s = String::new();
+    for c in checks {
+        let _ = writeln!(s, "{} {:<22} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.detail);
+        if let Some(fix) = &c.fix {
+            let _ = writeln!(s, "     {:<22} fix: {fix}", "");
+        }
+    }
+    s
+}

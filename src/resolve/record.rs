@@ -1,0 +1,224 @@
+//! The normalized deploy record (SPEC §4) and its parsing.
+//!
+//! Every source produces JSON in one shape; [`DeployRecord::from_json`] checks it
+//! and wraps every configuration value in a [`Secret`] before anything else can
+//! see it. Parse errors never quote the input: a record is production data.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::image_ref::ImageRef;
+use crate::secret::Secret;
+
+/// A record that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("{origin}: not a valid deploy record: {what} at line {line} column {column}")]
+    Syntax { origin: String, what: &'static str, line: usize, column: usize },
+    #[error("{origin}: deploy record field `{field}` {problem}")]
+    Field { origin: String, field: String, problem: String },
+    #[error("{origin}: image {image} has no digest; production must be pinned as repository@sha256:<64 hex>, a tag is never what runs")]
+    NoDigest { origin: String, image: String },
+    #[error("{origin}: image {image} is not in repository {expected} named by the profile's [image].repository; refusing to run it")]
+    WrongRepository { origin: String, image: String, expected: String },
+}
+
+/// What production runs (or ran) for one service in one environment.
+#[derive(Debug, Clone)]
+pub struct DeployRecord {
+    pub service: String,
+    pub environment: String,
+    pub image: ImageRef,
+    pub deployed_at: Option<String>,
+    pub deployed_by: Option<String>,
+    pub revision: Option<String>,
+    pub config: ProdConfig,
+}
+
+/// Production's configuration, every value still secret.
+#[derive(Debug, Clone, Default)]
+pub struct ProdConfig {
+    pub env: BTreeMap<String, ProdValue>,
+    pub files: BTreeMap<String, ProdValue>,
+}
+
+/// One production value and what the source said about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProdValue {
+    /// A value the source did not mark.
+    Plain(Secret),
+    /// A value the source marked as secret: always redacted unless `set` replaces it.
+    Marked(Secret),
+    /// A secret the source did not read (`{"secret_ref": "name/key"}`).
+    Reference(String),
+}
+
+impl DeployRecord {
+    /// Parses one record. `origin` names where it came from in errors.
+    pub fn from_json(origin: &str, text: &str) -> Result<DeployRecord, RecordError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| syntax(origin, &e))?;
+        DeployRecord::from_value(origin, &value)
+    }
+
+    /// Builds a record from an already-parsed JSON value.
+    pub fn from_value(origin: &str, v: &Value) -> Result<DeployRecord, RecordError> {
+        let field_err = |field: &str, problem: &str| RecordError::Field {
+            origin: origin.into(),
+            field: field.into(),
+            problem: problem.into(),
+        };
+        let obj = v.as_object().ok_or_else(|| field_err("(record)", "must be a JSON object"))?;
+        let text = |name: &str| -> Result<Option<String>, RecordError> {
+            match obj.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(Value::Number(n)) => Ok(Some(n.to_string())),
+                Some(_) => Err(field_err(name, "must be a string")),
+            }
+        };
+        let image_text = text("image")?.ok_or_else(|| field_err("image", "is missing"))?;
+        let image = ImageRef::parse(&image_text).map_err(|e| field_err("image", &e))?;
+        if image.digest.is_none() {
+            return Err(RecordError::NoDigest { origin: origin.into(), image: image_text });
+        }
+        let mut config = ProdConfig::default();
+        if let Some(c) = obj.get("config").filter(|c| !c.is_null()) {
+            let c = c.as_object().ok_or_else(|| field_err("config", "must be an object"))?;
+            let secret_names: Vec<&str> = match c.get("secret_env") {
+                None | Some(Value::Null) => vec![],
+                Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+                Some(_) => return Err(field_err("config.secret_env", "must be a list of names")),
+            };
+            for (section, target) in [("env", &mut config.env), ("files", &mut config.files)] {
+                match c.get(section) {
+                    None | Some(Value::Null) => {}
+                    Some(Value::Object(m)) => {
+                        for (k, v) in m {
+                            let value = prod_value(v).ok_or_else(|| {
+                                field_err(&format!("config.{section}.{k}"), "must be a string, number, boolean, {\"value\": …, \"secret\": true} or {\"secret_ref\": …}")
+                            })?;
+                            let value = match value {
+                                ProdValue::Plain(s) if section == "env" && secret_names.contains(&k.as_str()) => ProdValue::Marked(s),
+                                other => other,
+                            };
+                            target.insert(k.clone(), value);
+                        }
+                    }
+                    Some(_) => return Err(field_err(&format!("config.{section}"), "must be an object")),
+                }
+            }
+        }
+        Ok(DeployRecord {
+            service: text("service")?.unwrap_or_default(),
+            environment: text("environment")?.unwrap_or_default(),
+            image,
+            deployed_at: text("deployed_at")?,
+            deployed_by: text("deployed_by")?,
+            revision: text("revision")?,
+            config,
+        })
+    }
+
+    /// Refuses a record whose image is not in the profile's repository.
+    pub fn check_repository(&self, origin: &str, expected: &str) -> Result<(), RecordError> {
+        let want = ImageRef::parse(expected).map_err(|e| RecordError::Field {
+            origin: origin.into(),
+            field: "[image].repository (profile)".into(),
+            problem: e,
+        })?;
+        if want.registry != self.image.registry || want.repository != self.image.repository {
+            return Err(RecordError::WrongRepository {
+                origin: origin.into(),
+                image: self.image.to_string(),
+                expected: want.name(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn prod_value(v: &Value) -> Option<ProdValue> {
+    match v {
+        Value::String(s) => Some(ProdValue::Plain(Secret::new(s.clone()))),
+        Value::Number(n) => Some(ProdValue::Plain(Secret::new(n.to_string()))),
+        Value::Bool(b) => Some(ProdValue::Plain(Secret::new(b.to_string()))),
+        Value::Object(m) => {
+            if let Some(r) = m.get("secret_ref").and_then(Value::as_str) {
+                return Some(ProdValue::Reference(r.to_string()));
+            }
+            let value = match m.get("value")? {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => return None,
+            };
+            let marked = m.get("secret").and_then(Value::as_bool).unwrap_or(false);
+            Some(if marked { ProdValue::Marked(Secret::new(value)) } else { ProdValue::Plain(Secret::new(value)) })
+        }
+        _ => None,
+    }
+}
+
+/// A JSON syntax error, located but never quoting the text.
+pub fn syntax(origin: &str, e: &serde_json::Error) -> RecordError {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Io => "read error",
+        Category::Syntax => "JSON syntax error",
+        Category::Data => "unexpected data",
+        Category::Eof => "unexpected end of input",
+    };
+    RecordError::Syntax { origin: origin.into(), what, line: e.line(), column: e.column() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+    fn record(image: &str, config: &str) -> String {
+        format!(r#"{{"service":"checkout","environment":"production","image":"{image}","deployed_at":"2026-11-20T14:05:00Z","config":{config}}}"#)
+    }
+
+    #[test]
+    fn parses_and_marks_secrets() {
+        let text = record(
+            &format!("registry.example.com/shop/checkout@{DIGEST}"),
+            r#"{"env":{"A":"1","B":{"value":"x","secret":true},"C":{"secret_ref":"db/pw"},"D":"y","N":3},"secret_env":["D"]}"#,
+        );
+        let r = DeployRecord::from_json("t", &text).unwrap();
+        assert_eq!(r.image.digest.as_deref(), Some(DIGEST));
+        assert!(matches!(r.config.env["A"], ProdValue::Plain(ref s) if s.expose() == "1"));
+        assert!(matches!(r.config.env["B"], ProdValue::Marked(_)));
+        assert_eq!(r.config.env["C"], ProdValue::Reference("db/pw".into()));
+        assert!(matches!(r.config.env["D"], ProdValue::Marked(_)));
+        assert!(matches!(r.config.env["N"], ProdValue::Plain(ref s) if s.expose() == "3"));
+        r.check_repository("t", "registry.example.com/shop/checkout").unwrap();
+    }
+
+    #[test]
+    fn a_tag_without_digest_is_refused() {
+        let err = DeployRecord::from_json("t", &record("registry.example.com/shop/checkout:v1", "null")).unwrap_err();
+        assert!(matches!(err, RecordError::NoDigest { .. }), "{err}");
+        assert!(err.to_string().contains("has no digest"));
+    }
+
+    #[test]
+    fn another_repository_is_refused() {
+        let r = DeployRecord::from_json("t", &record(&format!("registry.example.com/shop/evil@{DIGEST}"), "null")).unwrap();
+        let err = r.check_repository("t", "registry.example.com/shop/checkout").unwrap_err();
+        assert!(err.to_string().contains("not in repository registry.example.com/shop/checkout"), "{err}");
+    }
+
+    #[test]
+    fn syntax_errors_never_quote_the_record() {
+        let text = r#"{"image": "x", "config": {"env": {"DB": "postgres://u:hunter2@db" , }}}"#;
+        let err = DeployRecord::from_json("t", text).unwrap_err().to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+        let text = r#"{"image": "r/x@sha256:1", "config": {"env": {"DB": ["hunter2"]}}}"#;
+        let err = DeployRecord::from_json("t", text).unwrap_err().to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+}

@@ -1,0 +1,281 @@
+//! Creating a sandbox: the internal network with no host address, the
+//! ingress bridge, dependencies, the hardened app container (config files
+//! copied in through the API before it starts), and the relay.
+
+use std::collections::HashMap;
+
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, HostConfig, NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig,
+    PortBinding,
+};
+use bollard::query_parameters::{CreateContainerOptionsBuilder, UploadToContainerOptionsBuilder};
+
+use super::{container_name, ingress_network_name, labels, network_name, relay, SandboxSpec};
+use crate::engine::{self, Engine, EngineError};
+use crate::profile::PortSpec;
+
+/// Where a started sandbox can be reached.
+#[derive(Debug, Clone)]
+pub struct Launched {
+    pub app_container: String,
+    pub relay_container: String,
+    /// (container port, host port on 127.0.0.1).
+    pub ports: Vec<(u16, u16)>,
+}
+
+/// Creates and starts everything; on error the caller removes the sandbox by label.
+pub async fn launch(engine: &Engine, spec: &SandboxSpec) -> Result<Launched, EngineError> {
+    let relay_image = relay::ensure_image(engine).await?;
+    let base = base_labels(spec);
+    let net = network_name(&spec.name);
+    let ingress = ingress_network_name(&spec.name);
+    create_network(engine, &net, true, &base).await?;
+    create_network(engine, &ingress, false, &base).await?;
+
+    for dep in &spec.dependencies {
+        start_dependency(engine, spec, dep, &net, &base).await?;
+    }
+
+    let app = container_name(&spec.name, labels::ROLE_APP);
+    create_app(engine, spec, &app, &net, &base).await?;
+    upload_files(engine, &app, &spec.files).await?;
+    start(engine, &app).await?;
+
+    let relay_name = container_name(&spec.name, labels::ROLE_RELAY);
+    create_relay(engine, spec, &relay_image, &relay_name, &net, &ingress, &base).await?;
+    start(engine, &relay_name).await?;
+    let ports = published_ports(engine, &relay_name).await?;
+    Ok(Launched { app_container: app, relay_container: relay_name, ports })
+}
+
+fn base_labels(spec: &SandboxSpec) -> HashMap<String, String> {
+    let mut l = HashMap::from([
+        (labels::SANDBOX.to_string(), spec.name.clone()),
+        (labels::SERVICE.to_string(), spec.service.clone()),
+    ]);
+    l.extend(spec.extra_labels.iter().cloned());
+    l
+}
+
+async fn create_network(engine: &Engine, name: &str, sandbox: bool, base: &HashMap<String, String>) -> Result<(), EngineError> {
+    let options = if sandbox {
+        // Internal alone still lets containers reach the host's own services
+        // through the bridge's host address; inhibit_ipv4 removes that address.
+        Some(HashMap::from([("com.docker.network.bridge.inhibit_ipv4".to_string(), "true".to_string())]))
+    } else {
+        Some(HashMap::from([("com.docker.network.bridge.host_binding_ipv4".to_string(), "127.0.0.1".to_string())]))
+    };
+    let request = NetworkCreateRequest {
+        name: name.to_string(),
+        driver: Some("bridge".into()),
+        internal: Some(sandbox),
+        options,
+        labels: Some(base.clone()),
+        ..Default::default()
+    };
+    engine.docker.create_network(request).await.map_err(|e| engine::api(format!("creating network {name}"), e))?;
+    Ok(())
+}
+
+fn hardened_host_config(spec: &SandboxSpec, network: &str) -> HostConfig {
+    HostConfig {
+        network_mode: Some(network.to_string()),
+        privileged: Some(false),
+        cap_drop: Some(vec!["ALL".into()]),
+        cap_add: Some(spec.cap_add.clone()),
+        security_opt: Some(vec!["no-new-privileges:true".into()]),
+        pids_limit: Some(super::PIDS_LIMIT),
+        memory: Some(spec.memory.unwrap_or(super::DEFAULT_MEMORY)),
+        nano_cpus: spec.cpus.map(|c| (c * 1e9) as i64),
+        readonly_rootfs: Some(spec.read_only),
+        tmpfs: spec.read_only.then(|| HashMap::from([("/tmp".to_string(), "rw,nosuid,nodev,size=64m".to_string())])),
+        ..Default::default()
+    }
+}
+
+fn endpoint(network: &str, aliases: Vec<String>) -> NetworkingConfig {
+    NetworkingConfig {
+        endpoints_config: Some(HashMap::from([(
+            network.to_string(),
+            EndpointSettings { aliases: Some(aliases), ..Default::default() },
+        )])),
+    }
+}
+
+async fn create_app(
+    engine: &Engine,
+    spec: &SandboxSpec,
+    name: &str,
+    net: &str,
+    base: &HashMap<String, String>,
+) -> Result<(), EngineError> {
+    let mut l = base.clone();
+    l.insert(labels::ROLE.into(), labels::ROLE_APP.into());
+    l.insert(labels::DIGEST.into(), spec.digest.clone());
+    l.insert(labels::IMAGE.into(), spec.image.clone());
+    l.insert(labels::ENVIRONMENT.into(), spec.environment.clone());
+    l.insert(labels::SANITIZE.into(), spec.sanitize_json.clone());
+    l.insert(labels::PORTS.into(), spec.ports.iter().map(|p| p.container.to_string()).collect::<Vec<_>>().join(","));
+    for (key, value) in [(labels::DEPLOYED_AT, &spec.deployed_at), (labels::DEPLOYED_BY, &spec.deployed_by), (labels::REVISION, &spec.revision)] {
+        if let Some(v) = value {
+            l.insert(key.into(), v.clone());
+        }
+    }
+    let body = ContainerCreateBody {
+        image: Some(spec.image.clone()),
+        env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+        labels: Some(l),
+        host_config: Some(hardened_host_config(spec, net)),
+        networking_config: Some(endpoint(net, vec!["app".into(), spec.service.clone()])),
+        ..Default::default()
+    };
+    create(engine, name, body).await
+}
+
+async fn create_relay(
+    engine: &Engine,
+    spec: &SandboxSpec,
+    image: &str,
+    name: &str,
+    net: &str,
+    ingress: &str,
+    base: &HashMap<String, String>,
+) -> Result<(), EngineError> {
+    let mut l = base.clone();
+    l.insert(labels::ROLE.into(), labels::ROLE_RELAY.into());
+    let routes: Vec<String> = spec.ports.iter().map(|p| format!("{0}=app:{0}", p.container)).collect();
+    let bindings: HashMap<String, Option<Vec<PortBinding>>> = spec
+        .ports
+        .iter()
+        .map(|PortSpec { host, container }| {
+            (
+                format!("{container}/tcp"),
+                Some(vec![PortBinding {
+                    host_ip: Some("127.0.0.1".into()),
+                    host_port: Some(if *host == 0 { String::new() } else { host.to_string() }),
+                }]),
+            )
+        })
+        .collect();
+    let mut cmd = vec!["forward".to_string()];
+    cmd.extend(routes);
+    let body = ContainerCreateBody {
+        image: Some(image.to_string()),
+        cmd: Some(cmd),
+        labels: Some(l),
+        exposed_ports: Some(spec.ports.iter().map(|p| format!("{}/tcp", p.container)).collect()),
+        host_config: Some(HostConfig {
+            network_mode: Some(ingress.to_string()),
+            port_bindings: Some(bindings),
+            privileged: Some(false),
+            cap_drop: Some(vec!["ALL".into()]),
+            security_opt: Some(vec!["no-new-privileges:true".into()]),
+            readonly_rootfs: Some(true),
+            pids_limit: Some(256),
+            memory: Some(64 << 20),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    create(engine, name, body).await?;
+    engine
+        .docker
+        .connect_network(
+            net,
+            NetworkConnectRequest { container: name.to_string(), endpoint_config: None },
+        )
+        .await
+        .map_err(|e| engine::api(format!("attaching the relay to {net}"), e))
+}
+
+async fn start_dependency(
+    engine: &Engine,
+    spec: &SandboxSpec,
+    dep: &crate::profile::Dependency,
+    net: &str,
+    base: &HashMap<String, String>,
+) -> Result<(), EngineError> {
+    let name = container_name(&spec.name, &format!("dep-{}", dep.name));
+    let mut l = base.clone();
+    l.insert(labels::ROLE.into(), labels::ROLE_DEPENDENCY.into());
+    let mut aliases = vec![dep.name.clone()];
+    aliases.extend(dep.aliases.iter().cloned());
+    let body = ContainerCreateBody {
+        image: Some(dep.image.clone()),
+        env: Some(dep.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+        labels: Some(l),
+        host_config: Some(HostConfig {
+            network_mode: Some(net.to_string()),
+            privileged: Some(false),
+            security_opt: Some(vec!["no-new-privileges:true".into()]),
+            pids_limit: Some(super::PIDS_LIMIT),
+            ..Default::default()
+        }),
+        networking_config: Some(endpoint(net, aliases)),
+        ..Default::default()
+    };
+    create(engine, &name, body).await?;
+    start(engine, &name).await
+}
+
+async fn create(engine: &Engine, name: &str, body: ContainerCreateBody) -> Result<(), EngineError> {
+    let options = CreateContainerOptionsBuilder::default().name(name).build();
+    engine
+        .docker
+        .create_container(Some(options), body)
+        .await
+        .map_err(|e| engine::api(format!("creating container {name}"), e))?;
+    Ok(())
+}
+
+async fn start(engine: &Engine, name: &str) -> Result<(), EngineError> {
+    engine
+        .docker
+        .start_container(name, None::<bollard::query_parameters::StartContainerOptions>)
+        .await
+        .map_err(|e| engine::api(format!("starting container {name}"), e))
+}
+
+/// Copies config files into the created (not yet started) container through
+/// the API: they never touch the host's disk.
+async fn upload_files(engine: &Engine, container: &str, files: &[(String, String)]) -> Result<(), EngineError> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let packed = (|| {
+        let mut tar = tar::Builder::new(Vec::new());
+        for (path, content) in files {
+            relay::append(&mut tar, path.trim_start_matches('/'), content.as_bytes(), 0o644)?;
+        }
+        tar.into_inner()
+    })()
+    .map_err(|e| EngineError::Api { what: "packing config files".into(), detail: e.to_string() })?;
+    let options = UploadToContainerOptionsBuilder::default().path("/").build();
+    engine
+        .docker
+        .upload_to_container(container, Some(options), bollard::body_full(packed.into()))
+        .await
+        .map_err(|e| engine::api(format!("copying config files into {container}"), e))
+}
+
+/// (container port, host port) pairs the relay got.
+pub async fn published_ports(engine: &Engine, relay: &str) -> Result<Vec<(u16, u16)>, EngineError> {
+    let info = engine
+        .docker
+        .inspect_container(relay, None::<bollard::query_parameters::InspectContainerOptions>)
+        .await
+        .map_err(|e| engine::api(format!("inspecting {relay}"), e))?;
+    let mut out = Vec::new();
+    let ports = info.network_settings.and_then(|n| n.ports).unwrap_or_default();
+    for (key, bindings) in ports {
+        let Some(container) = key.split('/').next().and_then(|p| p.parse().ok()) else { continue };
+        for b in bindings.unwrap_or_default() {
+            if let Some(host) = b.host_port.and_then(|p| p.parse().ok()) {
+                out.push((container, host));
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}

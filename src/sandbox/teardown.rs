@@ -1,0 +1,67 @@
+//! Removing a sandbox: every container, network and volume with its label.
+
+use bollard::query_parameters::{
+    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder,
+    RemoveVolumeOptions,
+};
+
+use super::labels;
+use crate::engine::{self, Engine, EngineError};
+
+/// What a teardown removed.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct Removed {
+    pub containers: usize,
+    pub networks: usize,
+    pub volumes: usize,
+}
+
+impl Removed {
+    /// Nothing was there.
+    pub fn is_empty(&self) -> bool {
+        self.containers + self.networks + self.volumes == 0
+    }
+}
+
+/// Removes sandbox `name`.
+pub async fn remove(engine: &Engine, name: &str) -> Result<Removed, EngineError> {
+    remove_all_labelled(engine, &[(labels::SANDBOX, name)]).await
+}
+
+/// Removes every container, then network, then volume matching all `pairs`
+/// (`key=value`, or `key` alone for "has the label").
+pub async fn remove_all_labelled(engine: &Engine, pairs: &[(&str, &str)]) -> Result<Removed, EngineError> {
+    let filter = labels::filter(pairs);
+    let mut removed = Removed::default();
+    let options = ListContainersOptionsBuilder::default().all(true).filters(&filter).build();
+    let containers = engine.docker.list_containers(Some(options)).await.map_err(|e| engine::api("listing containers", e))?;
+    for c in containers {
+        let Some(id) = c.id else { continue };
+        let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+        match engine.docker.remove_container(&id, Some(options)).await {
+            Ok(()) => removed.containers += 1,
+            Err(e) if engine::is_not_found(&e) => {}
+            Err(e) => return Err(engine::api(format!("removing container {id}"), e)),
+        }
+    }
+    let options = ListNetworksOptionsBuilder::default().filters(&filter).build();
+    let networks = engine.docker.list_networks(Some(options)).await.map_err(|e| engine::api("listing networks", e))?;
+    for n in networks {
+        let Some(id) = n.id else { continue };
+        match engine.docker.remove_network(&id).await {
+            Ok(()) => removed.networks += 1,
+            Err(e) if engine::is_not_found(&e) => {}
+            Err(e) => return Err(engine::api(format!("removing network {}", n.name.unwrap_or(id)), e)),
+        }
+    }
+    let options = ListVolumesOptionsBuilder::default().filters(&filter).build();
+    let volumes = engine.docker.list_volumes(Some(options)).await.map_err(|e| engine::api("listing volumes", e))?;
+    for v in volumes.volumes.unwrap_or_default() {
+        match engine.docker.remove_volume(&v.name, None::<RemoveVolumeOptions>).await {
+            Ok(()) => removed.volumes += 1,
+            Err(e) if engine::is_not_found(&e) => {}
+            Err(e) => return Err(engine::api(format!("removing volume {}", v.name), e)),
+        }
+    }
+    Ok(removed)
+}
