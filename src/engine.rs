@@ -29,7 +29,8 @@ impl Engine {
     /// Connects and negotiates the API version (this also proves the engine answers).
     pub async fn connect() -> Result<Engine, EngineError> {
         let address = address();
-        let unreachable = |e: bollard::errors::Error| EngineError::Unreachable { address: address.clone(), detail: e.to_string() };
+        let unreachable =
+            |e: bollard::errors::Error| EngineError::Unreachable { address: address.clone(), detail: e.to_string() };
         let docker = Docker::connect_with_defaults().map_err(unreachable)?;
         let docker = docker.negotiate_version().await.map_err(unreachable)?;
         Ok(Engine { docker, address })

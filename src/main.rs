@@ -14,7 +14,8 @@ fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let settings = Settings::new(&cli.global);
     init_logging(&settings);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     match runtime.block_on(run(cli.command, &settings)) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -123,7 +124,10 @@ async fn run(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                         print(&render::json(&list));
                     } else {
                         for p in &list {
-                            print(&format!("{:<16} {:<12} {:<40} {}\n", p.service, p.environment, p.repository, p.source));
+                            print(&format!(
+                                "{:<16} {:<12} {:<40} {}\n",
+                                p.service, p.environment, p.repository, p.source
+                            ));
                         }
                     }
                 }

@@ -44,12 +44,7 @@ pub enum Source {
     /// A JSON deploy record on disk (path relative to the profile).
     File { path: PathBuf },
     /// An HTTP deploy registry.
-    Http {
-        url: String,
-        history_url: Option<String>,
-        token_env: Option<String>,
-        map: BTreeMap<String, String>,
-    },
+    Http { url: String, history_url: Option<String>, token_env: Option<String>, map: BTreeMap<String, String> },
 }
 
 /// `[image]`.
@@ -178,18 +173,8 @@ struct RawHealth {
 }
 
 /// Fields a `[source.map]` may point at.
-pub const MAP_FIELDS: &[&str] = &[
-    "service",
-    "environment",
-    "image",
-    "deployed_at",
-    "deployed_by",
-    "revision",
-    "config",
-    "env",
-    "files",
-    "deploys",
-];
+pub const MAP_FIELDS: &[&str] =
+    &["service", "environment", "image", "deployed_at", "deployed_by", "revision", "config", "env", "files", "deploys"];
 
 const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -211,10 +196,8 @@ impl Profile {
 
     /// Reads and validates one profile file.
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ProfileError::Read { path: path.display().to_string(), source })?;
         Profile::parse(path, &text)
     }
 
@@ -226,7 +209,11 @@ impl Profile {
         };
         let raw: RawProfile = toml::from_str(text).map_err(|e| {
             let offset = e.span().map(|s| s.start).unwrap_or(0);
-            invalid(offset, e.message().trim().to_string())
+            let message = e.message().trim().to_string();
+            match key_at(text, offset) {
+                Some(key) => invalid(offset, format!("{key}: {message}")),
+                None => invalid(offset, message),
+            }
         })?;
 
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("service").to_string();
@@ -235,38 +222,42 @@ impl Profile {
 
         let source_span = raw.source.span().start;
         let source = raw.source.into_inner();
-        let source = match source.kind.as_str() {
-            "file" => {
-                let p = source
-                    .path
-                    .ok_or_else(|| invalid(source_span, "source.path: required when kind = \"file\"".into()))?;
-                Source::File { path: base.join(p) }
-            }
-            "http" => {
-                let url = source
-                    .url
-                    .ok_or_else(|| invalid(source_span, "source.url: required when kind = \"http\"".into()))?;
-                if let Some(field) = source.map.keys().find(|k| !MAP_FIELDS.contains(&k.as_str())) {
+        let source =
+            match source.kind.as_str() {
+                "file" => {
+                    let p = source
+                        .path
+                        .ok_or_else(|| invalid(source_span, "source.path: required when kind = \"file\"".into()))?;
+                    Source::File { path: base.join(p) }
+                }
+                "http" => {
+                    let url = source
+                        .url
+                        .ok_or_else(|| invalid(source_span, "source.url: required when kind = \"http\"".into()))?;
+                    if let Some(field) = source.map.keys().find(|k| !MAP_FIELDS.contains(&k.as_str())) {
+                        return Err(invalid(
+                            source_span,
+                            format!("source.map.{field}: unknown field, expected one of {}", MAP_FIELDS.join(", ")),
+                        ));
+                    }
+                    Source::Http { url, history_url: source.history_url, token_env: source.token_env, map: source.map }
+                }
+                "oci" | "command" | "kubernetes" => return Err(invalid(
+                    source_span,
+                    format!(
+                        "source.kind: {:?} is not supported by this version of prodbox yet; use \"file\" or \"http\"",
+                        source.kind
+                    ),
+                )),
+                other => {
                     return Err(invalid(
                         source_span,
-                        format!("source.map.{field}: unknown field, expected one of {}", MAP_FIELDS.join(", ")),
-                    ));
+                        format!(
+                            "source.kind: unknown kind {other:?}, expected one of file, http, oci, command, kubernetes"
+                        ),
+                    ))
                 }
-                Source::Http { url, history_url: source.history_url, token_env: source.token_env, map: source.map }
-            }
-            "oci" | "command" | "kubernetes" => {
-                return Err(invalid(
-                    source_span,
-                    format!("source.kind: {:?} is not supported by this version of prodbox yet; use \"file\" or \"http\"", source.kind),
-                ))
-            }
-            other => {
-                return Err(invalid(
-                    source_span,
-                    format!("source.kind: unknown kind {other:?}, expected one of file, http, oci, command, kubernetes"),
-                ))
-            }
-        };
+            };
 
         let run = match raw.run {
             None => RunSection::default(),
@@ -312,23 +303,24 @@ fn parse_run(raw: RawRun) -> Result<RunSection, String> {
         .into_iter()
         .map(|p| match p {
             RawPort::Number(container) => Ok(PortSpec { host: 0, container }),
-            RawPort::Mapping(s) => parse_port_mapping(&s).ok_or_else(|| {
-                format!("run.ports: {s:?} is not a port; use 8080 or \"18080:8080\"")
-            }),
+            RawPort::Mapping(s) => parse_port_mapping(&s)
+                .ok_or_else(|| format!("run.ports: {s:?} is not a port; use 8080 or \"18080:8080\"")),
         })
         .collect::<Result<Vec<_>, _>>()?;
     let health = match raw.health {
         None => None,
         Some(h) => {
             let timeout = match &h.timeout {
-                Some(t) => parse_duration(t).ok_or_else(|| format!("run.health.timeout: {t:?} is not a duration like \"60s\""))?,
+                Some(t) => parse_duration(t)
+                    .ok_or_else(|| format!("run.health.timeout: {t:?} is not a duration like \"60s\""))?,
                 None => DEFAULT_HEALTH_TIMEOUT,
             };
             match (h.http, h.tcp) {
                 (Some(path), None) => {
-                    let port = h.port.or(ports.first().map(|p| p.container)).ok_or(
-                        "run.health.port: required with http when run.ports is empty".to_string(),
-                    )?;
+                    let port = h
+                        .port
+                        .or(ports.first().map(|p| p.container))
+                        .ok_or("run.health.port: required with http when run.ports is empty".to_string())?;
                     Some(Health::Http { path, port, timeout })
                 }
                 (None, Some(port)) => Some(Health::Tcp { port, timeout }),
@@ -337,7 +329,9 @@ fn parse_run(raw: RawRun) -> Result<RunSection, String> {
         }
     };
     let memory = match &raw.memory {
-        Some(m) => Some(parse_size(m).ok_or_else(|| format!("run.memory: {m:?} is not a size like \"512m\" or \"1g\""))?),
+        Some(m) => {
+            Some(parse_size(m).ok_or_else(|| format!("run.memory: {m:?} is not a size like \"512m\" or \"1g\""))?)
+        }
         None => None,
     };
     if let Some(c) = raw.cpus {
@@ -386,6 +380,28 @@ pub fn parse_size(s: &str) -> Option<i64> {
         _ => return None,
     };
     Some((n * mult) as i64)
+}
+
+/// The dotted key written on the line holding `offset` (`run.cpus`), so
+/// type errors name their key as unknown-key errors do.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let key = line.split_once('=')?.0.trim().trim_matches('"');
+    if key.is_empty() || key.starts_with('[') {
+        return None;
+    }
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    Some(match table {
+        Some(t) if !t.is_empty() => format!("{t}.{key}"),
+        _ => key.to_string(),
+    })
 }
 
 /// 1-based line and column of a byte offset.
@@ -452,7 +468,7 @@ cpus = 1.5
     fn unknown_key_names_file_line_column_and_key() {
         let text = GOOD.replace("cpus = 1.5", "cpus = 1.5\nmemroy = \"2g\"");
         let err = parse(&text).unwrap_err().to_string();
-        assert!(err.starts_with("profiles/checkout.toml:18:1: "), "{err}");
+        assert!(err.starts_with("profiles/checkout.toml:18:1: run.memroy: unknown field `memroy`"), "{err}");
         assert!(err.contains("memroy"), "{err}");
     }
 

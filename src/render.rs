@@ -19,7 +19,13 @@ pub fn up_report(r: &UpReport, detach: bool) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "sandbox {} is up: {} ({}) in {:.1}s", r.name, r.service, r.environment, r.seconds);
     let _ = writeln!(s, "  image       {}", r.image);
-    let _ = writeln!(s, "  platform    {}, {}{}", r.platform, human_size(r.size), if r.downloaded { ", pulled now" } else { ", already present" });
+    let _ = writeln!(
+        s,
+        "  platform    {}, {}{}",
+        r.platform,
+        human_size(r.size),
+        if r.downloaded { ", pulled now" } else { ", already present" }
+    );
     let _ = writeln!(
         s,
         "  deployed    {} by {}",
@@ -75,7 +81,9 @@ pub fn removed(list: &[(String, Removed)], verb: &str) -> String {
         return format!("nothing to {verb}\n");
     }
     list.iter()
-        .map(|(name, r)| format!("{name}: removed {} containers, {} networks, {} volumes\n", r.containers, r.networks, r.volumes))
+        .map(|(name, r)| {
+            format!("{name}: removed {} containers, {} networks, {} volumes\n", r.containers, r.networks, r.volumes)
+        })
         .collect()
 }
 
@@ -87,7 +95,12 @@ pub fn inspected(i: &Inspected) -> String {
             let _ = writeln!(s, "sandbox {} ({})", info.name, info.status);
             let _ = writeln!(s, "  service     {} ({})", info.service, info.environment);
             let _ = writeln!(s, "  image       {}", info.image);
-            let _ = writeln!(s, "  deployed    {} by {}", info.deployed_at.as_deref().unwrap_or("-"), info.deployed_by.as_deref().unwrap_or("-"));
+            let _ = writeln!(
+                s,
+                "  deployed    {} by {}",
+                info.deployed_at.as_deref().unwrap_or("-"),
+                info.deployed_by.as_deref().unwrap_or("-")
+            );
             let _ = writeln!(s, "  revision    {}", info.revision.as_deref().unwrap_or("-"));
             for url in &info.urls {
                 let _ = writeln!(s, "  url         {url}");
@@ -100,8 +113,19 @@ pub fn inspected(i: &Inspected) -> String {
             if v.image.manifest_digest != v.image.digest {
                 let _ = writeln!(s, "  manifest    {} (from the index)", v.image.manifest_digest);
             }
-            let _ = writeln!(s, "  platform    {}, {} in {} layers", v.image.platform, human_size(v.image.size), v.image.layers.len());
-            let _ = writeln!(s, "  deployed    {} by {}", v.deployed_at.as_deref().unwrap_or("-"), v.deployed_by.as_deref().unwrap_or("-"));
+            let _ = writeln!(
+                s,
+                "  platform    {}, {} in {} layers",
+                v.image.platform,
+                human_size(v.image.size),
+                v.image.layers.len()
+            );
+            let _ = writeln!(
+                s,
+                "  deployed    {} by {}",
+                v.deployed_at.as_deref().unwrap_or("-"),
+                v.deployed_by.as_deref().unwrap_or("-")
+            );
             let _ = writeln!(s, "  revision    {}", v.revision.as_deref().unwrap_or("-"));
             let _ = writeln!(s, "  created     {}", v.image.created.as_deref().unwrap_or("-"));
             for (k, val) in &v.image.labels {
@@ -115,7 +139,8 @@ pub fn inspected(i: &Inspected) -> String {
         let _ = writeln!(s, "\n{:<6} {:<32} {:<10} REASON", "KIND", "NAME", "ACTION");
         for d in decisions {
             let field = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
-            let _ = writeln!(s, "{:<6} {:<32} {:<10} {}", field("kind"), field("name"), field("action"), field("reason"));
+            let _ =
+                writeln!(s, "{:<6} {:<32} {:<10} {}", field("kind"), field("name"), field("action"), field("reason"));
         }
     }
     s

@@ -56,9 +56,11 @@ impl Progress for Terminal {
         let bar = bars.entry(id.to_string()).or_insert_with(|| {
             let bar = self.multi.add(ProgressBar::new(0));
             bar.set_style(
-                ProgressStyle::with_template("  {prefix} [{bar:30}] {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12} eta {eta:>3} {msg}")
-                    .expect("static template")
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "  {prefix} [{bar:30}] {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12} eta {eta:>3} {msg}",
+                )
+                .expect("static template")
+                .progress_chars("=> "),
             );
             bar.set_prefix(id.to_string());
             bar

@@ -29,7 +29,10 @@ pub async fn run(settings: &Settings) -> Vec<Check> {
                 name: "docker engine",
                 ok: false,
                 detail: e.to_string(),
-                fix: Some("start the engine (`sudo systemctl start docker` or `dockerd &`), or point DOCKER_HOST at it".into()),
+                fix: Some(
+                    "start the engine (`sudo systemctl start docker` or `dockerd &`), or point DOCKER_HOST at it"
+                        .into(),
+                ),
             });
             checks.push(config_check());
             checks.push(profiles_check(settings));
@@ -42,7 +45,7 @@ pub async fn run(settings: &Settings) -> Vec<Check> {
             ok: true,
             detail: format!(
                 "{} at {}, engine {} (API {}, prodbox speaks {})",
-                v.platform.map(|p| p.name).unwrap_or_else(|| "Docker".into()),
+                v.platform.map(|p| p.name).filter(|n| !n.is_empty()).unwrap_or_else(|| "Docker Engine".into()),
                 engine.address,
                 v.version.unwrap_or_default(),
                 v.api_version.unwrap_or_default(),
@@ -80,13 +83,21 @@ async fn isolation_check(engine: &Engine) -> Check {
     match engine.docker.create_network(request).await {
         Ok(_) => {
             let _ = engine.docker.remove_network(&name).await;
-            Check { name: "sandbox network", ok: true, detail: "internal bridge with no host address can be created".into(), fix: None }
+            Check {
+                name: "sandbox network",
+                ok: true,
+                detail: "internal bridge with no host address can be created".into(),
+                fix: None,
+            }
         }
         Err(e) => Check {
             name: "sandbox network",
             ok: false,
             detail: engine::api("creating a test network", e).to_string(),
-            fix: Some("prodbox needs the bridge driver with com.docker.network.bridge.inhibit_ipv4; use Docker's own engine".into()),
+            fix: Some(
+                "prodbox needs the bridge driver with com.docker.network.bridge.inhibit_ipv4; use Docker's own engine"
+                    .into(),
+            ),
         },
     }
 }
@@ -124,6 +135,11 @@ fn profiles_check(settings: &Settings) -> Check {
             fix: ok.is_empty().then(|| "create profiles/SERVICE.toml (see README) or pass --profiles DIR".to_string()),
         }
     } else {
-        Check { name: "profiles", ok: false, detail: errors.join("\n"), fix: Some("fix the keys named above; `prodbox profiles validate`".into()) }
+        Check {
+            name: "profiles",
+            ok: false,
+            detail: errors.join("\n"),
+            fix: Some("fix the keys named above; `prodbox profiles validate`".into()),
+        }
     }
 }

@@ -10,11 +10,8 @@ pub async fn run(names: &[String], all: bool) -> anyhow::Result<Vec<(String, Rem
         return Err(UsageError("name the sandboxes to remove, or pass --all (see `prodbox ls`)".into()).into());
     }
     let engine = Engine::connect().await?;
-    let targets: Vec<String> = if all {
-        sandbox::list(&engine).await?.into_iter().map(|s| s.name).collect()
-    } else {
-        names.to_vec()
-    };
+    let targets: Vec<String> =
+        if all { sandbox::list(&engine).await?.into_iter().map(|s| s.name).collect() } else { names.to_vec() };
     let mut out = Vec::new();
     let mut missing = Vec::new();
     for name in targets {

@@ -16,7 +16,7 @@ use crate::settings::Settings;
 #[derive(Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Inspected {
-    Sandbox(SandboxInfo),
+    Sandbox(Box<SandboxInfo>),
     Service(Box<ServiceView>),
 }
 
@@ -37,7 +37,7 @@ pub struct ServiceView {
 pub async fn run(settings: &Settings, target: &str) -> anyhow::Result<Inspected> {
     let engine = Engine::connect().await?;
     if let Some(info) = sandbox::find(&engine, target).await? {
-        return Ok(Inspected::Sandbox(info));
+        return Ok(Inspected::Sandbox(Box::new(info)));
     }
     let profile = Profile::find(&settings.profile_dirs, target)?;
     let record = resolve::current(&profile).await?;

@@ -31,13 +31,18 @@ impl UpRequest {
         let publish = args
             .publish
             .iter()
-            .map(|p| profile::parse_port_mapping(p).ok_or_else(|| UsageError(format!("-p {p}: want HOST:CONTAINER or CONTAINER, e.g. -p 18080:8080"))))
+            .map(|p| {
+                profile::parse_port_mapping(p)
+                    .ok_or_else(|| UsageError(format!("-p {p}: want HOST:CONTAINER or CONTAINER, e.g. -p 18080:8080")))
+            })
             .collect::<Result<_, _>>()?;
         let labels = args
             .labels
             .iter()
             .map(|l| match l.split_once('=') {
-                Some((k, v)) if !k.is_empty() && !k.starts_with("dev.prodbox.sandbox") => Ok((k.to_string(), v.to_string())),
+                Some((k, v)) if !k.is_empty() && !k.starts_with("dev.prodbox.sandbox") => {
+                    Ok((k.to_string(), v.to_string()))
+                }
                 _ => Err(UsageError(format!("--label {l}: want KEY=VALUE"))),
             })
             .collect::<Result<_, _>>()?;
@@ -47,7 +52,13 @@ impl UpRequest {
                 "sandbox name {name:?}: use letters, digits, '-', '_' or '.', at most 48, starting with a letter or digit (--name)"
             )));
         }
-        Ok(UpRequest { service: args.service.clone(), environment: args.env.clone(), name: Some(name), publish, labels })
+        Ok(UpRequest {
+            service: args.service.clone(),
+            environment: args.env.clone(),
+            name: Some(name),
+            publish,
+            labels,
+        })
     }
 
     /// The sandbox name.
@@ -100,7 +111,7 @@ pub async fn run(settings: &Settings, req: &UpRequest, progress: &dyn Progress) 
         None => engine.platform().await?,
     };
     progress.step(&format!("reading manifest {}", record.image.pinned()));
-    let creds = auth::for_registry(&record.image.registry).map_err(|e| UsageError(e))?;
+    let creds = auth::for_registry(&record.image.registry).map_err(UsageError)?;
     let facts = fetch::inspect_remote(&record.image, &platform, &creds, &settings.registry).await?;
     let pulled = fetch::pull(&engine, &facts, profile.image.platform.as_deref(), &creds, progress).await?;
 
@@ -116,7 +127,8 @@ pub async fn run(settings: &Settings, req: &UpRequest, progress: &dyn Progress) 
         ports.retain(|p| p.container != extra.container);
         ports.push(*extra);
     }
-    let health = HealthPlan::choose(profile.run.health.as_ref(), facts.has_healthcheck, ports.first().map(|p| p.container));
+    let health =
+        HealthPlan::choose(profile.run.health.as_ref(), facts.has_healthcheck, ports.first().map(|p| p.container));
     if let HealthPlan::Http { port, .. } | HealthPlan::Tcp { port, .. } = &health {
         if !ports.iter().any(|p| p.container == *port) {
             ports.push(PortSpec { host: 0, container: *port });
@@ -130,7 +142,10 @@ pub async fn run(settings: &Settings, req: &UpRequest, progress: &dyn Progress) 
         digest: digest.clone(),
         deployed_at: record.deployed_at.clone(),
         deployed_by: record.deployed_by.clone(),
-        revision: record.revision.clone().or_else(|| facts.label("org.opencontainers.image.revision").map(str::to_string)),
+        revision: record
+            .revision
+            .clone()
+            .or_else(|| facts.label("org.opencontainers.image.revision").map(str::to_string)),
         env: clean.env.clone(),
         files: clean.files.clone(),
         sanitize_json: serde_json::to_string(&clean.decisions)?,
@@ -182,7 +197,11 @@ pub async fn run(settings: &Settings, req: &UpRequest, progress: &dyn Progress) 
     })
 }
 
-async fn launch_and_wait(engine: &Engine, spec: &SandboxSpec, progress: &dyn Progress) -> anyhow::Result<sandbox::launch::Launched> {
+async fn launch_and_wait(
+    engine: &Engine,
+    spec: &SandboxSpec,
+    progress: &dyn Progress,
+) -> anyhow::Result<sandbox::launch::Launched> {
     let launched = sandbox::launch(engine, spec).await.context("launching the sandbox")?;
     progress.step(&format!("waiting for health: {}", spec.health.describe()));
     health::wait(engine, &launched.app_container, &launched.relay_container, &spec.health).await?;

@@ -25,7 +25,9 @@ pub enum FetchError {
     NoPlatform { reference: String, platform: String, available: String },
     #[error("docker engine: pulling {reference} failed: {detail}")]
     Pull { reference: String, detail: String },
-    #[error("docker engine: {reference} was pulled but its RepoDigests ({found}) do not hold {digest}; refusing to run it")]
+    #[error(
+        "docker engine: {reference} was pulled but its RepoDigests ({found}) do not hold {digest}; refusing to run it"
+    )]
     NotPinned { reference: String, digest: String, found: String },
     #[error(transparent)]
     Engine(#[from] crate::engine::EngineError),

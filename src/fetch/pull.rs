@@ -86,10 +86,13 @@ fn same_reference(repo_digest: &str, reference: &str) -> bool {
 
 fn pull_error(engine: &Engine, reference: &str, e: bollard::errors::Error) -> FetchError {
     match e {
-        bollard::errors::Error::DockerStreamError { error } => FetchError::Pull { reference: reference.into(), detail: error },
+        bollard::errors::Error::DockerStreamError { error } => {
+            FetchError::Pull { reference: reference.into(), detail: error }
+        }
         bollard::errors::Error::DockerResponseServerError { message, .. } => {
             FetchError::Pull { reference: reference.into(), detail: message }
         }
-        other => crate::engine::EngineError::Unreachable { address: engine.address.clone(), detail: other.to_string() }.into(),
+        other => crate::engine::EngineError::Unreachable { address: engine.address.clone(), detail: other.to_string() }
+            .into(),
     }
 }

@@ -146,12 +146,8 @@ pub async fn inspect_remote(
         _ => platform.to_string(),
     };
     let run = config.config;
-    let mut exposed_ports: Vec<u16> = run
-        .exposed_ports
-        .unwrap_or_default()
-        .keys()
-        .filter_map(|k| k.split('/').next()?.parse().ok())
-        .collect();
+    let mut exposed_ports: Vec<u16> =
+        run.exposed_ports.unwrap_or_default().keys().filter_map(|k| k.split('/').next()?.parse().ok()).collect();
     exposed_ports.sort_unstable();
     let has_healthcheck = run
         .healthcheck

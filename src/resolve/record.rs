@@ -99,7 +99,9 @@ impl DeployRecord {
                                 field_err(&format!("config.{section}.{k}"), "must be a string, number, boolean, {\"value\": …, \"secret\": true} or {\"secret_ref\": …}")
                             })?;
                             let value = match value {
-                                ProdValue::Plain(s) if section == "env" && secret_names.contains(&k.as_str()) => ProdValue::Marked(s),
+                                ProdValue::Plain(s) if section == "env" && secret_names.contains(&k.as_str()) => {
+                                    ProdValue::Marked(s)
+                                }
                                 other => other,
                             };
                             target.insert(k.clone(), value);
@@ -179,7 +181,9 @@ mod tests {
     const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
     fn record(image: &str, config: &str) -> String {
-        format!(r#"{{"service":"checkout","environment":"production","image":"{image}","deployed_at":"2026-11-20T14:05:00Z","config":{config}}}"#)
+        format!(
+            r#"{{"service":"checkout","environment":"production","image":"{image}","deployed_at":"2026-11-20T14:05:00Z","config":{config}}}"#
+        )
     }
 
     #[test]
@@ -207,7 +211,8 @@ mod tests {
 
     #[test]
     fn another_repository_is_refused() {
-        let r = DeployRecord::from_json("t", &record(&format!("registry.example.com/shop/evil@{DIGEST}"), "null")).unwrap();
+        let r =
+            DeployRecord::from_json("t", &record(&format!("registry.example.com/shop/evil@{DIGEST}"), "null")).unwrap();
         let err = r.check_repository("t", "registry.example.com/shop/checkout").unwrap_err();
         assert!(err.to_string().contains("not in repository registry.example.com/shop/checkout"), "{err}");
     }

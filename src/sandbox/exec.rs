@@ -28,6 +28,7 @@ pub async fn capture(engine: &Engine, container: &str, cmd: Vec<String>) -> Resu
             text.push_str(&chunk.to_string());
         }
     }
-    let inspect = engine.docker.inspect_exec(&exec.id).await.map_err(|e| engine::api(format!("exec in {container}"), e))?;
+    let inspect =
+        engine.docker.inspect_exec(&exec.id).await.map_err(|e| engine::api(format!("exec in {container}"), e))?;
     Ok((inspect.exit_code.unwrap_or(-1), text))
 }

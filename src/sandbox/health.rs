@@ -17,20 +17,35 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// How `up` decides the app is healthy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HealthPlan {
-    Http { path: String, port: u16, timeout: Duration },
-    Tcp { port: u16, timeout: Duration },
+    Http {
+        path: String,
+        port: u16,
+        timeout: Duration,
+    },
+    Tcp {
+        port: u16,
+        timeout: Duration,
+    },
     /// The image's own HEALTHCHECK, as the engine reports it.
-    Image { timeout: Duration },
+    Image {
+        timeout: Duration,
+    },
     /// No port and no check: running is enough.
     Running,
 }
 
 impl HealthPlan {
     /// The plan from a profile's `health`, the image's HEALTHCHECK and its ports.
-    pub fn choose(profile: Option<&crate::profile::Health>, image_has_healthcheck: bool, first_port: Option<u16>) -> HealthPlan {
+    pub fn choose(
+        profile: Option<&crate::profile::Health>,
+        image_has_healthcheck: bool,
+        first_port: Option<u16>,
+    ) -> HealthPlan {
         use crate::profile::Health;
         match profile {
-            Some(Health::Http { path, port, timeout }) => HealthPlan::Http { path: path.clone(), port: *port, timeout: *timeout },
+            Some(Health::Http { path, port, timeout }) => {
+                HealthPlan::Http { path: path.clone(), port: *port, timeout: *timeout }
+            }
             Some(Health::Tcp { port, timeout }) => HealthPlan::Tcp { port: *port, timeout: *timeout },
             None if image_has_healthcheck => HealthPlan::Image { timeout: DEFAULT_TIMEOUT },
             None => match first_port {
@@ -65,7 +80,12 @@ pub enum HealthError {
 }
 
 /// Polls until healthy, the timeout, or the app's exit.
-pub async fn wait(engine: &Engine, app: &str, relay_container: &str, plan: &HealthPlan) -> Result<Duration, HealthError> {
+pub async fn wait(
+    engine: &Engine,
+    app: &str,
+    relay_container: &str,
+    plan: &HealthPlan,
+) -> Result<Duration, HealthError> {
     let started = Instant::now();
     let timeout = match plan {
         HealthPlan::Http { timeout, .. } | HealthPlan::Tcp { timeout, .. } | HealthPlan::Image { timeout } => *timeout,
@@ -86,7 +106,9 @@ pub async fn wait(engine: &Engine, app: &str, relay_container: &str, plan: &Heal
             HealthPlan::Running => true,
             HealthPlan::Image { .. } => match state.health.and_then(|h| h.status) {
                 Some(HealthStatusEnum::HEALTHY) => true,
-                Some(HealthStatusEnum::UNHEALTHY) => return Err(HealthError::Unhealthy { logs: tail(engine, app, 20).await }),
+                Some(HealthStatusEnum::UNHEALTHY) => {
+                    return Err(HealthError::Unhealthy { logs: tail(engine, app, 20).await })
+                }
                 _ => false,
             },
             HealthPlan::Http { path, port, .. } => probe(engine, relay_container, *port, Some(path)).await?,
@@ -96,7 +118,11 @@ pub async fn wait(engine: &Engine, app: &str, relay_container: &str, plan: &Heal
             return Ok(started.elapsed());
         }
         if started.elapsed() > timeout {
-            return Err(HealthError::Timeout { check: plan.describe(), seconds: timeout.as_secs(), logs: tail(engine, app, 20).await });
+            return Err(HealthError::Timeout {
+                check: plan.describe(),
+                seconds: timeout.as_secs(),
+                logs: tail(engine, app, 20).await,
+            });
         }
         tokio::time::sleep(POLL).await;
     }

@@ -24,9 +24,6 @@ pub const ROLE_DEPENDENCY: &str = "dependency";
 
 /// A label filter for the engine's list calls: `key=value` or just `key`.
 pub fn filter(pairs: &[(&str, &str)]) -> std::collections::HashMap<String, Vec<String>> {
-    let labels = pairs
-        .iter()
-        .map(|(k, v)| if v.is_empty() { k.to_string() } else { format!("{k}={v}") })
-        .collect();
+    let labels = pairs.iter().map(|(k, v)| if v.is_empty() { k.to_string() } else { format!("{k}={v}") }).collect();
     std::collections::HashMap::from([("label".to_string(), labels)])
 }

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HostConfig, NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig,
-    PortBinding,
+    ContainerCreateBody, EndpointSettings, HostConfig, Mount, MountType, NetworkConnectRequest, NetworkCreateRequest,
+    NetworkingConfig, PortBinding, VolumeCreateRequest,
 };
 use bollard::query_parameters::{CreateContainerOptionsBuilder, UploadToContainerOptionsBuilder};
 
@@ -38,7 +38,7 @@ pub async fn launch(engine: &Engine, spec: &SandboxSpec) -> Result<Launched, Eng
 
     let app = container_name(&spec.name, labels::ROLE_APP);
     create_app(engine, spec, &app, &net, &base).await?;
-    upload_files(engine, &app, &spec.files).await?;
+    upload_files(engine, &app, &spec.files, spec.read_only).await?;
     start(engine, &app).await?;
 
     let relay_name = container_name(&spec.name, labels::ROLE_RELAY);
@@ -57,7 +57,12 @@ fn base_labels(spec: &SandboxSpec) -> HashMap<String, String> {
     l
 }
 
-async fn create_network(engine: &Engine, name: &str, sandbox: bool, base: &HashMap<String, String>) -> Result<(), EngineError> {
+async fn create_network(
+    engine: &Engine,
+    name: &str,
+    sandbox: bool,
+    base: &HashMap<String, String>,
+) -> Result<(), EngineError> {
     let options = if sandbox {
         // Internal alone still lets containers reach the host's own services
         // through the bridge's host address; inhibit_ipv4 removes that address.
@@ -116,20 +121,75 @@ async fn create_app(
     l.insert(labels::ENVIRONMENT.into(), spec.environment.clone());
     l.insert(labels::SANITIZE.into(), spec.sanitize_json.clone());
     l.insert(labels::PORTS.into(), spec.ports.iter().map(|p| p.container.to_string()).collect::<Vec<_>>().join(","));
-    for (key, value) in [(labels::DEPLOYED_AT, &spec.deployed_at), (labels::DEPLOYED_BY, &spec.deployed_by), (labels::REVISION, &spec.revision)] {
+    for (key, value) in [
+        (labels::DEPLOYED_AT, &spec.deployed_at),
+        (labels::DEPLOYED_BY, &spec.deployed_by),
+        (labels::REVISION, &spec.revision),
+    ] {
         if let Some(v) = value {
             l.insert(key.into(), v.clone());
         }
+    }
+    let mut host_config = hardened_host_config(spec, net);
+    if spec.read_only && !spec.files.is_empty() {
+        host_config.mounts = Some(config_volumes(engine, spec, base).await?);
     }
     let body = ContainerCreateBody {
         image: Some(spec.image.clone()),
         env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
         labels: Some(l),
-        host_config: Some(hardened_host_config(spec, net)),
+        host_config: Some(host_config),
         networking_config: Some(endpoint(net, vec!["app".into(), spec.service.clone()])),
         ..Default::default()
     };
     create(engine, name, body).await
+}
+
+/// A read-only root refuses the archive upload, so with `read_only` each
+/// config file's folder becomes a labelled volume (filled from the image, then
+/// given the sanitized files through the API).
+async fn config_volumes(
+    engine: &Engine,
+    spec: &SandboxSpec,
+    base: &HashMap<String, String>,
+) -> Result<Vec<Mount>, EngineError> {
+    let mut dirs: Vec<String> = spec
+        .files
+        .iter()
+        .map(|(path, _)| {
+            std::path::Path::new(path).parent().map(|p| p.display().to_string()).unwrap_or_else(|| "/".into())
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    let mut mounts = Vec::new();
+    for (i, dir) in dirs.iter().enumerate() {
+        if dir == "/" {
+            return Err(EngineError::Api {
+                what: "preparing config files".into(),
+                detail: "a config file at / cannot be placed in a read-only container; set run.read_only = false"
+                    .into(),
+            });
+        }
+        let name = format!("prodbox-{}-config-{i}", spec.name);
+        engine
+            .docker
+            .create_volume(VolumeCreateRequest {
+                name: Some(name.clone()),
+                labels: Some(base.clone()),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| engine::api(format!("creating volume {name}"), e))?;
+        mounts.push(Mount {
+            target: Some(dir.clone()),
+            source: Some(name),
+            typ: Some(MountType::VOLUME),
+            read_only: Some(false),
+            ..Default::default()
+        });
+    }
+    Ok(mounts)
 }
 
 async fn create_relay(
@@ -180,10 +240,7 @@ async fn create_relay(
     create(engine, name, body).await?;
     engine
         .docker
-        .connect_network(
-            net,
-            NetworkConnectRequest { container: name.to_string(), endpoint_config: None },
-        )
+        .connect_network(net, NetworkConnectRequest { container: name.to_string(), endpoint_config: None })
         .await
         .map_err(|e| engine::api(format!("attaching the relay to {net}"), e))
 }
@@ -237,25 +294,43 @@ async fn start(engine: &Engine, name: &str) -> Result<(), EngineError> {
 }
 
 /// Copies config files into the created (not yet started) container through
-/// the API: they never touch the host's disk.
-async fn upload_files(engine: &Engine, container: &str, files: &[(String, String)]) -> Result<(), EngineError> {
-    if files.is_empty() {
-        return Ok(());
-    }
-    let packed = (|| {
-        let mut tar = tar::Builder::new(Vec::new());
-        for (path, content) in files {
-            relay::append(&mut tar, path.trim_start_matches('/'), content.as_bytes(), 0o644)?;
+/// the API: they never touch the host's disk. One archive at `/` (parents
+/// are created), or with a read-only root one per folder, each folder being
+/// a volume that accepts them.
+async fn upload_files(
+    engine: &Engine,
+    container: &str,
+    files: &[(String, String)],
+    per_folder: bool,
+) -> Result<(), EngineError> {
+    let mut by_dir: std::collections::BTreeMap<String, Vec<(String, &str)>> = Default::default();
+    for (path, content) in files {
+        let p = std::path::Path::new(path);
+        if per_folder {
+            let dir = p.parent().map(|d| d.display().to_string()).unwrap_or_else(|| "/".into());
+            let file = p.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+            by_dir.entry(dir).or_default().push((file, content));
+        } else {
+            by_dir.entry("/".into()).or_default().push((path.trim_start_matches('/').to_string(), content));
         }
-        tar.into_inner()
-    })()
-    .map_err(|e| EngineError::Api { what: "packing config files".into(), detail: e.to_string() })?;
-    let options = UploadToContainerOptionsBuilder::default().path("/").build();
-    engine
-        .docker
-        .upload_to_container(container, Some(options), bollard::body_full(packed.into()))
-        .await
-        .map_err(|e| engine::api(format!("copying config files into {container}"), e))
+    }
+    for (dir, entries) in by_dir {
+        let packed = (|| {
+            let mut tar = tar::Builder::new(Vec::new());
+            for (file, content) in &entries {
+                relay::append(&mut tar, file, content.as_bytes(), 0o644)?;
+            }
+            tar.into_inner()
+        })()
+        .map_err(|e| EngineError::Api { what: "packing config files".into(), detail: e.to_string() })?;
+        let options = UploadToContainerOptionsBuilder::default().path(&dir).build();
+        engine
+            .docker
+            .upload_to_container(container, Some(options), bollard::body_full(packed.into()))
+            .await
+            .map_err(|e| engine::api(format!("copying config files into {container}:{dir}"), e))?;
+    }
+    Ok(())
 }
 
 /// (container port, host port) pairs the relay got.

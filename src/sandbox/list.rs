@@ -38,8 +38,10 @@ impl SandboxInfo {
 
 /// Every sandbox the engine knows, by name, including ones left half-made.
 pub async fn list(engine: &Engine) -> Result<Vec<SandboxInfo>, EngineError> {
-    let options = ListContainersOptionsBuilder::default().all(true).filters(&labels::filter(&[(labels::SANDBOX, "")])).build();
-    let containers = engine.docker.list_containers(Some(options)).await.map_err(|e| engine::api("listing containers", e))?;
+    let options =
+        ListContainersOptionsBuilder::default().all(true).filters(&labels::filter(&[(labels::SANDBOX, "")])).build();
+    let containers =
+        engine.docker.list_containers(Some(options)).await.map_err(|e| engine::api("listing containers", e))?;
     let mut found: BTreeMap<String, SandboxInfo> = BTreeMap::new();
     for c in &containers {
         let l = c.labels.clone().unwrap_or_default();

@@ -13,7 +13,8 @@ pub const BINARY: &[u8] = include_bytes!(env!("PRODBOX_RELAY_BIN"));
 /// Path of the binary inside the image.
 pub const PATH: &str = "/prodbox-relay";
 
-const DOCKERFILE: &str = "FROM scratch\nCOPY prodbox-relay /prodbox-relay\nUSER 65534:65534\nENTRYPOINT [\"/prodbox-relay\"]\n";
+const DOCKERFILE: &str =
+    "FROM scratch\nCOPY prodbox-relay /prodbox-relay\nUSER 65534:65534\nENTRYPOINT [\"/prodbox-relay\"]\n";
 
 /// `prodbox-relay:<hash of the binary>`: a new binary gets a new image.
 pub fn image_tag() -> String {
@@ -28,7 +29,8 @@ pub async fn ensure_image(engine: &Engine) -> Result<String, EngineError> {
         Err(e) if engine::is_not_found(&e) => {}
         Err(e) => return Err(engine::api("inspecting the relay image", e)),
     }
-    let context = build_context().map_err(|e| EngineError::Api { what: "packing the relay image".into(), detail: e.to_string() })?;
+    let context = build_context()
+        .map_err(|e| EngineError::Api { what: "packing the relay image".into(), detail: e.to_string() })?;
     let options = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")
         .t(&tag)

@@ -34,7 +34,8 @@ pub async fn remove_all_labelled(engine: &Engine, pairs: &[(&str, &str)]) -> Res
     let filter = labels::filter(pairs);
     let mut removed = Removed::default();
     let options = ListContainersOptionsBuilder::default().all(true).filters(&filter).build();
-    let containers = engine.docker.list_containers(Some(options)).await.map_err(|e| engine::api("listing containers", e))?;
+    let containers =
+        engine.docker.list_containers(Some(options)).await.map_err(|e| engine::api("listing containers", e))?;
     for c in containers {
         let Some(id) = c.id else { continue };
         let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();

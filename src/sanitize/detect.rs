@@ -5,8 +5,20 @@ use super::glob;
 
 /// Names that mark a value secret, whatever the value.
 pub const SECRET_NAMES: &[&str] = &[
-    "*PASSWORD*", "*PASSWD*", "*SECRET*", "*TOKEN*", "*_KEY", "*APIKEY*", "*API_KEY*", "*CREDENTIAL*",
-    "*PRIVATE*", "*AUTH*", "*DSN*", "*SESSION_KEY*", "*SIGNING*", "*CERT_KEY*",
+    "*PASSWORD*",
+    "*PASSWD*",
+    "*SECRET*",
+    "*TOKEN*",
+    "*_KEY",
+    "*APIKEY*",
+    "*API_KEY*",
+    "*CREDENTIAL*",
+    "*PRIVATE*",
+    "*AUTH*",
+    "*DSN*",
+    "*SESSION_KEY*",
+    "*SIGNING*",
+    "*CERT_KEY*",
 ];
 
 /// The secret-name pattern `name` matches, if any.
@@ -25,9 +37,15 @@ pub const VALUE_RULES: &[ValueRule] = &[
     ValueRule { id: "pem-private-key", test: |v| v.contains("-----BEGIN") && v.contains("PRIVATE KEY") },
     ValueRule { id: "url-credentials", test: url_with_password },
     ValueRule { id: "aws-access-key", test: |v| has_prefixed_token(v, &["AKIA", "ASIA"], 16, upper_alnum) },
-    ValueRule { id: "github-token", test: |v| has_prefixed_token(v, &["ghp_", "gho_", "ghs_", "ghu_", "github_pat_"], 20, token_char) },
+    ValueRule {
+        id: "github-token",
+        test: |v| has_prefixed_token(v, &["ghp_", "gho_", "ghs_", "ghu_", "github_pat_"], 20, token_char),
+    },
     ValueRule { id: "slack-token", test: |v| has_prefixed_token(v, &["xoxb-", "xoxp-", "xoxa-"], 10, token_char) },
-    ValueRule { id: "stripe-key", test: |v| has_prefixed_token(v, &["sk_live_", "rk_live_", "sk_test_"], 16, token_char) },
+    ValueRule {
+        id: "stripe-key",
+        test: |v| has_prefixed_token(v, &["sk_live_", "rk_live_", "sk_test_"], 16, token_char),
+    },
     ValueRule { id: "jwt", test: looks_like_jwt },
     ValueRule { id: "high-entropy", test: high_entropy },
 ];
@@ -75,21 +93,27 @@ fn looks_like_jwt(v: &str) -> bool {
 
 /// A long token with many distinct, mixed characters: a random key.
 fn high_entropy(v: &str) -> bool {
-    v.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '"' | '\'' | '=' | '&' | '?'))
-        .any(|t| {
-            if t.len() < 24 || t.contains("://") || t.contains('/') && t.starts_with('/') {
-                return false;
-            }
-            if is_uuid_like(t) || t.chars().all(|c| c.is_ascii_hexdigit()) && t.len() < 32 {
-                return false;
-            }
-            let classes = [t.chars().any(|c| c.is_ascii_lowercase()), t.chars().any(|c| c.is_ascii_uppercase()), t.chars().any(|c| c.is_ascii_digit())];
-            classes.iter().filter(|&&b| b).count() >= 2 && shannon(t) >= 4.0
-        })
+    v.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '"' | '\'' | '=' | '&' | '?')).any(|t| {
+        if t.len() < 24 || t.contains("://") || t.contains('/') && t.starts_with('/') {
+            return false;
+        }
+        if is_uuid_like(t) || t.chars().all(|c| c.is_ascii_hexdigit()) && t.len() < 32 {
+            return false;
+        }
+        let classes = [
+            t.chars().any(|c| c.is_ascii_lowercase()),
+            t.chars().any(|c| c.is_ascii_uppercase()),
+            t.chars().any(|c| c.is_ascii_digit()),
+        ];
+        classes.iter().filter(|&&b| b).count() >= 2 && shannon(t) >= 4.0
+    })
 }
 
 fn is_uuid_like(t: &str) -> bool {
-    t.len() == 36 && t.chars().enumerate().all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() })
+    t.len() == 36
+        && t.chars()
+            .enumerate()
+            .all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() })
 }
 
 /// Shannon entropy in bits per character.
@@ -99,10 +123,13 @@ pub fn shannon(s: &str) -> f64 {
         *counts.entry(c).or_insert(0usize) += 1;
     }
     let n = s.chars().count() as f64;
-    counts.values().map(|&k| {
-        let p = k as f64 / n;
-        -p * p.log2()
-    }).sum()
+    counts
+        .values()
+        .map(|&k| {
+            let p = k as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
 }
 
 #[cfg(test)]

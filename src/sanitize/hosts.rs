@@ -7,7 +7,11 @@ use std::net::Ipv4Addr;
 
 /// Rewrites every production host in `value`; returns the new value and the
 /// hosts it replaced, or `None` when nothing matched.
-pub fn rewrite(value: &str, prod_hosts: &[String], aliases: &BTreeMap<String, String>) -> Option<(String, Vec<String>)> {
+pub fn rewrite(
+    value: &str,
+    prod_hosts: &[String],
+    aliases: &BTreeMap<String, String>,
+) -> Option<(String, Vec<String>)> {
     if prod_hosts.is_empty() {
         return None;
     }

@@ -106,7 +106,9 @@ fn decide_env(name: &str, value: &ProdValue, rules: &SanitizeSection) -> Outcome
         return (Action::Dropped, format!("drop {p}"), None);
     }
     let plain = match value {
-        ProdValue::Marked(_) => return (Action::Redacted, "marked secret by the deploy record".into(), Some(REDACTED.into())),
+        ProdValue::Marked(_) => {
+            return (Action::Redacted, "marked secret by the deploy record".into(), Some(REDACTED.into()))
+        }
         ProdValue::Reference(_) => {
             return (Action::Redacted, "a secret reference the source did not read".into(), Some(REDACTED.into()))
         }

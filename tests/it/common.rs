@@ -1,0 +1,332 @@
+//! Test harness: the real prodbox binary, the real Docker engine, a real
+//! registry (Debian's docker-registry) on 127.0.0.1, and fixture images built
+//! locally FROM scratch. Everything a test makes carries its own label and
+//! is removed on drop, also when the test fails.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The label every test resource carries (value: the test's id).
+pub const TEST_LABEL: &str = "dev.prodbox.test";
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A name unique to this process and call.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
+}
+
+/// Runs a command, panicking with its output when it fails.
+pub fn sh(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+pub fn docker(args: &[&str]) -> String {
+    sh(Command::new("docker").args(args))
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn fixtures_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("prodbox-fixtures");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The demo service's static binary, built once per run with rustc.
+fn demo_binary() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let dir = fixtures_dir().join("context");
+            std::fs::create_dir_all(&dir).unwrap();
+            let out = dir.join("demo-app");
+            sh(Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+                .args(["--edition", "2021", "-O", "-C", "strip=symbols", "-C", "target-feature=+crt-static"])
+                .args(["--target", "x86_64-unknown-linux-gnu"])
+                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/app.rs"))
+                .arg("-o")
+                .arg(&out));
+            out
+        })
+        .clone()
+}
+
+/// `prodbox-fixture/demo:<version>`, built once per run from Dockerfile.example.
+pub fn fixture_image(version: &str) -> String {
+    static BUILT: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+    let mut built = BUILT.lock().unwrap();
+    if let Some(tag) = built.get(version) {
+        return tag.clone();
+    }
+    let binary = demo_binary();
+    let tag = format!("prodbox-fixture/demo:{version}");
+    sh(Command::new("docker")
+        .env("DOCKER_BUILDKIT", "0")
+        .args(["build", "-q", "-f"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Dockerfile.example"))
+        .args([
+            "--build-arg",
+            &format!("VERSION={version}"),
+            "--build-arg",
+            &format!("REVISION=rev{}", version.replace('.', "")),
+        ])
+        .args(["--label", &format!("{TEST_LABEL}=fixture"), "-t", &tag])
+        .arg(binary.parent().unwrap()));
+    built.insert(version.to_string(), tag.clone());
+    tag
+}
+
+/// A CNCF distribution registry on 127.0.0.1, killed on drop.
+pub struct Registry {
+    child: Child,
+    pub address: String,
+    pub storage: tempfile::TempDir,
+    pushed: Mutex<Vec<String>>,
+}
+
+impl Registry {
+    pub fn start() -> Registry {
+        let bin = ["/usr/bin/docker-registry", "/usr/local/bin/docker-registry"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("docker-registry is not installed: apt-get install docker-registry (.ci/run does this)");
+        let storage = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let address = format!("127.0.0.1:{port}");
+        let config = storage.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog: {{ level: error }}\nstorage: {{ filesystem: {{ rootdirectory: {} }} }}\nhttp: {{ addr: {address} }}\n",
+                storage.path().join("data").display()
+            ),
+        )
+        .unwrap();
+        let child =
+            Command::new(bin).arg("serve").arg(&config).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let started = Instant::now();
+        while std::net::TcpStream::connect(&address).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(10), "registry did not start on {address}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Registry { child, address, storage, pushed: Mutex::new(Vec::new()) }
+    }
+
+    /// Pushes a local image as `repo:tag`; returns `address/repo@digest`. The
+    /// local tag is removed again so `up` has to pull by digest.
+    pub fn push(&self, image: &str, repo: &str, tag: &str) -> String {
+        let target = format!("{}/{repo}:{tag}", self.address);
+        docker(&["tag", image, &target]);
+        docker(&["push", "-q", &target]);
+        let digests = docker(&["inspect", "--format", "{{range .RepoDigests}}{{println .}}{{end}}", &target]);
+        let prefix = format!("{}/{repo}@", self.address);
+        let pinned = digests.lines().find(|l| l.starts_with(&prefix)).expect("pushed digest").to_string();
+        docker(&["rmi", &target]);
+        self.pushed.lock().unwrap().push(pinned.clone());
+        pinned
+    }
+
+    /// Where the registry keeps a blob's bytes (to tamper with in tests).
+    pub fn blob_path(&self, digest: &str) -> PathBuf {
+        let hex = digest.trim_start_matches("sha256:");
+        self.storage.path().join(format!("data/docker/registry/v2/blobs/sha256/{}/{hex}/data", &hex[..2]))
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // Images pulled from this registry by prodbox.
+        for pinned in self.pushed.lock().unwrap().iter() {
+            let _ = Command::new("docker").args(["rmi", "-f", pinned]).output();
+        }
+    }
+}
+
+/// A temporary project: profiles/ and deploys/, and the sandbox names used.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+    pub id: String,
+}
+
+impl Project {
+    pub fn new() -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("profiles")).unwrap();
+        std::fs::create_dir_all(dir.path().join("deploys")).unwrap();
+        Project { dir, id: unique("t") }
+    }
+
+    pub fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// A `file`-source profile for `service` in `repository`, plus `extra` TOML.
+    pub fn profile(&self, service: &str, repository: &str, extra: &str) {
+        self.write(
+            &format!("profiles/{service}.toml"),
+            &format!(
+                "[source]\nkind = \"file\"\npath = \"../deploys/{service}.json\"\n[image]\nrepository = \"{repository}\"\n{extra}"
+            ),
+        );
+    }
+
+    /// A deploy record for `service`.
+    pub fn record(&self, service: &str, image: &str, config: serde_json::Value) {
+        let record = serde_json::json!({
+            "service": service,
+            "environment": "production",
+            "image": image,
+            "deployed_at": "2026-11-20T14:05:00Z",
+            "deployed_by": "pipeline#4411",
+            "revision": "9f1c2ab",
+            "config": config,
+        });
+        self.write(&format!("deploys/{service}.json"), &record.to_string());
+    }
+
+    /// The prodbox binary, run in this project with a clean environment and
+    /// this test's label on everything it creates.
+    pub fn prodbox(&self, args: &[&str]) -> Run {
+        self.prodbox_env(args, &[])
+    }
+
+    pub fn prodbox_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_prodbox"));
+        cmd.current_dir(self.dir.path()).env_clear();
+        for key in ["PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG"] {
+            if let Some(v) = std::env::var_os(key) {
+                cmd.env(key, v);
+            }
+        }
+        cmd.env("NO_COLOR", "1");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        if args.first() == Some(&"up") {
+            all.push("--label".into());
+            all.push(format!("{TEST_LABEL}={}", self.id));
+        }
+        cmd.args(&all).stdin(Stdio::null());
+        let output = cmd.output().unwrap();
+        Run::from(output, all)
+    }
+
+    /// Containers, networks and volumes this test's sandboxes left.
+    pub fn leftovers(&self) -> Vec<String> {
+        leftovers(&format!("{TEST_LABEL}={}", self.id))
+    }
+}
+
+/// Resources carrying `label` (`key=value`), as "kind name" lines.
+pub fn leftovers(label: &str) -> Vec<String> {
+    let filter = format!("label={label}");
+    let mut out = Vec::new();
+    for (kind, args) in [
+        ("container", vec!["ps", "-aq", "--filter", &filter]),
+        ("network", vec!["network", "ls", "-q", "--filter", &filter]),
+        ("volume", vec!["volume", "ls", "-q", "--filter", &filter]),
+    ] {
+        for id in docker(&args).lines().filter(|l| !l.is_empty()) {
+            out.push(format!("{kind} {id}"));
+        }
+    }
+    out
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        let filter = format!("label={TEST_LABEL}={}", self.id);
+        let ids = docker(&["ps", "-aq", "--filter", &filter]);
+        for id in ids.lines().filter(|l| !l.is_empty()) {
+            let _ = Command::new("docker").args(["rm", "-f", "-v", id]).output();
+        }
+        for id in docker(&["network", "ls", "-q", "--filter", &filter]).lines().filter(|l| !l.is_empty()) {
+            let _ = Command::new("docker").args(["network", "rm", id]).output();
+        }
+        for id in docker(&["volume", "ls", "-q", "--filter", &filter]).lines().filter(|l| !l.is_empty()) {
+            let _ = Command::new("docker").args(["volume", "rm", id]).output();
+        }
+    }
+}
+
+/// One run of the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    args: Vec<String>,
+}
+
+impl Run {
+    fn from(o: Output, args: Vec<String>) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into(),
+            stderr: String::from_utf8_lossy(&o.stderr).into(),
+            args,
+        }
+    }
+
+    pub fn success(self) -> Run {
+        self.code(0)
+    }
+
+    pub fn code(self, want: i32) -> Run {
+        assert_eq!(
+            self.code, want,
+            "prodbox {:?} exited {}, want {want}\nstdout:\n{}\nstderr:\n{}",
+            self.args, self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn stderr_has(self, needle: &str) -> Run {
+        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// GET http://127.0.0.1:port/path with a tiny HTTP/1.0 client; returns the body.
+pub fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or(text)
+}
+
+/// `docker inspect` of one object, as JSON.
+pub fn inspect(what: &str) -> serde_json::Value {
+    let text = docker(&["inspect", what]);
+    serde_json::from_str::<serde_json::Value>(&text).unwrap()[0].clone()
+}

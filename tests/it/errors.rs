@@ -1,0 +1,91 @@
+//! Bad input: each case gets its clear error and exit code, and leaves nothing.
+
+use crate::common::*;
+
+/// One bad case: how to set the project up, then what `up` must say.
+struct Case {
+    what: &'static str,
+    code: i32,
+    stderr: &'static str,
+}
+
+fn check(project: &Project, case: &Case, env: &[(&str, &str)]) {
+    let name = unique("bad");
+    let run = project.prodbox_env(&["up", "svc", "-d", "--name", &name], env);
+    assert_eq!(run.code, case.code, "{}: exit {} want {}\nstderr:\n{}", case.what, run.code, case.code, run.stderr);
+    assert!(run.stderr.contains(case.stderr), "{}: stderr lacks {:?}:\n{}", case.what, case.stderr, run.stderr);
+    assert!(run.stderr.lines().any(|l| l.starts_with("error: ")), "{}: one error line:\n{}", case.what, run.stderr);
+    assert!(project.leftovers().is_empty(), "{}: left {:?}", case.what, project.leftovers());
+    assert!(leftovers(&format!("dev.prodbox.sandbox={name}")).is_empty(), "{}: left resources", case.what);
+}
+
+#[test]
+fn bad_records_and_unreachable_parts_fail_cleanly() {
+    let registry = Registry::start();
+    let pinned = registry.push(&fixture_image("1.0.0"), "shop/svc", "1.0.0");
+    let repo = format!("{}/shop/svc", registry.address);
+    let digest = pinned.split('@').nth(1).unwrap();
+
+    // A record with a tag and no digest.
+    let p = Project::new();
+    p.profile("svc", &repo, "");
+    p.record("svc", &format!("{repo}:1.0.0"), serde_json::Value::Null);
+    check(&p, &Case { what: "tag only", code: 1, stderr: "has no digest" }, &[]);
+
+    // A record for another repository.
+    let p = Project::new();
+    p.profile("svc", &repo, "");
+    p.record("svc", &format!("{}/shop/other@{digest}", registry.address), serde_json::Value::Null);
+    check(&p, &Case { what: "other repository", code: 1, stderr: "is not in repository" }, &[]);
+
+    // An unreachable deploy registry (http source on a closed port).
+    let p = Project::new();
+    let closed = free_port();
+    p.write(
+        "profiles/svc.toml",
+        &format!("[source]\nkind = \"http\"\nurl = \"http://127.0.0.1:{closed}/v1/{{service}}\"\n[image]\nrepository = \"{repo}\"\n"),
+    );
+    check(&p, &Case { what: "deploy registry down", code: 3, stderr: "cannot be reached" }, &[]);
+
+    // An unreachable OCI registry.
+    let p = Project::new();
+    let gone = format!("127.0.0.1:{}", free_port());
+    p.profile("svc", &format!("{gone}/shop/svc"), "");
+    p.record("svc", &format!("{gone}/shop/svc@{digest}"), serde_json::Value::Null);
+    check(&p, &Case { what: "registry down", code: 3, stderr: "cannot be reached" }, &[]);
+
+    // An unreachable engine.
+    let p = Project::new();
+    p.profile("svc", &repo, "");
+    p.record("svc", &pinned, serde_json::Value::Null);
+    let run = p.prodbox_env(&["up", "svc", "-d"], &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("docker engine at unix:///nonexistent/docker.sock"), "{}", run.stderr);
+    assert!(run.stderr.contains("prodbox doctor"), "{}", run.stderr);
+
+    // A malformed profile names file, line and key; exit 2.
+    let p = Project::new();
+    p.profile("svc", &repo, "[run]\nports = [8080]\nmemroy = \"1g\"\n");
+    check(
+        &p,
+        &Case { what: "unknown key", code: 2, stderr: "profiles/svc.toml:8:1: run.memroy: unknown field `memroy`" },
+        &[],
+    );
+}
+
+#[test]
+fn a_manifest_whose_bytes_do_not_match_its_digest_is_refused() {
+    let registry = Registry::start();
+    let pinned = registry.push(&fixture_image("1.0.0"), "shop/svc", "1.0.0");
+    let digest = pinned.split('@').nth(1).unwrap();
+    let blob = registry.blob_path(digest);
+    let bytes = std::fs::read(&blob).unwrap();
+    // Same JSON, one more space: a different digest.
+    let tampered = String::from_utf8(bytes).unwrap().replacen("\"schemaVersion\": 2", "\"schemaVersion\":  2", 1);
+    std::fs::write(&blob, tampered).unwrap();
+
+    let p = Project::new();
+    p.profile("svc", &format!("{}/shop/svc", registry.address), "");
+    p.record("svc", &pinned, serde_json::Value::Null);
+    check(&p, &Case { what: "tampered manifest", code: 1, stderr: "does not match its content" }, &[]);
+}

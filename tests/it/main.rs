@@ -1,0 +1,9 @@
+//! Integration tests: the real binary against the real engine and registry.
+//! One module per area; the harness is in `common`.
+
+mod common;
+mod errors;
+mod http_source;
+mod lifecycle;
+mod secrets;
+mod up;

@@ -1,0 +1,117 @@
+//! `up`: production's digest, hardened, reachable only through the relay on
+//! 127.0.0.1, unable to reach the host; `down` leaves nothing.
+
+use std::net::TcpListener;
+
+use crate::common::*;
+
+const HEALTHY: &str = "[run]\nports = [8080]\nhealth = { http = \"/healthz\", timeout = \"30s\" }\n";
+
+#[test]
+fn up_runs_production_digest_isolated_and_down_removes_everything() {
+    let registry = Registry::start();
+    let v1 = registry.push(&fixture_image("1.0.0"), "shop/demo", "1.0.0");
+    // A newer tag exists too: it must not be what runs.
+    registry.push(&fixture_image("2.0.0"), "shop/demo", "latest");
+    let digest = v1.split('@').nth(1).unwrap().to_string();
+
+    let project = Project::new();
+    let name = unique("up");
+    project.profile("demo", &format!("{}/shop/demo", registry.address), HEALTHY);
+    project.record("demo", &v1, serde_json::json!({"env": {"GREETING": "hi"}}));
+
+    let run = project.prodbox(&["up", "demo", "-d", "--name", &name, "--json"]).success();
+    let report = run.json();
+    assert_eq!(report["digest"], digest.as_str());
+    assert_eq!(report["deployed_by"], "pipeline#4411");
+    assert_eq!(report["revision"], "9f1c2ab");
+    assert_eq!(report["version"], "1.0.0");
+
+    // The running container's image carries production's digest, not a tag's.
+    let app = inspect(&format!("prodbox-{name}-app"));
+    let image = inspect(app["Image"].as_str().unwrap());
+    let repo_digests: Vec<&str> = image["RepoDigests"].as_array().unwrap().iter().filter_map(|d| d.as_str()).collect();
+    assert!(repo_digests.contains(&v1.as_str()), "{repo_digests:?} lacks {v1}");
+    assert_eq!(app["Config"]["Labels"]["dev.prodbox.digest"], digest.as_str());
+    assert_eq!(app["Config"]["Labels"]["dev.prodbox.sandbox"], name.as_str());
+    assert_eq!(app["Config"]["Labels"]["dev.prodbox.role"], "app");
+
+    // Hardened.
+    let host = &app["HostConfig"];
+    assert_eq!(host["Privileged"], false);
+    assert_eq!(host["CapDrop"], serde_json::json!(["ALL"]));
+    assert!(host["SecurityOpt"].to_string().contains("no-new-privileges"), "{}", host["SecurityOpt"]);
+    assert!(host["PidsLimit"].as_i64().unwrap() > 0);
+    assert!(host["Memory"].as_i64().unwrap() > 0);
+    assert!(host["Binds"].is_null(), "no host mounts: {}", host["Binds"]);
+    assert_eq!(host["NetworkMode"], format!("prodbox-{name}"));
+    assert!(host["PortBindings"].as_object().is_none_or(|m| m.is_empty()), "the app publishes nothing itself");
+    let net = inspect(&format!("prodbox-{name}"));
+    assert_eq!(net["Internal"], true);
+    assert_eq!(net["Options"]["com.docker.network.bridge.inhibit_ipv4"], "true");
+
+    // Reachable only through the relay, published on 127.0.0.1.
+    let relay = inspect(&format!("prodbox-{name}-relay"));
+    let bindings = relay["HostConfig"]["PortBindings"]["8080/tcp"].as_array().unwrap().clone();
+    assert!(bindings.iter().all(|b| b["HostIp"] == "127.0.0.1"), "{bindings:?}");
+    let port = report["ports"][0][1].as_u64().unwrap() as u16;
+    let body = http_get(port, "/");
+    assert!(body.contains("\"version\":\"1.0.0\""), "{body}");
+    assert!(body.contains("\"greeting\":\"hi\""), "{body}");
+
+    // The app cannot reach a listener on the host; the relay (on a normal
+    // bridge) can, which shows the probe itself works.
+    let listener = TcpListener::bind("0.0.0.0:0").unwrap();
+    let host_port = listener.local_addr().unwrap().port();
+    let ingress_gw = docker(&[
+        "network",
+        "inspect",
+        &format!("prodbox-{name}-ingress"),
+        "--format",
+        "{{(index .IPAM.Config 0).Gateway}}",
+    ]);
+    let bridge_gw = docker(&["network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}"]);
+    let sandbox_gw =
+        docker(&["network", "inspect", &format!("prodbox-{name}"), "--format", "{{(index .IPAM.Config 0).Gateway}}"]);
+    let control = docker(&[
+        "exec",
+        &format!("prodbox-{name}-relay"),
+        "/prodbox-relay",
+        "probe",
+        &format!("{ingress_gw}:{host_port}"),
+    ]);
+    assert_eq!(control, "open", "control probe from the relay must reach the host listener");
+    for target in [&ingress_gw, &bridge_gw, &sandbox_gw] {
+        let answer = http_get(port, &format!("/connect?to={target}:{host_port}"));
+        assert_eq!(answer.trim(), "blocked", "the app reached the host at {target}:{host_port}");
+    }
+    drop(listener);
+
+    let listed = project.prodbox(&["ls", "--json"]).success().json();
+    let me =
+        listed.as_array().unwrap().iter().find(|s| s["name"] == name.as_str()).expect("ls shows the sandbox").clone();
+    assert_eq!(me["status"], "running");
+    assert_eq!(me["digest"], digest.as_str());
+
+    project.prodbox(&["down", &name]).success();
+    assert_eq!(project.leftovers(), Vec::<String>::new());
+    assert_eq!(leftovers(&format!("dev.prodbox.sandbox={name}")), Vec::<String>::new());
+}
+
+#[test]
+fn up_uses_the_image_healthcheck_when_the_profile_has_none() {
+    let registry = Registry::start();
+    let v1 = registry.push(&fixture_image("1.0.0"), "shop/hc", "1.0.0");
+    let project = Project::new();
+    let name = unique("hc");
+    project.profile("hc", &format!("{}/shop/hc", registry.address), "");
+    project.record("hc", &v1, serde_json::Value::Null);
+    let report = project.prodbox(&["up", "hc", "-d", "--name", &name, "--json"]).success().json();
+    assert_eq!(report["health"], "the image's HEALTHCHECK");
+    // Ports default to the image's EXPOSE.
+    assert_eq!(report["ports"][0][0], 8080);
+    let app = inspect(&format!("prodbox-{name}-app"));
+    assert_eq!(app["State"]["Health"]["Status"], "healthy");
+    project.prodbox(&["down", &name]).success();
+    assert!(project.leftovers().is_empty());
+}
