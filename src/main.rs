@@ -66,7 +66,7 @@ async fn run(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             }
             let engine = prodbox::engine::Engine::connect().await?;
             tokio::select! {
-                r = commands::logs::stream(&engine, &name, true, Some(0)) => {
+                r = commands::logs::stream(&engine, &name, true, None) => {
                     r?;
                     let _ = prodbox::sandbox::remove(&engine, &name).await;
                     eprintln!("the app stopped; removed sandbox {name}");

@@ -222,42 +222,43 @@ impl Profile {
 
         let source_span = raw.source.span().start;
         let source = raw.source.into_inner();
-        let source =
-            match source.kind.as_str() {
-                "file" => {
-                    let p = source
-                        .path
-                        .ok_or_else(|| invalid(source_span, "source.path: required when kind = \"file\"".into()))?;
-                    Source::File { path: base.join(p) }
+        let source = match source.kind.as_str() {
+            "file" => {
+                let p = source
+                    .path
+                    .ok_or_else(|| invalid(source_span, "source.path: required when kind = \"file\"".into()))?;
+                Source::File { path: base.join(p) }
+            }
+            "http" => {
+                let url = source
+                    .url
+                    .ok_or_else(|| invalid(source_span, "source.url: required when kind = \"http\"".into()))?;
+                if let Some(field) = source.map.keys().find(|k| !MAP_FIELDS.contains(&k.as_str())) {
+                    return Err(invalid(
+                        source_span,
+                        format!("source.map.{field}: unknown field, expected one of {}", MAP_FIELDS.join(", ")),
+                    ));
                 }
-                "http" => {
-                    let url = source
-                        .url
-                        .ok_or_else(|| invalid(source_span, "source.url: required when kind = \"http\"".into()))?;
-                    if let Some(field) = source.map.keys().find(|k| !MAP_FIELDS.contains(&k.as_str())) {
-                        return Err(invalid(
-                            source_span,
-                            format!("source.map.{field}: unknown field, expected one of {}", MAP_FIELDS.join(", ")),
-                        ));
-                    }
-                    Source::Http { url, history_url: source.history_url, token_env: source.token_env, map: source.map }
-                }
-                "oci" | "command" | "kubernetes" => return Err(invalid(
+                Source::Http { url, history_url: source.history_url, token_env: source.token_env, map: source.map }
+            }
+            "oci" | "command" | "kubernetes" => {
+                return Err(invalid(
                     source_span,
                     format!(
                         "source.kind: {:?} is not supported by this version of prodbox yet; use \"file\" or \"http\"",
                         source.kind
                     ),
-                )),
-                other => {
-                    return Err(invalid(
-                        source_span,
-                        format!(
-                            "source.kind: unknown kind {other:?}, expected one of file, http, oci, command, kubernetes"
-                        ),
-                    ))
-                }
-            };
+                ))
+            }
+            other => {
+                return Err(invalid(
+                    source_span,
+                    format!(
+                        "source.kind: unknown kind {other:?}, expected one of file, http, oci, command, kubernetes"
+                    ),
+                ))
+            }
+        };
 
         let run = match raw.run {
             None => RunSection::default(),

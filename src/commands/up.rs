@@ -159,6 +159,7 @@ pub async fn run(settings: &Settings, req: &UpRequest, progress: &dyn Progress) 
         extra_labels: req.labels.clone(),
     };
 
+    tracing::debug!(elapsed = ?started.elapsed(), "resolved, fetched and sanitized");
     let existing = sandbox::remove(&engine, &name).await?;
     if !existing.is_empty() {
         progress.step(&format!("replaced the running sandbox {name}"));
@@ -202,8 +203,11 @@ async fn launch_and_wait(
     spec: &SandboxSpec,
     progress: &dyn Progress,
 ) -> anyhow::Result<sandbox::launch::Launched> {
+    let started = Instant::now();
     let launched = sandbox::launch(engine, spec).await.context("launching the sandbox")?;
+    tracing::debug!(elapsed = ?started.elapsed(), "sandbox created and started");
     progress.step(&format!("waiting for health: {}", spec.health.describe()));
-    health::wait(engine, &launched.app_container, &launched.relay_container, &spec.health).await?;
+    let healthy_after = health::wait(engine, &launched.app_container, &launched.relay_container, &spec.health).await?;
+    tracing::debug!(?healthy_after, "healthy");
     Ok(launched)
 }

@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use super::{exec, relay};
 use crate::engine::{self, Engine, EngineError};
 
-const POLL: Duration = Duration::from_millis(250);
+const POLL: Duration = Duration::from_millis(100);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How `up` decides the app is healthy.

@@ -25,26 +25,34 @@ pub struct Launched {
 
 /// Creates and starts everything; on error the caller removes the sandbox by label.
 pub async fn launch(engine: &Engine, spec: &SandboxSpec) -> Result<Launched, EngineError> {
-    let relay_image = relay::ensure_image(engine).await?;
     let base = base_labels(spec);
     let net = network_name(&spec.name);
     let ingress = ingress_network_name(&spec.name);
-    create_network(engine, &net, true, &base).await?;
-    create_network(engine, &ingress, false, &base).await?;
+    let (relay_image, _, _) = tokio::try_join!(
+        relay::ensure_image(engine),
+        create_network(engine, &net, true, &base),
+        create_network(engine, &ingress, false, &base),
+    )?;
 
     for dep in &spec.dependencies {
         start_dependency(engine, spec, dep, &net, &base).await?;
     }
 
+    // The app and the relay are independent until a connection arrives (the
+    // relay resolves `app` per connection), so they are made side by side.
     let app = container_name(&spec.name, labels::ROLE_APP);
-    create_app(engine, spec, &app, &net, &base).await?;
-    upload_files(engine, &app, &spec.files, spec.read_only).await?;
-    start(engine, &app).await?;
-
     let relay_name = container_name(&spec.name, labels::ROLE_RELAY);
-    create_relay(engine, spec, &relay_image, &relay_name, &net, &ingress, &base).await?;
-    start(engine, &relay_name).await?;
-    let ports = published_ports(engine, &relay_name).await?;
+    let start_app = async {
+        create_app(engine, spec, &app, &net, &base).await?;
+        upload_files(engine, &app, &spec.files, spec.read_only).await?;
+        start(engine, &app).await
+    };
+    let start_relay = async {
+        create_relay(engine, spec, &relay_image, &relay_name, &net, &ingress, &base).await?;
+        start(engine, &relay_name).await?;
+        published_ports(engine, &relay_name).await
+    };
+    let ((), ports) = tokio::try_join!(start_app, start_relay)?;
     Ok(Launched { app_container: app, relay_container: relay_name, ports })
 }
 

@@ -36,14 +36,17 @@ pub async fn remove_all_labelled(engine: &Engine, pairs: &[(&str, &str)]) -> Res
     let options = ListContainersOptionsBuilder::default().all(true).filters(&filter).build();
     let containers =
         engine.docker.list_containers(Some(options)).await.map_err(|e| engine::api("listing containers", e))?;
-    for c in containers {
-        let Some(id) = c.id else { continue };
+    // Removed side by side: each removal is a stop plus a delete in the engine.
+    let removals = containers.into_iter().filter_map(|c| c.id).map(|id| async move {
         let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
         match engine.docker.remove_container(&id, Some(options)).await {
-            Ok(()) => removed.containers += 1,
-            Err(e) if engine::is_not_found(&e) => {}
-            Err(e) => return Err(engine::api(format!("removing container {id}"), e)),
+            Ok(()) => Ok(1),
+            Err(e) if engine::is_not_found(&e) => Ok(0),
+            Err(e) => Err(engine::api(format!("removing container {id}"), e)),
         }
+    });
+    for result in futures_util::future::join_all(removals).await {
+        removed.containers += result?;
     }
     let options = ListNetworksOptionsBuilder::default().filters(&filter).build();
     let networks = engine.docker.list_networks(Some(options)).await.map_err(|e| engine::api("listing networks", e))?;

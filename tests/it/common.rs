@@ -330,3 +330,73 @@ pub fn inspect(what: &str) -> serde_json::Value {
     let text = docker(&["inspect", what]);
     serde_json::from_str::<serde_json::Value>(&text).unwrap()[0].clone()
 }
+
+/// A prodbox process running in the foreground, its stderr and stdout read
+/// line by line in the background.
+pub struct Foreground {
+    pub child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Project {
+    /// Starts prodbox without waiting for it.
+    pub fn spawn(&self, args: &[&str]) -> Foreground {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_prodbox"));
+        cmd.current_dir(self.dir.path()).env_clear();
+        for key in ["PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG"] {
+            if let Some(v) = std::env::var_os(key) {
+                cmd.env(key, v);
+            }
+        }
+        cmd.args(args).args(["--label", &format!("{TEST_LABEL}={}", self.id)]);
+        let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                use std::io::BufRead;
+                for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        Foreground { child, lines: rx, seen: Vec::new() }
+    }
+}
+
+impl Foreground {
+    /// Waits (up to 60 s) for a line containing `needle`.
+    pub fn wait_for(&mut self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                let hit = line.contains(needle);
+                self.seen.push(line);
+                if hit {
+                    return;
+                }
+            }
+        }
+        panic!("no line with {needle:?}; saw:\n{}", self.seen.join("\n"));
+    }
+
+    /// Sends SIGINT (what Ctrl-C sends) and waits for the exit code.
+    pub fn interrupt(mut self) -> (i32, Vec<String>) {
+        sh(Command::new("kill").args(["-INT", &self.child.id().to_string()]));
+        let status = self.child.wait().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        self.seen.extend(self.lines.try_iter());
+        (status.code().unwrap_or(-1), std::mem::take(&mut self.seen))
+    }
+}
+
+impl Drop for Foreground {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -63,3 +63,32 @@ fn completions_and_doctor() {
     let run = project.prodbox_env(&["doctor"], &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")]).code(1);
     assert!(run.stdout.contains("FAIL"), "{}", run.stdout);
 }
+
+#[test]
+fn ctrl_c_in_the_foreground_or_during_startup_leaves_nothing() {
+    let registry = Registry::start();
+    let v1 = registry.push(&fixture_image("1.0.0"), "shop/fg", "1.0.0");
+    let project = Project::new();
+    project.profile("fg", &format!("{}/shop/fg", registry.address), "");
+    project.record("fg", &v1, serde_json::Value::Null);
+
+    // Foreground: logs stream until Ctrl-C, which stops and removes everything.
+    let name = unique("fg");
+    let mut fg = project.spawn(&["up", "fg", "--name", &name]);
+    fg.wait_for("streaming the app's logs");
+    fg.wait_for("demo listening on :8080");
+    let (code, lines) = fg.interrupt();
+    assert_eq!(code, 0, "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("stopped and removed sandbox")), "{lines:?}");
+    assert!(leftovers(&format!("dev.prodbox.sandbox={name}")).is_empty());
+
+    // During startup (waiting for the image's HEALTHCHECK): the half-made sandbox goes.
+    let name = unique("fg");
+    let mut fg = project.spawn(&["up", "fg", "--name", &name]);
+    fg.wait_for("waiting for health");
+    let (code, lines) = fg.interrupt();
+    assert_eq!(code, 1, "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("interrupted: removed the half-made sandbox")), "{lines:?}");
+    assert!(leftovers(&format!("dev.prodbox.sandbox={name}")).is_empty());
+    assert!(project.leftovers().is_empty());
+}
