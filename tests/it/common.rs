@@ -100,10 +100,21 @@ pub struct Registry {
     pub address: String,
     pub storage: tempfile::TempDir,
     pushed: Mutex<Vec<String>>,
+    /// With auth: a DOCKER_CONFIG folder whose config.json holds the login.
+    pub docker_config: Option<PathBuf>,
 }
 
 impl Registry {
     pub fn start() -> Registry {
+        Registry::start_with(None)
+    }
+
+    /// A registry that wants `user`/`password` (htpasswd, bcrypt).
+    pub fn start_with_auth(user: &str, password: &str) -> Registry {
+        Registry::start_with(Some((user, password)))
+    }
+
+    fn start_with(auth: Option<(&str, &str)>) -> Registry {
         let bin = ["/usr/bin/docker-registry", "/usr/local/bin/docker-registry"]
             .into_iter()
             .find(|p| Path::new(p).exists())
@@ -112,14 +123,26 @@ impl Registry {
         let port = free_port();
         let address = format!("127.0.0.1:{port}");
         let config = storage.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog: {{ level: error }}\nstorage: {{ filesystem: {{ rootdirectory: {} }} }}\nhttp: {{ addr: {address} }}\n",
-                storage.path().join("data").display()
-            ),
-        )
-        .unwrap();
+        let mut yaml = format!(
+            "version: 0.1\nlog: {{ level: error }}\nstorage: {{ filesystem: {{ rootdirectory: {} }} }}\nhttp: {{ addr: {address} }}\n",
+            storage.path().join("data").display()
+        );
+        let mut docker_config = None;
+        if let Some((user, password)) = auth {
+            let htpasswd = storage.path().join("htpasswd");
+            std::fs::write(&htpasswd, sh(Command::new("htpasswd").args(["-Bbn", user, password])) + "\n").unwrap();
+            yaml.push_str(&format!("auth: {{ htpasswd: {{ realm: test, path: {} }} }}\n", htpasswd.display()));
+            let dir = storage.path().join("docker-config");
+            std::fs::create_dir_all(&dir).unwrap();
+            let token = sh(Command::new("sh").args(["-c", &format!("printf %s '{user}:{password}' | base64 -w0")]));
+            std::fs::write(
+                dir.join("config.json"),
+                format!("{{\"auths\": {{\"{address}\": {{\"auth\": \"{token}\"}}}}}}"),
+            )
+            .unwrap();
+            docker_config = Some(dir);
+        }
+        std::fs::write(&config, yaml).unwrap();
         let child =
             Command::new(bin).arg("serve").arg(&config).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         let started = Instant::now();
@@ -127,7 +150,7 @@ impl Registry {
             assert!(started.elapsed() < Duration::from_secs(10), "registry did not start on {address}");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Registry { child, address, storage, pushed: Mutex::new(Vec::new()) }
+        Registry { child, address, storage, pushed: Mutex::new(Vec::new()), docker_config }
     }
 
     /// Pushes a local image as `repo:tag`; returns `address/repo@digest`. The
@@ -135,7 +158,11 @@ impl Registry {
     pub fn push(&self, image: &str, repo: &str, tag: &str) -> String {
         let target = format!("{}/{repo}:{tag}", self.address);
         docker(&["tag", image, &target]);
-        docker(&["push", "-q", &target]);
+        let mut push = Command::new("docker");
+        if let Some(dir) = &self.docker_config {
+            push.env("DOCKER_CONFIG", dir);
+        }
+        sh(push.args(["push", "-q", &target]));
         let digests = docker(&["inspect", "--format", "{{range .RepoDigests}}{{println .}}{{end}}", &target]);
         let prefix = format!("{}/{repo}@", self.address);
         let pinned = digests.lines().find(|l| l.starts_with(&prefix)).expect("pushed digest").to_string();
@@ -399,4 +426,30 @@ impl Drop for Foreground {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// PUT `body` to `http://address/path`; returns the status line.
+pub fn http_put(address: &str, path: &str, content_type: &str, body: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(address).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "PUT {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+/// sha256:<hex> of bytes, via sha256sum (the tests check prodbox's hashing, not their own).
+pub fn sha256(bytes: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = Command::new("sha256sum").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    format!("sha256:{}", String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap())
 }

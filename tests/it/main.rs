@@ -1,6 +1,7 @@
 //! Integration tests: the real binary against the real engine and registry.
 //! One module per area; the harness is in `common`.
 
+mod auth;
 mod common;
 mod errors;
 mod http_source;

@@ -115,3 +115,55 @@ fn up_uses_the_image_healthcheck_when_the_profile_has_none() {
     project.prodbox(&["down", &name]).success();
     assert!(project.leftovers().is_empty());
 }
+
+#[test]
+fn an_image_index_resolves_to_the_engines_platform() {
+    let registry = Registry::start();
+    let amd64 = registry.push(&fixture_image("1.0.0"), "shop/multi", "amd64");
+    let other = registry.push(&fixture_image("2.0.0"), "shop/multi", "other");
+    let manifest = |pinned: &str| {
+        let digest = pinned.split('@').nth(1).unwrap().to_string();
+        let size = std::fs::metadata(registry.blob_path(&digest)).unwrap().len();
+        (digest, size)
+    };
+    let ((d1, s1), (d2, s2)) = (manifest(&amd64), manifest(&other));
+    // The arm64 entry comes first: taking the first entry would be wrong.
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json",
+        "manifests": [
+            {"mediaType": "application/vnd.docker.distribution.manifest.v2+json", "digest": d2, "size": s2,
+             "platform": {"architecture": "arm64", "os": "linux"}},
+            {"mediaType": "application/vnd.docker.distribution.manifest.v2+json", "digest": d1, "size": s1,
+             "platform": {"architecture": "amd64", "os": "linux"}}
+        ]
+    })
+    .to_string();
+    let status = http_put(
+        &registry.address,
+        "/v2/shop/multi/manifests/multi",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        index.as_bytes(),
+    );
+    assert!(status.contains("201"), "{status}");
+    let index_digest = sha256(index.as_bytes());
+    let pinned = format!("{}/shop/multi@{index_digest}", registry.address);
+
+    let project = Project::new();
+    let name = unique("multi");
+    project.profile("multi", &format!("{}/shop/multi", registry.address), HEALTHY);
+    project.record("multi", &pinned, serde_json::Value::Null);
+    let seen = project.prodbox(&["inspect", "multi", "--json"]).success().json();
+    assert_eq!(seen["image"]["digest"], index_digest.as_str());
+    assert_eq!(seen["image"]["manifest_digest"], d1.as_str());
+    assert_eq!(seen["image"]["platform"], "linux/amd64");
+
+    let report = project.prodbox(&["up", "multi", "-d", "--name", &name, "--json"]).success().json();
+    assert_eq!(report["version"], "1.0.0");
+    assert_eq!(report["digest"], index_digest.as_str());
+    let app = inspect(&format!("prodbox-{name}-app"));
+    let image = inspect(app["Image"].as_str().unwrap());
+    assert!(image["RepoDigests"].to_string().contains(&index_digest), "{}", image["RepoDigests"]);
+    project.prodbox(&["down", &name]).success();
+    let _ = std::process::Command::new("docker").args(["rmi", "-f", &pinned]).output();
+}

@@ -1,0 +1,36 @@
+//! A registry that wants credentials: prodbox reads them from the docker
+//! config (for its manifest reads and for the engine's pull) and says what
+//! to do when they are missing.
+
+use crate::common::*;
+
+#[test]
+fn credentials_come_from_the_docker_config() {
+    let registry = Registry::start_with_auth("qa", "s3cret-pw");
+    let pinned = registry.push(&fixture_image("1.0.0"), "shop/auth", "1.0.0");
+    let config = registry.docker_config.clone().unwrap();
+    let project = Project::new();
+    let name = unique("auth");
+    project.profile(
+        "auth",
+        &format!("{}/shop/auth", registry.address),
+        "[run]\nports = [8080]\nhealth = { http = \"/healthz\" }\n",
+    );
+    project.record("auth", &pinned, serde_json::Value::Null);
+
+    // Without credentials: a clear error that says how to log in; nothing left.
+    let empty = tempfile::tempdir().unwrap();
+    let run = project
+        .prodbox_env(&["up", "auth", "-d", "--name", &name], &[("DOCKER_CONFIG", empty.path().to_str().unwrap())]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("docker login"), "{}", run.stderr);
+    assert!(project.leftovers().is_empty());
+
+    // With the docker config's auths: manifest read and engine pull both work.
+    let run = project
+        .prodbox_env(&["up", "auth", "-d", "--name", &name, "-v"], &[("DOCKER_CONFIG", config.to_str().unwrap())])
+        .success();
+    assert!(!run.stderr.contains("s3cret-pw"), "the password leaked:\n{}", run.stderr);
+    project.prodbox(&["down", &name]).success();
+    assert!(project.leftovers().is_empty());
+}
