@@ -20,9 +20,37 @@ pub struct Engine {
     pub address: String,
 }
 
-/// Where the engine is expected, as the user would write it.
+/// The default socket when nothing says otherwise.
+pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+
+/// Where the engine is: `DOCKER_HOST`, else the Docker context named by
+/// `DOCKER_CONTEXT` or the docker config's `currentContext`, else the default socket.
 pub fn address() -> String {
-    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
+    if let Ok(host) = std::env::var("DOCKER_HOST") {
+        if !host.is_empty() {
+            return host;
+        }
+    }
+    let config_dir = std::env::var_os("DOCKER_CONFIG")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".docker")));
+    let Some(dir) = config_dir else { return DEFAULT_HOST.into() };
+    let context = std::env::var("DOCKER_CONTEXT").ok().filter(|c| !c.is_empty()).or_else(|| {
+        let config = std::fs::read_to_string(dir.join("config.json")).ok()?;
+        let value: serde_json::Value = serde_json::from_str(&config).ok()?;
+        value.get("currentContext")?.as_str().map(str::to_string)
+    });
+    match context {
+        Some(name) if name != "default" => context_host(&dir, &name).unwrap_or_else(|| DEFAULT_HOST.into()),
+        _ => DEFAULT_HOST.into(),
+    }
+}
+
+/// The docker endpoint of context `name`: `contexts/meta/<sha256(name)>/meta.json`.
+pub fn context_host(config_dir: &std::path::Path, name: &str) -> Option<String> {
+    let meta = config_dir.join("contexts/meta").join(crate::digest::sha256_hex(name.as_bytes())).join("meta.json");
+    let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(meta).ok()?).ok()?;
+    value.pointer("/Endpoints/docker/Host")?.as_str().map(str::to_string)
 }
 
 impl Engine {
@@ -31,7 +59,7 @@ impl Engine {
         let address = address();
         let unreachable =
             |e: bollard::errors::Error| EngineError::Unreachable { address: address.clone(), detail: e.to_string() };
-        let docker = Docker::connect_with_defaults().map_err(unreachable)?;
+        let docker = Docker::connect_with_host(&address).map_err(unreachable)?;
         let docker = docker.negotiate_version().await.map_err(unreachable)?;
         Ok(Engine { docker, address })
     }
@@ -57,4 +85,23 @@ pub fn api(what: impl Into<String>, e: bollard::errors::Error) -> EngineError {
 /// Whether a bollard error is the engine's 404.
 pub fn is_not_found(e: &bollard::errors::Error) -> bool {
     matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_docker_context_endpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = dir.path().join("contexts/meta").join(crate::digest::sha256_hex(b"colima"));
+        std::fs::create_dir_all(&meta).unwrap();
+        std::fs::write(
+            meta.join("meta.json"),
+            r#"{"Name":"colima","Endpoints":{"docker":{"Host":"unix:///home/u/.colima/docker.sock"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(context_host(dir.path(), "colima").as_deref(), Some("unix:///home/u/.colima/docker.sock"));
+        assert_eq!(context_host(dir.path(), "missing"), None);
+    }
 }

@@ -268,6 +268,20 @@ impl Profile {
             }
         };
 
+        for dep in &raw.dependencies {
+            let pinned = crate::image_ref::ImageRef::parse(&dep.image).map(|r| r.digest.is_some()).unwrap_or(false);
+            if !pinned || !crate::sandbox::valid_name(&dep.name) {
+                let offset = text.find(&dep.image).unwrap_or(0);
+                return Err(invalid(
+                    offset,
+                    format!(
+                        "dependencies.{}: image must be pinned as repository@sha256:<64 hex> and name a plain word",
+                        dep.name
+                    ),
+                ));
+            }
+        }
+
         let hash = crate::digest::sha256_hex(text.as_bytes());
         Ok(Profile {
             path: path.to_path_buf(),

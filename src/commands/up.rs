@@ -115,6 +115,13 @@ pub async fn run(settings: &Settings, req: &UpRequest, progress: &dyn Progress) 
     let facts = fetch::inspect_remote(&record.image, &platform, &creds, &settings.registry).await?;
     let pulled = fetch::pull(&engine, &facts, profile.image.platform.as_deref(), &creds, progress).await?;
 
+    for dep in &profile.dependencies {
+        let dep_ref = crate::image_ref::ImageRef::parse(&dep.image)
+            .map_err(|e| UsageError(format!("dependency {}: image {}", dep.name, e)))?;
+        let dep_creds = auth::for_registry(&dep_ref.registry).map_err(UsageError)?;
+        fetch::ensure_image(&engine, &dep.image, &dep_creds, progress).await?;
+    }
+
     progress.step("sanitizing production's configuration");
     let clean = sanitize::sanitize(&record.config, &profile.sanitize);
 

@@ -33,14 +33,54 @@ pub async fn pull(
         progress.step(&format!("image {} already present", crate::digest::short(&facts.digest)));
         return Ok(PulledImage { reference, id, downloaded: false });
     }
+    download(engine, &reference, platform, creds, progress).await?;
+    let id = pinned_id(engine, &reference).await?.ok_or_else(|| FetchError::NotPinned {
+        reference: reference.clone(),
+        digest: facts.digest.clone(),
+        found: "none".into(),
+    })?;
+    Ok(PulledImage { reference, id, downloaded: true })
+}
+
+/// Makes sure the engine has `reference` (a dependency, or a candidate such
+/// as `checkout:fix` or `registry/repo@digest`), pulling it when missing.
+/// Returns the image id.
+pub async fn ensure_image(
+    engine: &Engine,
+    reference: &str,
+    creds: &Credentials,
+    progress: &dyn Progress,
+) -> Result<String, FetchError> {
+    match engine.docker.inspect_image(reference).await {
+        Ok(image) => return Ok(image.id.unwrap_or_default()),
+        Err(e) if engine::is_not_found(&e) => {}
+        Err(e) => return Err(engine::api(format!("inspecting image {reference}"), e).into()),
+    }
+    download(engine, reference, None, creds, progress).await?;
+    let image = engine
+        .docker
+        .inspect_image(reference)
+        .await
+        .map_err(|e| engine::api(format!("inspecting image {reference}"), e))?;
+    Ok(image.id.unwrap_or_default())
+}
+
+/// Streams one engine pull into `progress`.
+async fn download(
+    engine: &Engine,
+    reference: &str,
+    platform: Option<&str>,
+    creds: &Credentials,
+    progress: &dyn Progress,
+) -> Result<(), FetchError> {
     progress.step(&format!("pulling {reference}"));
-    let mut options = CreateImageOptionsBuilder::default().from_image(&reference);
+    let mut options = CreateImageOptionsBuilder::default().from_image(reference);
     if let Some(p) = platform {
         options = options.platform(p);
     }
     let mut stream = engine.docker.create_image(Some(options.build()), None, creds.engine.clone());
     while let Some(event) = stream.next().await {
-        let event = event.map_err(|e| pull_error(engine, &reference, e))?;
+        let event = event.map_err(|e| pull_error(engine, reference, e))?;
         let (Some(id), Some(status)) = (event.id.as_deref(), event.status.as_deref()) else { continue };
         // The first event's id is the reference itself, not a layer.
         if reference.ends_with(id) || id.contains('@') || id.contains(':') {
@@ -50,12 +90,7 @@ pub async fn pull(
         progress.layer(id, status, detail.current.unwrap_or(0).max(0) as u64, detail.total.unwrap_or(0).max(0) as u64);
     }
     progress.layers_done();
-    let id = pinned_id(engine, &reference).await?.ok_or_else(|| FetchError::NotPinned {
-        reference: reference.clone(),
-        digest: facts.digest.clone(),
-        found: "none".into(),
-    })?;
-    Ok(PulledImage { reference, id, downloaded: true })
+    Ok(())
 }
 
 /// The image id when the engine has `reference` (`repo@digest`) in its RepoDigests.

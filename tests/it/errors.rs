@@ -74,6 +74,31 @@ fn bad_records_and_unreachable_parts_fail_cleanly() {
 }
 
 #[test]
+fn an_app_that_never_gets_healthy_fails_with_its_logs_and_leaves_nothing() {
+    let registry = Registry::start();
+    let pinned = registry.push(&fixture_image("1.0.0"), "shop/svc", "1.0.0");
+    let p = Project::new();
+    p.profile(
+        "svc",
+        &format!("{}/shop/svc", registry.address),
+        "[run]\nports = [8080]\nhealth = { http = \"/missing\", timeout = \"2s\" }\n",
+    );
+    p.record("svc", &pinned, serde_json::Value::Null);
+    check(
+        &p,
+        &Case {
+            what: "unhealthy",
+            code: 1,
+            stderr: "did not become healthy (HTTP GET /missing on port 8080) within 2s",
+        },
+        &[],
+    );
+    let name = unique("bad");
+    let run = p.prodbox(&["up", "svc", "-d", "--name", &name]);
+    assert!(run.stderr.contains("| demo listening on :8080"), "the app's last lines are shown:\n{}", run.stderr);
+}
+
+#[test]
 fn a_manifest_whose_bytes_do_not_match_its_digest_is_refused() {
     let registry = Registry::start();
     let pinned = registry.push(&fixture_image("1.0.0"), "shop/svc", "1.0.0");

@@ -167,3 +167,37 @@ fn an_image_index_resolves_to_the_engines_platform() {
     project.prodbox(&["down", &name]).success();
     let _ = std::process::Command::new("docker").args(["rmi", "-f", &pinned]).output();
 }
+
+#[test]
+fn dependencies_join_the_sandbox_under_their_aliases() {
+    let registry = Registry::start();
+    let app = registry.push(&fixture_image("1.0.0"), "shop/dep", "1.0.0");
+    let stub = registry.push(&fixture_image("2.0.0"), "shop/stub", "2.0.0");
+    let project = Project::new();
+    let name = unique("dep");
+    project.profile(
+        "dep",
+        &format!("{}/shop/dep", registry.address),
+        &format!(
+            r#"[sanitize]
+prod_hosts = ["*.example.com"]
+[sanitize.hosts]
+"payments.example.com" = "payments-stub"
+{HEALTHY}
+[[dependencies]]
+name = "payments-stub"
+image = "{stub}"
+"#
+        ),
+    );
+    project.record("dep", &app, serde_json::json!({"env": {"UPSTREAM_URL": "https://payments.example.com/v1"}}));
+    let report = project.prodbox(&["up", "dep", "-d", "--name", &name, "--json"]).success().json();
+    let port = report["ports"][0][1].as_u64().unwrap() as u16;
+    assert!(http_get(port, "/").contains("https://payments-stub/v1"));
+    assert_eq!(http_get(port, "/connect?to=payments-stub:8080").trim(), "open");
+    let dep = inspect(&format!("prodbox-{name}-dep-payments-stub"));
+    assert_eq!(dep["Config"]["Labels"]["dev.prodbox.role"], "dependency");
+    assert_eq!(dep["HostConfig"]["Privileged"], false);
+    project.prodbox(&["down", &name]).success();
+    assert!(project.leftovers().is_empty());
+}
