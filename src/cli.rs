@@ -54,6 +54,10 @@ pub enum Command {
     Profiles(ProfilesArgs),
     /// Remove prodbox resources whose sandbox is gone
     Gc,
+    /// Past deploys of a service, newest first
+    History(HistoryArgs),
+    /// Compare production's build and the candidate of a sandbox
+    Diff(DiffArgs),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -64,7 +68,26 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// The service (its profile is profiles/SERVICE.toml)
-    pub service: String,
+    #[arg(required_unless_present = "from")]
+    pub service: Option<String>,
+    /// Run the deploy that was live at TIME (RFC 3339, "2026-11-20 14:05" in UTC, a date, or "2h ago")
+    #[arg(long, value_name = "TIME", group = "pin")]
+    pub at: Option<String>,
+    /// Run the newest deploy of this revision (a prefix is enough)
+    #[arg(long, value_name = "REV", group = "pin")]
+    pub revision: Option<String>,
+    /// Run the deploy of this digest (sha256:…, a prefix of 12+ hex is enough)
+    #[arg(long, value_name = "DIGEST", group = "pin")]
+    pub digest: Option<String>,
+    /// Also run this build (a local image such as checkout:fix, or a registry reference) beside production's
+    #[arg(long, value_name = "IMAGE")]
+    pub candidate: Option<String>,
+    /// Write a repro file (service, digest, deploy time, profile hash; no config values)
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+    /// Run exactly what a repro file names
+    #[arg(long, value_name = "FILE", group = "pin", conflicts_with = "service")]
+    pub from: Option<PathBuf>,
     /// Return once healthy instead of streaming logs
     #[arg(short, long)]
     pub detach: bool,
@@ -94,6 +117,9 @@ pub struct DownArgs {
 #[derive(Debug, Args)]
 pub struct LogsArgs {
     pub name: String,
+    /// The candidate's logs instead of the app's
+    #[arg(long)]
+    pub candidate: bool,
     /// Follow the output
     #[arg(short, long)]
     pub follow: bool,
@@ -105,6 +131,9 @@ pub struct LogsArgs {
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     pub name: String,
+    /// In the candidate container instead of the app's
+    #[arg(long)]
+    pub candidate: bool,
     /// The command and its arguments
     #[arg(last = true, required = true)]
     pub command: Vec<String>,
@@ -126,4 +155,27 @@ pub struct ProfilesArgs {
 pub enum ProfilesAction {
     /// Validate every profile; errors as file:line:column
     Validate,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    pub service: String,
+    /// Environment [default: the profile's]
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The sandbox (started with --candidate)
+    pub name: String,
+    /// A request sent to both, e.g. 'GET /cart/42' (repeatable)
+    #[arg(long = "request", value_name = "'METHOD PATH'")]
+    pub requests: Vec<String>,
+    /// A file of requests, one per line: METHOD PATH [Header:value…] [body]
+    #[arg(long = "requests", value_name = "FILE")]
+    pub requests_file: Option<PathBuf>,
+    /// The container port to send them to [default: the first]
+    #[arg(long)]
+    pub port: Option<u16>,
 }

@@ -51,7 +51,7 @@ async fn run(command: Command, settings: &Settings) -> anyhow::Result<u8> {
     match command {
         Command::Up(args) => {
             let req = UpRequest::new(&args)?;
-            let progress = ui::Terminal::new(settings.quiet || as_json);
+            let progress = ui::Terminal::new(settings.quiet);
             let name = req.sandbox_name();
             let report = tokio::select! {
                 r = commands::up::run(settings, &req, &progress) => r?,
@@ -66,7 +66,7 @@ async fn run(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             }
             let engine = prodbox::engine::Engine::connect().await?;
             tokio::select! {
-                r = commands::logs::stream(&engine, &name, true, None) => {
+                r = commands::logs::stream(&engine, &name, prodbox::sandbox::labels::ROLE_APP, true, None) => {
                     r?;
                     let _ = prodbox::sandbox::remove(&engine, &name).await;
                     eprintln!("the app stopped; removed sandbox {name}");
@@ -90,11 +90,11 @@ async fn run(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Logs(args) => {
-            commands::logs::run(&args.name, args.follow, args.tail).await?;
+            commands::logs::run(&args.name, args.candidate, args.follow, args.tail).await?;
             Ok(0)
         }
         Command::Exec(args) => {
-            let (code, output) = commands::exec::run(&args.name, &args.command).await?;
+            let (code, output) = commands::exec::run(&args.name, args.candidate, &args.command).await?;
             print(&output);
             Ok(code.clamp(0, 255) as u8)
         }
@@ -138,6 +138,17 @@ async fn run(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             let removed = commands::gc::run().await?;
             print(&if as_json { render::json(&removed) } else { render::removed(&removed, "collect") });
             Ok(0)
+        }
+        Command::History(args) => {
+            let deploys = commands::history::run(settings, &args.service, args.env.as_deref()).await?;
+            print(&if as_json { render::json(&deploys) } else { render::history(&deploys) });
+            Ok(0)
+        }
+        Command::Diff(args) => {
+            let report =
+                commands::diff::run(&args.name, args.requests, args.requests_file.as_deref(), args.port).await?;
+            print(&if as_json { render::json(&report) } else { render::diff(&report) });
+            Ok(if report.same { 0 } else { 1 })
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "prodbox", &mut std::io::stdout());

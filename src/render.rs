@@ -41,10 +41,22 @@ pub fn up_report(r: &UpReport, detach: bool) -> String {
     if let Some(src) = &r.source {
         let _ = writeln!(s, "  source      {src}");
     }
+    let _ = writeln!(s, "  chosen      {}", r.chosen);
     let _ = writeln!(s, "  config      {}; `prodbox inspect {}` lists each", r.sanitized, r.name);
     let _ = writeln!(s, "  health      {}", r.health);
     for ((container, _), url) in r.ports.iter().zip(&r.urls) {
         let _ = writeln!(s, "  url         {url}  (container port {container})");
+    }
+    if let Some(c) = &r.candidate {
+        let _ = writeln!(s, "  candidate   {} ({})", c.image, short(&c.id));
+        for ((container, _), url) in c.ports.iter().zip(&c.urls) {
+            let _ = writeln!(s, "  url         {url}  (candidate, container port {container})");
+        }
+        let _ = writeln!(s, "compare them: prodbox diff {} --request 'GET /'", r.name);
+    }
+    if let Some(path) = &r.saved {
+        let _ =
+            writeln!(s, "repro file written: {} (run it again: prodbox up --from {})", path.display(), path.display());
     }
     if detach {
         let _ = writeln!(s, "stop it with: {}", r.stop);
@@ -54,7 +66,7 @@ pub fn up_report(r: &UpReport, detach: bool) -> String {
     s
 }
 
-/// `ls` as a table.
+/// `ls` as a table (a candidate shows on its own line under its sandbox).
 pub fn sandboxes(list: &[SandboxInfo]) -> String {
     if list.is_empty() {
         return "no sandboxes; start one with `prodbox up SERVICE`\n".into();
@@ -71,6 +83,18 @@ pub fn sandboxes(list: &[SandboxInfo]) -> String {
             i.status,
             i.urls.join(" ")
         );
+        if let Some(c) = &i.candidate {
+            let _ = writeln!(
+                s,
+                "{:<20} {:<16} {:<12} {:<22} {:<10} {}",
+                "  candidate",
+                c.image,
+                short(&c.id),
+                "-",
+                c.status,
+                c.urls.join(" ")
+            );
+        }
     }
     s
 }
@@ -153,6 +177,67 @@ pub fn checks(checks: &[Check]) -> String {
         let _ = writeln!(s, "{} {:<22} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.detail);
         if let Some(fix) = &c.fix {
             let _ = writeln!(s, "     {:<22} fix: {fix}", "");
+        }
+    }
+    s
+}
+
+/// `history`.
+pub fn history(deploys: &[crate::commands::history::Deploy]) -> String {
+    if deploys.is_empty() {
+        return "no deploys known\n".into();
+    }
+    let mut s = format!("{:<22} {:<10} {:<18} {:<10} {:<12}\n", "DEPLOYED", "LIVE FOR", "BY", "REVISION", "DIGEST");
+    for d in deploys {
+        let _ = writeln!(
+            s,
+            "{:<22} {:<10} {:<18} {:<10} {:<12}{}",
+            d.deployed_at.as_deref().unwrap_or("-"),
+            d.live_for.as_deref().unwrap_or("-"),
+            d.deployed_by.as_deref().unwrap_or("-"),
+            d.revision.as_deref().unwrap_or("-"),
+            short(&d.digest),
+            if d.current { "  (live now)" } else { "" }
+        );
+    }
+    s
+}
+
+/// `diff`.
+pub fn diff(r: &crate::commands::diff::DiffReport) -> String {
+    let mut s = String::new();
+    let i = &r.images;
+    let _ = writeln!(s, "production  {}", i.production.reference);
+    let _ = writeln!(s, "candidate   {}", i.candidate.reference);
+    if i.same {
+        let _ = writeln!(s, "images: the same build ({})", short(&i.production.id));
+    } else {
+        let _ = writeln!(s, "images differ:");
+        for c in &i.changes {
+            let _ = writeln!(s, "  {c}");
+        }
+        let _ = writeln!(s, "  layers: {} added, {} removed", i.layers_added.len(), i.layers_removed.len());
+    }
+    for a in &r.answers {
+        let status = |x: Option<u16>| x.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+        let verdict = if a.same { "same" } else { "DIFFERENT" };
+        let _ = writeln!(
+            s,
+            "\n{}: {verdict} (production {}, candidate {})",
+            a.request,
+            status(a.production_status),
+            status(a.candidate_status)
+        );
+        if let Some(e) = &a.error {
+            let _ = writeln!(s, "  error: {e}");
+        }
+        for (name, x, y) in &a.headers {
+            let _ = writeln!(s, "  header {name}: {x} → {y}");
+        }
+        if !a.body_diff.is_empty() {
+            for line in a.body_diff.lines() {
+                let _ = writeln!(s, "  {line}");
+            }
         }
     }
     s

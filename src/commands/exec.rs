@@ -5,11 +5,15 @@ use crate::engine::Engine;
 use crate::sandbox::{self, exec, labels};
 
 /// Runs the command; returns its exit code and output.
-pub async fn run(name: &str, command: &[String]) -> anyhow::Result<(i64, String)> {
+pub async fn run(name: &str, candidate: bool, command: &[String]) -> anyhow::Result<(i64, String)> {
     let engine = Engine::connect().await?;
-    if sandbox::find(&engine, name).await?.is_none() {
+    let Some(info) = sandbox::find(&engine, name).await? else {
         anyhow::bail!("no sandbox named {name}; see `prodbox ls`");
+    };
+    if candidate && info.candidate.is_none() {
+        anyhow::bail!("sandbox {name} has no candidate; start one with `prodbox up SERVICE --candidate IMAGE`");
     }
-    let container = sandbox::container_name(name, labels::ROLE_APP);
+    let role = if candidate { labels::ROLE_CANDIDATE } else { labels::ROLE_APP };
+    let container = sandbox::container_name(name, role);
     Ok(exec::capture(&engine, &container, command.to_vec()).await?)
 }

@@ -1,5 +1,6 @@
 //! `prodbox up SERVICE`: resolve → fetch → sanitize → launch → report.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -10,9 +11,13 @@ use crate::error::UsageError;
 use crate::fetch::{self, auth};
 use crate::profile::{self, PortSpec, Profile};
 use crate::progress::Progress;
+use crate::repro::Repro;
+use crate::resolve::Pick;
+use crate::sandbox::labels;
 use crate::sandbox::{self, HealthPlan, SandboxSpec};
 use crate::sanitize::{self, Decision};
 use crate::settings::Settings;
+use crate::timestamp::Timestamp;
 use crate::{resolve, sandbox::health};
 
 /// What the user asked `up` for, validated.
@@ -20,14 +25,19 @@ use crate::{resolve, sandbox::health};
 pub struct UpRequest {
     pub service: String,
     pub environment: Option<String>,
-    pub name: Option<String>,
+    pub name: String,
     pub publish: Vec<PortSpec>,
     pub labels: Vec<(String, String)>,
+    pub pick: Pick,
+    pub candidate: Option<String>,
+    pub save: Option<PathBuf>,
+    /// The repro file `--from` named, already read.
+    pub from: Option<Repro>,
 }
 
 impl UpRequest {
     /// From the CLI's raw strings; errors are usage errors.
-    pub fn new(args: &crate::cli::UpArgs) -> Result<UpRequest, UsageError> {
+    pub fn new(args: &crate::cli::UpArgs) -> anyhow::Result<UpRequest> {
         let publish = args
             .publish
             .iter()
@@ -40,30 +50,61 @@ impl UpRequest {
             .labels
             .iter()
             .map(|l| match l.split_once('=') {
-                Some((k, v)) if !k.is_empty() && !k.starts_with("dev.prodbox.sandbox") => {
-                    Ok((k.to_string(), v.to_string()))
-                }
-                _ => Err(UsageError(format!("--label {l}: want KEY=VALUE"))),
+                Some((k, v)) if !k.is_empty() && !labels::RESERVED.contains(&k) => Ok((k.to_string(), v.to_string())),
+                _ => Err(UsageError(format!("--label {l}: want KEY=VALUE with a key prodbox does not set itself"))),
             })
             .collect::<Result<_, _>>()?;
-        let name = args.name.clone().unwrap_or_else(|| args.service.clone());
+        let from = match &args.from {
+            Some(path) => Some(Repro::read(path)?),
+            None => None,
+        };
+        let service = match (&args.service, &from) {
+            (Some(s), _) => s.clone(),
+            (None, Some(r)) => r.service.clone(),
+            (None, None) => return Err(UsageError("name a SERVICE or pass --from FILE".into()).into()),
+        };
+        let pick = if let Some(r) = &from {
+            Pick::Digest(r.digest.clone())
+        } else if let Some(at) = &args.at {
+            Pick::At(Timestamp::parse_relative(at, Timestamp::now()).ok_or_else(|| {
+                UsageError(format!(
+                    "--at {at:?}: not a time; use RFC 3339 (2026-11-20T14:05:00Z), \"2026-11-20 14:05\" (UTC), a date, or \"2h ago\""
+                ))
+            })?)
+        } else if let Some(rev) = &args.revision {
+            Pick::Revision(rev.clone())
+        } else if let Some(d) = &args.digest {
+            let hex = d.trim_start_matches("sha256:");
+            if hex.len() < 12 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(UsageError(format!("--digest {d}: want sha256:<hex>, at least 12 hex digits")).into());
+            }
+            Pick::Digest(d.clone())
+        } else {
+            Pick::Current
+        };
+        let name = args.name.clone().unwrap_or_else(|| service.clone());
         if !sandbox::valid_name(&name) {
             return Err(UsageError(format!(
                 "sandbox name {name:?}: use letters, digits, '-', '_' or '.', at most 48, starting with a letter or digit (--name)"
-            )));
+            ))
+            .into());
         }
         Ok(UpRequest {
-            service: args.service.clone(),
-            environment: args.env.clone(),
-            name: Some(name),
+            service,
+            environment: args.env.clone().or_else(|| from.as_ref().map(|r| r.environment.clone())),
+            name,
             publish,
             labels,
+            pick,
+            candidate: args.candidate.clone(),
+            save: args.save.clone(),
+            from,
         })
     }
 
     /// The sandbox name.
     pub fn sandbox_name(&self) -> String {
-        self.name.clone().unwrap_or_else(|| self.service.clone())
+        self.name.clone()
     }
 }
 
@@ -87,10 +128,26 @@ pub struct UpReport {
     pub health: String,
     pub urls: Vec<String>,
     pub ports: Vec<(u16, u16)>,
+    /// Which deploy was chosen and why ("what runs now", "live at … from … to …").
+    pub chosen: String,
+    pub candidate: Option<CandidateReport>,
     pub sanitized: String,
     pub decisions: Vec<Decision>,
     pub seconds: f64,
     pub stop: String,
+    /// sha256 of the profile file used.
+    pub profile_hash: String,
+    /// Where `--save` wrote the repro file.
+    pub saved: Option<PathBuf>,
+}
+
+/// The candidate's part of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateReport {
+    pub image: String,
+    pub id: String,
+    pub urls: Vec<String>,
+    pub ports: Vec<(u16, u16)>,
 }
 
 /// Runs the pipeline; on any failure after launch began, removes the sandbox.
@@ -103,7 +160,16 @@ pub async fn run(settings: &Settings, req: &UpRequest, progress: &dyn Progress) 
     let engine = Engine::connect().await?;
 
     progress.step(&format!("resolving {} in {}", profile.service, profile.environment));
-    let record = resolve::current(&profile).await?;
+    if let Some(repro) = &req.from {
+        if repro.profile_hash != profile.hash {
+            progress.warn(&format!(
+                "profile {} changed since the repro file was saved: the same digest runs, its settings may differ",
+                profile.path.display()
+            ));
+        }
+    }
+    let chosen = resolve::choose(&profile, &req.pick).await?;
+    let record = chosen.record;
     let digest = record.image.digest.clone().unwrap_or_default();
 
     let platform = match &profile.image.platform {
@@ -121,6 +187,17 @@ pub async fn run(settings: &Settings, req: &UpRequest, progress: &dyn Progress) 
         let dep_creds = auth::for_registry(&dep_ref.registry).map_err(UsageError)?;
         fetch::ensure_image(&engine, &dep.image, &dep_creds, progress).await?;
     }
+
+    let candidate = match &req.candidate {
+        Some(image) => {
+            let candidate_ref = crate::image_ref::ImageRef::parse(image)
+                .map_err(|e| UsageError(format!("--candidate {image}: {e}")))?;
+            let candidate_creds = auth::for_registry(&candidate_ref.registry).map_err(UsageError)?;
+            let id = fetch::ensure_image(&engine, image, &candidate_creds, progress).await?;
+            Some(sandbox::Candidate { image: image.clone(), id })
+        }
+        None => None,
+    };
 
     progress.step("sanitizing production's configuration");
     let clean = sanitize::sanitize(&record.config, &profile.sanitize);
@@ -164,6 +241,7 @@ pub async fn run(settings: &Settings, req: &UpRequest, progress: &dyn Progress) 
         cap_add: profile.run.cap_add.clone(),
         dependencies: profile.dependencies.clone(),
         extra_labels: req.labels.clone(),
+        candidate,
     };
 
     tracing::debug!(elapsed = ?started.elapsed(), "resolved, fetched and sanitized");
@@ -172,7 +250,11 @@ pub async fn run(settings: &Settings, req: &UpRequest, progress: &dyn Progress) 
         progress.step(&format!("replaced the running sandbox {name}"));
     }
     progress.step(&format!("starting sandbox {name}"));
-    let launched = match launch_and_wait(&engine, &spec, progress).await {
+    let candidate_health = match &spec.candidate {
+        Some(c) => Some(candidate_health(&engine, &c.id, profile.run.health.as_ref(), &spec.ports).await?),
+        None => None,
+    };
+    let launched = match launch_and_wait(&engine, &spec, candidate_health.as_ref(), progress).await {
         Ok(l) => l,
         Err(e) => {
             let _ = sandbox::remove(&engine, &name).await;
@@ -196,25 +278,92 @@ pub async fn run(settings: &Settings, req: &UpRequest, progress: &dyn Progress) 
         created: facts.created.clone(),
         downloaded: pulled.downloaded,
         health: health.describe(),
-        urls: launched.ports.iter().map(|(_, h)| format!("http://127.0.0.1:{h}")).collect(),
-        ports: launched.ports,
+        urls: urls(&launched.ports(labels::ROLE_APP)),
+        ports: launched.ports(labels::ROLE_APP),
+        chosen: chosen.why,
+        candidate: spec.candidate.as_ref().map(|c| CandidateReport {
+            image: c.image.clone(),
+            id: c.id.clone(),
+            urls: urls(&launched.ports(labels::ROLE_CANDIDATE)),
+            ports: launched.ports(labels::ROLE_CANDIDATE),
+        }),
         sanitized: clean.summary(),
         decisions: clean.decisions,
         seconds: started.elapsed().as_secs_f64(),
         stop: format!("prodbox down {name}"),
+        profile_hash: profile.hash.clone(),
+        saved: None,
+    })
+    .and_then(|mut report: UpReport| {
+        if let Some(path) = &req.save {
+            repro_of(&report).write(path)?;
+            report.saved = Some(path.clone());
+        }
+        Ok(report)
     })
 }
 
 async fn launch_and_wait(
     engine: &Engine,
     spec: &SandboxSpec,
+    candidate_health: Option<&HealthPlan>,
     progress: &dyn Progress,
 ) -> anyhow::Result<sandbox::launch::Launched> {
     let started = Instant::now();
     let launched = sandbox::launch(engine, spec).await.context("launching the sandbox")?;
     tracing::debug!(elapsed = ?started.elapsed(), "sandbox created and started");
     progress.step(&format!("waiting for health: {}", spec.health.describe()));
-    let healthy_after = health::wait(engine, &launched.app_container, &launched.relay_container, &spec.health).await?;
+    let app = health::wait(engine, &launched.app_container, "app", &launched.relay_container, &spec.health);
+    let candidate = async {
+        match (&launched.candidate_container, candidate_health) {
+            (Some(container), Some(plan)) => {
+                health::wait(engine, container, labels::ROLE_CANDIDATE, &launched.relay_container, plan)
+                    .await
+                    .map(Some)
+                    .context("the candidate")
+            }
+            _ => Ok(None),
+        }
+    };
+    let (app, candidate) = tokio::join!(app, candidate);
+    let healthy_after = app?;
+    candidate?;
     tracing::debug!(?healthy_after, "healthy");
     Ok(launched)
+}
+
+/// The candidate's health plan: the profile's check, else its own image's
+/// HEALTHCHECK, else its first port.
+async fn candidate_health(
+    engine: &Engine,
+    image_id: &str,
+    profile_health: Option<&profile::Health>,
+    ports: &[PortSpec],
+) -> anyhow::Result<HealthPlan> {
+    let image = engine
+        .docker
+        .inspect_image(image_id)
+        .await
+        .map_err(|e| crate::engine::api(format!("inspecting candidate image {image_id}"), e))?;
+    let has_check =
+        image.config.and_then(|c| c.healthcheck).and_then(|h| h.test).is_some_and(|t| !t.is_empty() && t[0] != "NONE");
+    Ok(HealthPlan::choose(profile_health, has_check, ports.first().map(|p| p.container)))
+}
+
+fn urls(ports: &[(u16, u16)]) -> Vec<String> {
+    ports.iter().map(|(_, h)| format!("http://127.0.0.1:{h}")).collect()
+}
+
+/// What `--save` writes for this run.
+pub fn repro_of(report: &UpReport) -> Repro {
+    Repro {
+        prodbox: env!("CARGO_PKG_VERSION").into(),
+        service: report.service.clone(),
+        environment: report.environment.clone(),
+        image: report.image.clone(),
+        digest: report.digest.clone(),
+        deployed_at: report.deployed_at.clone(),
+        revision: report.revision.clone(),
+        profile_hash: report.profile_hash.clone(),
+    }
 }

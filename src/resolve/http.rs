@@ -27,6 +27,36 @@ pub async fn fetch_current(profile: &Profile) -> Result<(String, Value), Resolve
     Ok((url, apply_map(&body, map)))
 }
 
+/// GETs the history: `history_url`, default `url + "/history"`, answering
+/// `{"deploys": [record…]}` (or where `[source.map].deploys` points).
+pub async fn fetch_history(profile: &Profile) -> Result<(String, Vec<Value>), ResolveError> {
+    let Source::Http { url, history_url, token_env, map } = &profile.source else {
+        unreachable!("http::fetch_history on a non-http source")
+    };
+    let history_url = match history_url {
+        Some(h) => expand(h, profile),
+        None => format!("{}/history", expand(url, profile).trim_end_matches('/')),
+    };
+    let token = token(token_env.as_deref(), &history_url)?;
+    let body = match get_json(&history_url, token.as_ref()).await {
+        Err(ResolveError::Rejected { status: 404, origin, .. }) => {
+            return Err(ResolveError::NoHistory {
+                origin,
+                service: profile.service.clone(),
+                hint: "set [source].history_url if it keeps one elsewhere".into(),
+            })
+        }
+        other => other?,
+    };
+    let pointer = map.get("deploys").map(String::as_str).unwrap_or("/deploys");
+    let deploys = body.pointer(pointer).and_then(Value::as_array).ok_or_else(|| super::RecordError::Field {
+        origin: history_url.clone(),
+        field: pointer.trim_start_matches('/').into(),
+        problem: "must be a list of deploy records".into(),
+    })?;
+    Ok((history_url, deploys.iter().map(|d| apply_map(d, map)).collect()))
+}
+
 /// Fills `{service}` and `{environment}` in a URL template.
 pub fn expand(template: &str, profile: &Profile) -> String {
     template.replace("{service}", &profile.service).replace("{environment}", &profile.environment)

@@ -79,10 +79,12 @@ pub enum HealthError {
     Engine(#[from] EngineError),
 }
 
-/// Polls until healthy, the timeout, or the app's exit.
+/// Polls until healthy, the timeout, or the container's exit. `app` is the
+/// app's or the candidate's container; `alias` its name on the sandbox network.
 pub async fn wait(
     engine: &Engine,
     app: &str,
+    alias: &str,
     relay_container: &str,
     plan: &HealthPlan,
 ) -> Result<Duration, HealthError> {
@@ -111,8 +113,8 @@ pub async fn wait(
                 }
                 _ => false,
             },
-            HealthPlan::Http { path, port, .. } => probe(engine, relay_container, *port, Some(path)).await?,
-            HealthPlan::Tcp { port, .. } => probe(engine, relay_container, *port, None).await?,
+            HealthPlan::Http { path, port, .. } => probe(engine, relay_container, alias, *port, Some(path)).await?,
+            HealthPlan::Tcp { port, .. } => probe(engine, relay_container, alias, *port, None).await?,
         };
         if healthy {
             return Ok(started.elapsed());
@@ -128,9 +130,15 @@ pub async fn wait(
     }
 }
 
-/// Probes `app:port` from the relay (which sits on the sandbox network).
-async fn probe(engine: &Engine, relay_container: &str, port: u16, http: Option<&str>) -> Result<bool, EngineError> {
-    let mut cmd = vec![relay::PATH.to_string(), "probe".into(), format!("app:{port}")];
+/// Probes `alias:port` from the relay (which sits on the sandbox network).
+async fn probe(
+    engine: &Engine,
+    relay_container: &str,
+    alias: &str,
+    port: u16,
+    http: Option<&str>,
+) -> Result<bool, EngineError> {
+    let mut cmd = vec![relay::PATH.to_string(), "probe".into(), format!("{alias}:{port}")];
     if let Some(path) = http {
         cmd.extend(["--http".to_string(), path.to_string()]);
     }

@@ -16,9 +16,16 @@ pub const REVISION: &str = "dev.prodbox.revision";
 pub const SANITIZE: &str = "dev.prodbox.sanitize";
 /// Container ports the relay publishes, comma-separated.
 pub const PORTS: &str = "dev.prodbox.ports";
+/// On the relay: its routes as JSON (role, container port, listen port).
+pub const ROUTES: &str = "dev.prodbox.routes";
+
+/// Labels prodbox sets itself; `--label` may not override them.
+pub const RESERVED: &[&str] =
+    &[SANDBOX, SERVICE, DIGEST, ROLE, ENVIRONMENT, IMAGE, DEPLOYED_AT, DEPLOYED_BY, REVISION, SANITIZE, PORTS, ROUTES];
 
 /// Roles.
 pub const ROLE_APP: &str = "app";
+pub const ROLE_CANDIDATE: &str = "candidate";
 pub const ROLE_RELAY: &str = "relay";
 pub const ROLE_DEPENDENCY: &str = "dependency";
 

@@ -12,16 +12,57 @@ use bollard::query_parameters::{CreateContainerOptionsBuilder, UploadToContainer
 
 use super::{container_name, ingress_network_name, labels, network_name, relay, SandboxSpec};
 use crate::engine::{self, Engine, EngineError};
-use crate::profile::PortSpec;
 
 /// Where a started sandbox can be reached.
 #[derive(Debug, Clone)]
 pub struct Launched {
     pub app_container: String,
+    pub candidate_container: Option<String>,
     pub relay_container: String,
-    /// (container port, host port on 127.0.0.1).
-    pub ports: Vec<(u16, u16)>,
+    /// Every relay route with the host port it got on 127.0.0.1.
+    pub routes: Vec<Route>,
 }
+
+impl Launched {
+    /// (container port, host port) of `role`'s routes.
+    pub fn ports(&self, role: &str) -> Vec<(u16, u16)> {
+        self.routes.iter().filter(|r| r.role == role).map(|r| (r.port, r.host)).collect()
+    }
+}
+
+/// One door of the relay: 127.0.0.1:`host` → relay:`listen` → `role`:`port`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Route {
+    pub role: String,
+    pub port: u16,
+    pub listen: u16,
+    /// 0 until published (or the fixed host port asked for).
+    pub host: u16,
+}
+
+/// The relay's routes: the app's ports as they are, the candidate's on
+/// listen ports of their own (the relay cannot listen twice on one port).
+pub fn plan_routes(spec: &SandboxSpec) -> Vec<Route> {
+    let mut routes: Vec<Route> = spec
+        .ports
+        .iter()
+        .map(|p| Route { role: labels::ROLE_APP.into(), port: p.container, listen: p.container, host: p.host })
+        .collect();
+    if spec.candidate.is_some() {
+        let mut listen = CANDIDATE_LISTEN_BASE;
+        for p in &spec.ports {
+            while routes.iter().any(|r| r.listen == listen) {
+                listen += 1;
+            }
+            routes.push(Route { role: labels::ROLE_CANDIDATE.into(), port: p.container, listen, host: 0 });
+            listen += 1;
+        }
+    }
+    routes
+}
+
+/// Where the relay listens for the candidate's routes.
+const CANDIDATE_LISTEN_BASE: u16 = 40_000;
 
 /// Creates and starts everything; on error the caller removes the sandbox by label.
 pub async fn launch(engine: &Engine, spec: &SandboxSpec) -> Result<Launched, EngineError> {
@@ -38,22 +79,46 @@ pub async fn launch(engine: &Engine, spec: &SandboxSpec) -> Result<Launched, Eng
         start_dependency(engine, spec, dep, &net, &base).await?;
     }
 
-    // The app and the relay are independent until a connection arrives (the
-    // relay resolves `app` per connection), so they are made side by side.
+    // The workloads and the relay are independent until a connection arrives
+    // (the relay resolves names per connection), so they are made side by side.
     let app = container_name(&spec.name, labels::ROLE_APP);
+    let candidate = spec.candidate.as_ref().map(|_| container_name(&spec.name, labels::ROLE_CANDIDATE));
     let relay_name = container_name(&spec.name, labels::ROLE_RELAY);
-    let start_app = async {
-        create_app(engine, spec, &app, &net, &base).await?;
-        upload_files(engine, &app, &spec.files, spec.read_only).await?;
-        start(engine, &app).await
+    let routes = plan_routes(spec);
+    let start_app = start_workload(engine, spec, labels::ROLE_APP, &app, &net, &base);
+    let start_candidate = async {
+        match &candidate {
+            Some(name) => start_workload(engine, spec, labels::ROLE_CANDIDATE, name, &net, &base).await,
+            None => Ok(()),
+        }
     };
     let start_relay = async {
-        create_relay(engine, spec, &relay_image, &relay_name, &net, &ingress, &base).await?;
+        create_relay(engine, &routes, &relay_image, &relay_name, &net, &ingress, &base).await?;
         start(engine, &relay_name).await?;
         published_ports(engine, &relay_name).await
     };
-    let ((), ports) = tokio::try_join!(start_app, start_relay)?;
-    Ok(Launched { app_container: app, relay_container: relay_name, ports })
+    let ((), (), published) = tokio::try_join!(start_app, start_candidate, start_relay)?;
+    let routes = routes
+        .into_iter()
+        .map(|r| {
+            let host = published.iter().find(|(listen, _)| *listen == r.listen).map(|(_, h)| *h).unwrap_or(r.host);
+            Route { host, ..r }
+        })
+        .collect();
+    Ok(Launched { app_container: app, candidate_container: candidate, relay_container: relay_name, routes })
+}
+
+async fn start_workload(
+    engine: &Engine,
+    spec: &SandboxSpec,
+    role: &str,
+    name: &str,
+    net: &str,
+    base: &HashMap<String, String>,
+) -> Result<(), EngineError> {
+    create_workload(engine, spec, role, name, net, base).await?;
+    upload_files(engine, name, &spec.files, spec.read_only).await?;
+    start(engine, name).await
 }
 
 fn base_labels(spec: &SandboxSpec) -> HashMap<String, String> {
@@ -115,17 +180,23 @@ fn endpoint(network: &str, aliases: Vec<String>) -> NetworkingConfig {
     }
 }
 
-async fn create_app(
+/// The app, or the candidate: same sanitized config, same hardening.
+async fn create_workload(
     engine: &Engine,
     spec: &SandboxSpec,
+    role: &str,
     name: &str,
     net: &str,
     base: &HashMap<String, String>,
 ) -> Result<(), EngineError> {
+    let (image, digest, aliases) = match (role, &spec.candidate) {
+        (labels::ROLE_CANDIDATE, Some(c)) => (c.image.clone(), c.id.clone(), vec![labels::ROLE_CANDIDATE.to_string()]),
+        _ => (spec.image.clone(), spec.digest.clone(), vec!["app".to_string(), spec.service.clone()]),
+    };
     let mut l = base.clone();
-    l.insert(labels::ROLE.into(), labels::ROLE_APP.into());
-    l.insert(labels::DIGEST.into(), spec.digest.clone());
-    l.insert(labels::IMAGE.into(), spec.image.clone());
+    l.insert(labels::ROLE.into(), role.into());
+    l.insert(labels::DIGEST.into(), digest);
+    l.insert(labels::IMAGE.into(), image.clone());
     l.insert(labels::ENVIRONMENT.into(), spec.environment.clone());
     l.insert(labels::SANITIZE.into(), spec.sanitize_json.clone());
     l.insert(labels::PORTS.into(), spec.ports.iter().map(|p| p.container.to_string()).collect::<Vec<_>>().join(","));
@@ -140,14 +211,14 @@ async fn create_app(
     }
     let mut host_config = hardened_host_config(spec, net);
     if spec.read_only && !spec.files.is_empty() {
-        host_config.mounts = Some(config_volumes(engine, spec, base).await?);
+        host_config.mounts = Some(config_volumes(engine, spec, role, base).await?);
     }
     let body = ContainerCreateBody {
-        image: Some(spec.image.clone()),
+        image: Some(image),
         env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
         labels: Some(l),
         host_config: Some(host_config),
-        networking_config: Some(endpoint(net, vec!["app".into(), spec.service.clone()])),
+        networking_config: Some(endpoint(net, aliases)),
         ..Default::default()
     };
     create(engine, name, body).await
@@ -159,6 +230,7 @@ async fn create_app(
 async fn config_volumes(
     engine: &Engine,
     spec: &SandboxSpec,
+    role: &str,
     base: &HashMap<String, String>,
 ) -> Result<Vec<Mount>, EngineError> {
     let mut dirs: Vec<String> = spec
@@ -179,7 +251,7 @@ async fn config_volumes(
                     .into(),
             });
         }
-        let name = format!("prodbox-{}-config-{i}", spec.name);
+        let name = format!("prodbox-{}-{role}-config-{i}", spec.name);
         engine
             .docker
             .create_volume(VolumeCreateRequest {
@@ -202,7 +274,7 @@ async fn config_volumes(
 
 async fn create_relay(
     engine: &Engine,
-    spec: &SandboxSpec,
+    routes: &[Route],
     image: &str,
     name: &str,
     net: &str,
@@ -211,27 +283,26 @@ async fn create_relay(
 ) -> Result<(), EngineError> {
     let mut l = base.clone();
     l.insert(labels::ROLE.into(), labels::ROLE_RELAY.into());
-    let routes: Vec<String> = spec.ports.iter().map(|p| format!("{0}=app:{0}", p.container)).collect();
-    let bindings: HashMap<String, Option<Vec<PortBinding>>> = spec
-        .ports
+    l.insert(labels::ROUTES.into(), serde_json::to_string(routes).unwrap_or_default());
+    let bindings: HashMap<String, Option<Vec<PortBinding>>> = routes
         .iter()
-        .map(|PortSpec { host, container }| {
+        .map(|r| {
             (
-                format!("{container}/tcp"),
+                format!("{}/tcp", r.listen),
                 Some(vec![PortBinding {
                     host_ip: Some("127.0.0.1".into()),
-                    host_port: Some(if *host == 0 { String::new() } else { host.to_string() }),
+                    host_port: Some(if r.host == 0 { String::new() } else { r.host.to_string() }),
                 }]),
             )
         })
         .collect();
     let mut cmd = vec!["forward".to_string()];
-    cmd.extend(routes);
+    cmd.extend(routes.iter().map(|r| format!("{}={}:{}", r.listen, r.role, r.port)));
     let body = ContainerCreateBody {
         image: Some(image.to_string()),
         cmd: Some(cmd),
         labels: Some(l),
-        exposed_ports: Some(spec.ports.iter().map(|p| format!("{}/tcp", p.container)).collect()),
+        exposed_ports: Some(routes.iter().map(|r| format!("{}/tcp", r.listen)).collect()),
         host_config: Some(HostConfig {
             network_mode: Some(ingress.to_string()),
             port_bindings: Some(bindings),

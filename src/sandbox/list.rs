@@ -6,6 +6,7 @@ use bollard::query_parameters::{ListContainersOptionsBuilder, ListNetworksOption
 use serde::Serialize;
 
 use super::labels;
+use super::launch::Route;
 use crate::engine::{self, Engine, EngineError};
 
 /// A sandbox as `ls` and `inspect NAME` show it.
@@ -27,12 +28,40 @@ pub struct SandboxInfo {
     pub ports: Vec<(u16, u16)>,
     /// Sanitization decisions (names and reasons only).
     pub sanitize: serde_json::Value,
+    /// The candidate build, when the sandbox pairs one.
+    pub candidate: Option<CandidateInfo>,
+    /// When its newest resource was made (Unix seconds): `gc` leaves young,
+    /// half-made sandboxes alone, as an `up` may still be making them.
+    #[serde(skip)]
+    pub newest_resource: i64,
+}
+
+/// A sandbox's candidate container.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct CandidateInfo {
+    pub image: String,
+    /// The engine's image id.
+    pub id: String,
+    pub status: String,
+    pub urls: Vec<String>,
+    /// (container port, host port).
+    pub ports: Vec<(u16, u16)>,
 }
 
 impl SandboxInfo {
     /// Running app container.
     pub fn is_running(&self) -> bool {
         self.status == "running"
+    }
+
+    /// Left behind: its app exited or died, or it has no running app and
+    /// nothing of it changed for `grace_secs` (younger ones may be an `up` at work).
+    pub fn is_garbage(&self, now: i64, grace_secs: i64) -> bool {
+        match self.status.as_str() {
+            "running" | "restarting" => false,
+            "exited" | "dead" => true,
+            _ => now - self.newest_resource > grace_secs,
+        }
     }
 }
 
@@ -52,6 +81,7 @@ pub async fn list(engine: &Engine) -> Result<Vec<SandboxInfo>, EngineError> {
             sanitize: serde_json::Value::Null,
             ..Default::default()
         });
+        info.newest_resource = info.newest_resource.max(c.created.unwrap_or(0));
         match l.get(labels::ROLE).map(String::as_str) {
             Some(labels::ROLE_APP) => {
                 let get = |k: &str| l.get(k).cloned();
@@ -65,15 +95,40 @@ pub async fn list(engine: &Engine) -> Result<Vec<SandboxInfo>, EngineError> {
                 info.status = c.state.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into());
                 info.sanitize = l.get(labels::SANITIZE).and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
             }
+            Some(labels::ROLE_CANDIDATE) => {
+                let candidate = info.candidate.get_or_insert_with(CandidateInfo::default);
+                candidate.image = l.get(labels::IMAGE).cloned().unwrap_or_default();
+                candidate.id = l.get(labels::DIGEST).cloned().unwrap_or_default();
+                candidate.status = c.state.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into());
+            }
             Some(labels::ROLE_RELAY) => {
-                for p in c.ports.clone().unwrap_or_default() {
-                    if let Some(public) = p.public_port {
-                        info.ports.push((p.private_port, public));
+                let routes: Vec<Route> =
+                    l.get(labels::ROUTES).and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
+                let mut published: Vec<(u16, u16)> = c
+                    .ports
+                    .clone()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|p| Some((p.private_port, p.public_port?)))
+                    .collect();
+                published.sort_unstable();
+                published.dedup();
+                for (listen, host) in published {
+                    let (role, port) = routes
+                        .iter()
+                        .find(|r| r.listen == listen)
+                        .map(|r| (r.role.as_str(), r.port))
+                        .unwrap_or((labels::ROLE_APP, listen));
+                    let url = format!("http://127.0.0.1:{host}");
+                    if role == labels::ROLE_CANDIDATE {
+                        let candidate = info.candidate.get_or_insert_with(CandidateInfo::default);
+                        candidate.ports.push((port, host));
+                        candidate.urls.push(url);
+                    } else {
+                        info.ports.push((port, host));
+                        info.urls.push(url);
                     }
                 }
-                info.ports.sort_unstable();
-                info.ports.dedup();
-                info.urls = info.ports.iter().map(|(_, h)| format!("http://127.0.0.1:{h}")).collect();
             }
             _ => {}
         }
@@ -82,12 +137,14 @@ pub async fn list(engine: &Engine) -> Result<Vec<SandboxInfo>, EngineError> {
     let networks = engine.docker.list_networks(Some(options)).await.map_err(|e| engine::api("listing networks", e))?;
     for n in networks {
         if let Some(name) = n.labels.and_then(|l| l.get(labels::SANDBOX).cloned()) {
-            found.entry(name.clone()).or_insert_with(|| SandboxInfo {
+            let info = found.entry(name.clone()).or_insert_with(|| SandboxInfo {
                 name,
                 status: "missing".into(),
                 sanitize: serde_json::Value::Null,
                 ..Default::default()
             });
+            let created = n.created.as_deref().and_then(crate::timestamp::Timestamp::parse).map(|t| t.0).unwrap_or(0);
+            info.newest_resource = info.newest_resource.max(created);
         }
     }
     Ok(found.into_values().collect())

@@ -39,8 +39,19 @@ pub struct SandboxSpec {
     pub read_only: bool,
     pub cap_add: Vec<String>,
     pub dependencies: Vec<Dependency>,
-    /// Aliases on the sandbox network for the app besides `app` and the service name.
+    /// Labels the user added (`--label`), on every resource.
     pub extra_labels: Vec<(String, String)>,
+    /// A second build run beside production's (`--candidate`).
+    pub candidate: Option<Candidate>,
+}
+
+/// The candidate build of a pairing session.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// As the user named it (`checkout:fix`, `registry/repo@sha256:…`).
+    pub image: String,
+    /// The engine's image id.
+    pub id: String,
 }
 
 /// Resource names, derived from the sandbox name.

@@ -10,6 +10,11 @@ use crate::common::*;
 
 /// Serves `body` to requests with `Bearer tok`, after `fail_first` 503s; 401 without the token.
 fn stub(body: String, fail_first: usize) -> (u16, Arc<AtomicUsize>) {
+    stub_routes(vec![(String::new(), body)], fail_first)
+}
+
+/// Like [`stub`], choosing the body by the longest matching path suffix; 404 when none matches.
+fn stub_routes(routes: Vec<(String, String)>, fail_first: usize) -> (u16, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let hits = Arc::new(AtomicUsize::new(0));
@@ -20,6 +25,9 @@ fn stub(body: String, fail_first: usize) -> (u16, Arc<AtomicUsize>) {
             let mut reader = BufReader::new(&stream);
             let mut authorized = false;
             let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+            line.clear();
             while reader.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
                 if line.to_ascii_lowercase().starts_with("authorization: bearer tok") {
                     authorized = true;
@@ -31,7 +39,10 @@ fn stub(body: String, fail_first: usize) -> (u16, Arc<AtomicUsize>) {
             } else if !authorized {
                 ("401 Unauthorized", "no".to_string())
             } else {
-                ("200 OK", body.clone())
+                match routes.iter().filter(|(suffix, _)| path.ends_with(suffix.as_str())).max_by_key(|(s, _)| s.len()) {
+                    Some((_, body)) => ("200 OK", body.clone()),
+                    None => ("404 Not Found", "{}".to_string()),
+                }
             };
             let mut s = &stream;
             let _ = write!(s, "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}", text.len());
@@ -99,5 +110,46 @@ health = {{ http = "/healthz" }}
         project.prodbox_env(&["up", "web", "-d", "--name", &name], &[("DEPLOY_TOKEN", "wrong-token-value")]).code(1);
     assert!(run.stderr.contains("answered 401"), "{}", run.stderr);
     assert!(!run.stderr.contains("wrong-token-value"));
+    assert!(project.leftovers().is_empty());
+}
+
+#[test]
+fn http_history_feeds_at_and_history() {
+    let registry = Registry::start();
+    let v1 = registry.push(&fixture_image("1.0.0"), "shop/hh", "1.0.0");
+    let v2 = registry.push(&fixture_image("2.0.0"), "shop/hh", "2.0.0");
+    let current = serde_json::json!({"image": v2, "deployed_at": "2026-11-20T14:05:00Z", "revision": "bbb2222"});
+    let history = serde_json::json!({"deploys": [
+        current.clone(),
+        {"image": v1, "deployed_at": "2026-11-01T09:00:00Z", "revision": "aaa1111"}
+    ]});
+    let (port, _) = stub_routes(
+        vec![("/production".into(), current.to_string()), ("/production/history".into(), history.to_string())],
+        0,
+    );
+    let project = Project::new();
+    let profile = |port: u16| {
+        format!(
+            "[source]\nkind = \"http\"\nurl = \"http://127.0.0.1:{port}/v1/{{service}}/{{environment}}\"\ntoken_env = \"DEPLOY_TOKEN\"\n[image]\nrepository = \"{}/shop/hh\"\n[run]\nports = [8080]\nhealth = {{ http = \"/healthz\" }}\n",
+            registry.address
+        )
+    };
+    project.write("profiles/hh.toml", &profile(port));
+    let env = [("DEPLOY_TOKEN", "tok")];
+    let h = project.prodbox_env(&["history", "hh", "--json"], &env).success().json();
+    assert_eq!(h[0]["revision"], "bbb2222");
+    assert_eq!(h[1]["revision"], "aaa1111");
+    let name = unique("hh");
+    let r = project
+        .prodbox_env(&["up", "hh", "-d", "--name", &name, "--json", "--at", "2026-11-05"], &env)
+        .success()
+        .json();
+    assert_eq!(r["revision"], "aaa1111");
+    project.prodbox(&["down", &name]).success();
+
+    // A registry that keeps no history says so.
+    let (port, _) = stub_routes(vec![("/production".into(), current.to_string())], 0);
+    project.write("profiles/hh.toml", &profile(port));
+    project.prodbox_env(&["history", "hh"], &env).code(1).stderr_has("keeps no history for hh");
     assert!(project.leftovers().is_empty());
 }

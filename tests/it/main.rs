@@ -4,7 +4,9 @@
 mod auth;
 mod common;
 mod errors;
+mod history;
 mod http_source;
 mod lifecycle;
+mod pair;
 mod secrets;
 mod up;

@@ -1,0 +1,70 @@
+//! `prodbox diff NAME`: production's build against the candidate — images,
+//! and answers to the same requests. Exit 0 when the answers are the same
+//! (or, with no requests, the images are), 1 when they differ.
+
+use serde::Serialize;
+
+use crate::engine::Engine;
+use crate::error::UsageError;
+use crate::pair::answers::{self, Compared, Request};
+use crate::pair::images::{self, ImageDiff};
+use crate::sandbox;
+
+/// What `diff` found.
+#[derive(Debug, Serialize)]
+pub struct DiffReport {
+    pub name: String,
+    pub images: ImageDiff,
+    pub answers: Vec<Compared>,
+    /// The verdict the exit code reports.
+    pub same: bool,
+}
+
+/// Compares the sandbox's app and candidate.
+pub async fn run(
+    name: &str,
+    requests: Vec<String>,
+    requests_file: Option<&std::path::Path>,
+    port: Option<u16>,
+) -> anyhow::Result<DiffReport> {
+    let mut lines = requests;
+    if let Some(path) = requests_file {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| UsageError(format!("--requests {}: {e}", path.display())))?;
+        lines.extend(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from));
+    }
+    let requests = lines.iter().map(|l| Request::parse(l).map_err(UsageError)).collect::<Result<Vec<_>, _>>()?;
+
+    let engine = Engine::connect().await?;
+    let Some(info) = sandbox::find(&engine, name).await? else {
+        anyhow::bail!("no sandbox named {name}; see `prodbox ls`");
+    };
+    let Some(candidate) = &info.candidate else {
+        anyhow::bail!("sandbox {name} has no candidate; start it with `prodbox up {} --candidate IMAGE`", info.service);
+    };
+    let production = images::side(&engine, &info.image).await?;
+    let mut candidate_side = images::side(&engine, &candidate.id).await?;
+    candidate_side.reference = candidate.image.clone();
+    let images = images::compare(production, candidate_side);
+
+    let mut compared = Vec::new();
+    if !requests.is_empty() {
+        let port = port
+            .or(info.ports.first().map(|p| p.0))
+            .ok_or_else(|| UsageError(format!("sandbox {name} publishes no port")))?;
+        let host =
+            |ports: &[(u16, u16)]| ports.iter().find(|(c, _)| *c == port).map(|(_, h)| format!("http://127.0.0.1:{h}"));
+        let (Some(prod_url), Some(cand_url)) = (host(&info.ports), host(&candidate.ports)) else {
+            return Err(
+                UsageError(format!("sandbox {name} does not publish container port {port} for both builds")).into()
+            );
+        };
+        let client = reqwest::Client::builder().build()?;
+        for req in &requests {
+            let (a, b) = tokio::join!(answers::send(&client, &prod_url, req), answers::send(&client, &cand_url, req));
+            compared.push(answers::compare(req, a, b));
+        }
+    }
+    let same = if compared.is_empty() { images.same } else { compared.iter().all(|c| c.same) };
+    Ok(DiffReport { name: name.to_string(), images, answers: compared, same })
+}
