@@ -1,25 +1,40 @@
 //! `*` globs over names, case-insensitive (`FEATURE_*`, `*_KEY`).
 
 /// Whether `name` matches `pattern`, where `*` matches any run of characters.
+/// ASCII case-insensitive; no allocation (it runs for every key of every file).
 pub fn matches(pattern: &str, name: &str) -> bool {
-    let (p, n) = (pattern.to_ascii_uppercase(), name.to_ascii_uppercase());
-    let parts: Vec<&str> = p.split('*').collect();
-    if parts.len() == 1 {
-        return p == n;
+    let (p, n) = (pattern.as_bytes(), name.as_bytes());
+    let mut parts = p.split(|&b| b == b'*');
+    let first = parts.next().unwrap_or_default();
+    if !starts_with_ci(n, first) {
+        return false;
     }
-    let mut rest = n.as_str();
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            let Some(r) = rest.strip_prefix(part) else { return false };
-            rest = r;
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(part);
-        } else {
-            let Some(at) = rest.find(part) else { return false };
-            rest = &rest[at + part.len()..];
+    let mut rest = &n[first.len()..];
+    let mut pending: Option<&[u8]> = None;
+    for part in parts {
+        // Every part but the last may sit anywhere; the last must end the name.
+        if let Some(middle) = pending.replace(part) {
+            match find_ci(rest, middle) {
+                Some(at) => rest = &rest[at + middle.len()..],
+                None => return false,
+            }
         }
     }
-    true
+    match pending {
+        None => rest.is_empty(),
+        Some(last) => rest.len() >= last.len() && rest[rest.len() - last.len()..].eq_ignore_ascii_case(last),
+    }
+}
+
+fn starts_with_ci(s: &[u8], prefix: &[u8]) -> bool {
+    s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix)
+}
+
+fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    (0..=hay.len().checked_sub(needle.len())?).find(|&i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
 }
 
 /// The first pattern in `patterns` that matches `name`.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 /// Rewrites every production host in `value`; returns the new value and the
-/// hosts it replaced, or `None` when nothing matched.
+/// hosts it replaced, or `None` when nothing matched. Allocates only on a match.
 pub fn rewrite(
     value: &str,
     prod_hosts: &[String],
@@ -15,56 +15,63 @@ pub fn rewrite(
     if prod_hosts.is_empty() {
         return None;
     }
-    let mut out = String::with_capacity(value.len());
+    let bytes = value.as_bytes();
+    let is_host = |b: u8| b.is_ascii_alphanumeric() || b == b'.' || b == b'-';
+    // Names with a dot (and addresses) are what the patterns match, unless
+    // one of them is a bare name (`db-prod`).
+    let dotless_patterns = prod_hosts.iter().any(|p| !p.contains('.'));
+    let mut out: Option<String> = None;
     let mut replaced = Vec::new();
-    let mut token_start = None;
-    let is_host_char = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
-    let chars: Vec<(usize, char)> = value.char_indices().collect();
-    for (i, &(at, c)) in chars.iter().enumerate() {
-        if is_host_char(c) {
-            token_start.get_or_insert(at);
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_host(bytes[i]) {
+            i += 1;
+            continue;
         }
-        let end_here = !is_host_char(c) || i == chars.len() - 1;
-        if end_here {
-            if let Some(start) = token_start.take() {
-                let end = if is_host_char(c) { at + c.len_utf8() } else { at };
-                let token = value[start..end].trim_end_matches('.');
-                let tail = &value[start + token.len()..end];
-                if prod_hosts.iter().any(|p| host_matches(p, token)) {
-                    let alias = aliases.get(token).cloned().unwrap_or_else(|| format!("{token}.prodbox.invalid"));
-                    replaced.push(token.to_string());
-                    out.push_str(&alias);
-                } else {
-                    out.push_str(token);
+        let start = i;
+        while i < bytes.len() && is_host(bytes[i]) {
+            i += 1;
+        }
+        let token = value[start..i].trim_end_matches('.');
+        if (dotless_patterns || token.contains('.')) && prod_hosts.iter().any(|p| host_matches(p, token)) {
+            let o = out.get_or_insert_with(|| String::with_capacity(value.len() + 32));
+            o.push_str(&value[copied..start]);
+            match aliases.iter().find(|(k, _)| k.eq_ignore_ascii_case(token)) {
+                Some((_, alias)) => o.push_str(alias),
+                None => {
+                    o.push_str(token);
+                    o.push_str(".prodbox.invalid");
                 }
-                out.push_str(tail);
             }
-            if !is_host_char(c) {
-                out.push(c);
-            }
+            copied = start + token.len();
+            replaced.push(token.to_string());
         }
     }
-    if replaced.is_empty() {
-        None
-    } else {
-        Some((out, replaced))
-    }
+    let mut o = out?;
+    o.push_str(&value[copied..]);
+    Some((o, replaced))
 }
 
 /// Whether `host` is covered by `pattern` (`api.example.com`, `*.example.com`, `10.20.0.0/16`).
 pub fn host_matches(pattern: &str, host: &str) -> bool {
-    let (p, h) = (pattern.to_ascii_lowercase(), host.to_ascii_lowercase());
-    if let Some(domain) = p.strip_prefix("*.") {
-        return h.ends_with(&format!(".{domain}"));
+    if let Some(domain) = pattern.strip_prefix("*.") {
+        return host.len() > domain.len() + 1
+            && host.as_bytes()[host.len() - domain.len() - 1] == b'.'
+            && host[host.len() - domain.len()..].eq_ignore_ascii_case(domain);
     }
-    if let Some((net, bits)) = p.split_once('/') {
-        let (Ok(net), Ok(bits), Ok(ip)) = (net.parse::<Ipv4Addr>(), bits.parse::<u32>(), h.parse::<Ipv4Addr>()) else {
+    if let Some((net, bits)) = pattern.split_once('/') {
+        if !host.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+            return false;
+        }
+        let (Ok(net), Ok(bits), Ok(ip)) = (net.parse::<Ipv4Addr>(), bits.parse::<u32>(), host.parse::<Ipv4Addr>())
+        else {
             return false;
         };
         let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits.min(32)) };
         return u32::from(net) & mask == u32::from(ip) & mask;
     }
-    p == h
+    pattern.eq_ignore_ascii_case(host)
 }
 
 #[cfg(test)]

@@ -1,21 +1,30 @@
 //! sanitize: production's configuration → a safe local one (SPEC §5).
 //!
-//! Every env var and file is decided in one fixed order, first match wins:
-//! `set`, `drop`, marked secret, `keep`, secret-looking name, secret-looking
-//! value, `prod_hosts` rewrite, kept. Each decision is recorded with its
-//! reason, never with a value. This is the only module that reads a
-//! [`Secret`](crate::secret::Secret)'s text.
+//! Every env var, config file and key inside a config file is decided in one
+//! fixed order, first match wins ([`decide`]): `set`, `drop`, marked secret,
+//! `keep`, secret-looking name, secret-looking value, `prod_hosts` rewrite,
+//! kept. Each decision is recorded with its reason, never with a value. This
+//! is the only module that reads a [`Secret`](crate::secret::Secret)'s text.
 
+#[cfg(test)]
+mod corpus;
 pub mod detect;
+pub mod files;
 pub mod glob;
 pub mod hosts;
+#[cfg(test)]
+mod proptests;
+pub mod scrub;
+pub mod standin;
+
+use std::borrow::Cow;
 
 use serde::Serialize;
 
 use crate::profile::SanitizeSection;
 use crate::resolve::{ProdConfig, ProdValue};
 
-/// What a stand-in for a redacted value says.
+/// What a stand-in for a redacted value says when its shape is unknown.
 pub const REDACTED: &str = "prodbox-redacted";
 
 /// What happened to one value.
@@ -30,13 +39,17 @@ pub enum Action {
 }
 
 /// One decision, for the report: names and reasons only.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Decision {
-    /// `env` or `file`.
+    /// `env`, `file`, or `key` (a key inside a config file, named `path:dotted.key`).
     pub kind: &'static str,
     pub name: String,
     pub action: Action,
     pub reason: String,
+    /// Whether the profile named it (set, drop or keep); `--strict` wants
+    /// every redaction named.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub by_profile: bool,
 }
 
 /// The safe configuration and the report of how it was made.
@@ -50,9 +63,9 @@ pub struct SanitizedConfig {
 }
 
 impl SanitizedConfig {
-    /// How many decisions took each action: kept, replaced, dropped, redacted, rewritten.
+    /// How many env vars and files took each action.
     pub fn summary(&self) -> String {
-        let count = |a| self.decisions.iter().filter(|d| d.action == a).count();
+        let count = |a| self.decisions.iter().filter(|d| d.kind != "key" && d.action == a).count();
         format!(
             "{} kept, {} replaced, {} dropped, {} redacted, {} rewritten",
             count(Action::Kept),
@@ -62,129 +75,176 @@ impl SanitizedConfig {
             count(Action::Rewritten)
         )
     }
+
+    /// Redactions the profile did not name (what `--strict` refuses).
+    pub fn unnamed_redactions(&self) -> Vec<&Decision> {
+        self.decisions.iter().filter(|d| d.action == Action::Redacted && !d.by_profile).collect()
+    }
+}
+
+/// A value as the decision sees it.
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    Plain(&'a str),
+    /// Marked secret by the source.
+    Marked(&'a str),
+    /// A secret the source did not read.
+    Reference,
+}
+
+/// The outcome of one decision: the action, its reason, the new value, and
+/// whether the profile named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub action: Action,
+    pub reason: Cow<'static, str>,
+    /// The new value when it changed; None when kept as it is, or dropped.
+    pub value: Option<String>,
+    pub by_profile: bool,
+    /// The secret text this decision took out, so later passes can make
+    /// sure it turns up nowhere else.
+    pub removed: Vec<String>,
+}
+
+impl Outcome {
+    fn new(action: Action, reason: impl Into<Cow<'static, str>>, value: Option<String>) -> Outcome {
+        Outcome { action, reason: reason.into(), value, by_profile: false, removed: Vec::new() }
+    }
+
+    fn removing(mut self, removed: Vec<String>) -> Outcome {
+        self.removed = removed;
+        self
+    }
+}
+
+/// Decides one value. `names` are the names rules match (an env var's name;
+/// for a key in a file, `path:dotted.key` and the dotted key); `leaf` is the
+/// name checked for secret-looking names.
+pub fn decide(names: &[&str], leaf: &str, value: Input, rules: &SanitizeSection) -> Outcome {
+    if let Some(local) = names.iter().find_map(|n| rules.set.get(*n)) {
+        return Outcome {
+            by_profile: true,
+            ..Outcome::new(Action::Replaced, "set by the profile", Some(local.clone()))
+        };
+    }
+    if let Some(p) = names.iter().find_map(|n| glob::first_match(&rules.drop, n)) {
+        return Outcome { by_profile: true, ..Outcome::new(Action::Dropped, format!("drop {p}"), None) };
+    }
+    let kept_by = names.iter().find_map(|n| glob::first_match(&rules.keep, n));
+    let plain = match value {
+        Input::Marked(v) => {
+            let reason = "marked secret by the deploy record";
+            let (standin, removed) = redact_whole(v, rules);
+            return Outcome { by_profile: kept_by.is_some(), ..Outcome::new(Action::Redacted, reason, Some(standin)) }
+                .removing(removed);
+        }
+        Input::Reference => {
+            let reason = "a secret reference the source did not read";
+            return Outcome {
+                by_profile: kept_by.is_some(),
+                ..Outcome::new(Action::Redacted, reason, Some(REDACTED.into()))
+            };
+        }
+        Input::Plain(v) => v,
+    };
+    if let Some(p) = kept_by {
+        return Outcome { by_profile: true, ..Outcome::new(Action::Kept, format!("keep {p}"), None) };
+    }
+    if let Some(p) = detect::secret_name(leaf) {
+        let (standin, removed) = redact_whole(plain, rules);
+        return Outcome::new(Action::Redacted, format!("name matches {p}"), Some(standin)).removing(removed);
+    }
+    let findings = detect::find_all(plain);
+    if !findings.is_empty() {
+        let mut ids: Vec<&str> = findings.iter().map(|f| f.rule).collect();
+        ids.dedup();
+        let stood_in = standin::replace(plain, &findings);
+        let value = hosts::rewrite(&stood_in, &rules.prod_hosts, &rules.hosts).map(|(v, _)| v).unwrap_or(stood_in);
+        let removed = findings.iter().map(|f| plain[f.span.clone()].to_string()).collect();
+        return Outcome::new(Action::Redacted, format!("value looks like {}", ids.join(", ")), Some(value))
+            .removing(removed);
+    }
+    if let Some((rewritten, hosts)) = hosts::rewrite(plain, &rules.prod_hosts, &rules.hosts) {
+        return Outcome::new(Action::Rewritten, format!("production host {}", hosts.join(", ")), Some(rewritten));
+    }
+    Outcome::new(Action::Kept, "no rule matched", None)
+}
+
+/// A whole value known to be secret: a stand-in of its shape when it is
+/// one known secret (or a URL/connection string whose password is the
+/// secret part), else `prodbox-redacted`. Also returns the secret text taken out.
+fn redact_whole(value: &str, rules: &SanitizeSection) -> (String, Vec<String>) {
+    let findings = detect::find_all(value);
+    let trimmed = value.trim();
+    let one_token = findings.len() == 1 && findings[0].span.len() >= trimmed.len();
+    let structured = !findings.is_empty()
+        && (value.contains("://") || value.contains(';'))
+        && findings.iter().all(|f| f.shape == detect::Shape::Password);
+    if one_token || structured {
+        let stood_in = standin::replace(value, &findings);
+        let removed = findings.iter().map(|f| value[f.span.clone()].to_string()).collect();
+        let out = hosts::rewrite(&stood_in, &rules.prod_hosts, &rules.hosts).map(|(v, _)| v).unwrap_or(stood_in);
+        return (out, removed);
+    }
+    (REDACTED.to_string(), vec![value.to_string()])
+}
+
+/// A plain value's text (for values kept as they are).
+fn value_text(value: &ProdValue) -> &str {
+    match value {
+        ProdValue::Plain(s) | ProdValue::Marked(s) => s.expose(),
+        ProdValue::Reference(_) => REDACTED,
+    }
 }
 
 /// Sanitizes `config` with the profile's rules.
 pub fn sanitize(config: &ProdConfig, rules: &SanitizeSection) -> SanitizedConfig {
     let mut out = SanitizedConfig::default();
+    let mut removed = Vec::new();
     for (name, value) in &config.env {
-        let (action, reason, local) = decide_env(name, value, rules);
-        if let Some(v) = local {
-            out.env.push((name.clone(), v));
+        let input = match value {
+            ProdValue::Plain(s) => Input::Plain(s.expose()),
+            ProdValue::Marked(s) => Input::Marked(s.expose()),
+            ProdValue::Reference(_) => Input::Reference,
+        };
+        let o = decide(&[name], name, input, rules);
+        removed.extend(o.removed);
+        match (o.action, o.value) {
+            (Action::Dropped, _) => {}
+            (_, Some(v)) => out.env.push((name.clone(), v)),
+            (_, None) => out.env.push((name.clone(), value_text(value).to_string())),
         }
-        out.decisions.push(Decision { kind: "env", name: name.clone(), action, reason });
+        out.decisions.push(Decision {
+            kind: "env",
+            name: name.clone(),
+            action: o.action,
+            reason: o.reason.into_owned(),
+            by_profile: o.by_profile,
+        });
     }
     for (name, value) in &rules.set {
-        if !config.env.contains_key(name) {
+        if !config.env.contains_key(name) && !name.starts_with('/') {
             out.env.push((name.clone(), value.clone()));
             out.decisions.push(Decision {
                 kind: "env",
                 name: name.clone(),
                 action: Action::Replaced,
                 reason: "set by the profile (not in production)".into(),
+                by_profile: true,
             });
         }
     }
     out.env.sort();
     for (path, value) in &config.files {
-        let (action, reason, local) = decide_file(path, value, rules);
-        if let Some(v) = local {
-            out.files.push((path.clone(), v));
+        let (content, decisions, file_removed) = files::sanitize_file(path, value, rules);
+        if let Some(c) = content {
+            out.files.push((path.clone(), c));
         }
-        out.decisions.push(Decision { kind: "file", name: path.clone(), action, reason });
+        out.decisions.extend(decisions);
+        removed.extend(file_removed);
     }
+    scrub::scrub(&mut out, &removed);
     out
-}
-
-type Outcome = (Action, String, Option<String>);
-
-fn decide_env(name: &str, value: &ProdValue, rules: &SanitizeSection) -> Outcome {
-    if let Some(local) = rules.set.get(name) {
-        return (Action::Replaced, "set by the profile".into(), Some(local.clone()));
-    }
-    if let Some(p) = glob::first_match(&rules.drop, name) {
-        return (Action::Dropped, format!("drop {p}"), None);
-    }
-    let plain = match value {
-        ProdValue::Marked(_) => {
-            return (Action::Redacted, "marked secret by the deploy record".into(), Some(REDACTED.into()))
-        }
-        ProdValue::Reference(_) => {
-            return (Action::Redacted, "a secret reference the source did not read".into(), Some(REDACTED.into()))
-        }
-        ProdValue::Plain(s) => s.expose(),
-    };
-    if let Some(p) = glob::first_match(&rules.keep, name) {
-        return (Action::Kept, format!("keep {p}"), Some(plain.to_string()));
-    }
-    if let Some(p) = detect::secret_name(name) {
-        return (Action::Redacted, format!("name matches {p}"), Some(REDACTED.into()));
-    }
-    if let Some(id) = detect::secret_value(plain) {
-        return (Action::Redacted, format!("value looks like {id}"), Some(REDACTED.into()));
-    }
-    if let Some((rewritten, hosts)) = hosts::rewrite(plain, &rules.prod_hosts, &rules.hosts) {
-        return (Action::Rewritten, format!("production host {}", hosts.join(", ")), Some(rewritten));
-    }
-    (Action::Kept, "no rule matched".into(), Some(plain.to_string()))
-}
-
-/// Files: `set`/`drop`/`keep` by path, then line by line (structured formats are issue #3).
-fn decide_file(path: &str, value: &ProdValue, rules: &SanitizeSection) -> Outcome {
-    if let Some(local) = rules.set.get(path) {
-        return (Action::Replaced, "set by the profile".into(), Some(local.clone()));
-    }
-    if let Some(p) = glob::first_match(&rules.drop, path) {
-        return (Action::Dropped, format!("drop {p}"), None);
-    }
-    let text = match value {
-        ProdValue::Plain(s) => s.expose(),
-        _ => return (Action::Dropped, "secret file from the deploy record".into(), None),
-    };
-    if let Some(p) = glob::first_match(&rules.keep, path) {
-        return (Action::Kept, format!("keep {p}"), Some(text.to_string()));
-    }
-    let mut redacted = 0;
-    let mut rewritten = 0;
-    let mut in_pem = false;
-    let mut lines = Vec::new();
-    for line in text.split_inclusive('\n') {
-        let body = line.trim_end_matches(['\n', '\r']);
-        let ending = &line[body.len()..];
-        if body.contains("-----BEGIN") && body.contains("PRIVATE KEY") {
-            in_pem = true;
-        }
-        if in_pem {
-            if body.contains("-----END") {
-                in_pem = false;
-                lines.push(format!("{REDACTED}{ending}"));
-            }
-            redacted += 1;
-            continue;
-        }
-        let secret_key = body
-            .split_once(['=', ':'])
-            .map(|(k, _)| k.trim().trim_matches('"'))
-            .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)))
-            .and_then(detect::secret_name);
-        if secret_key.is_some() || detect::secret_value(body).is_some() {
-            let key = body.split_once(['=', ':']).map(|(k, _)| k).unwrap_or("");
-            let sep = if key.is_empty() { "" } else { &body[key.len()..key.len() + 1] };
-            lines.push(format!("{key}{sep}{}{REDACTED}{ending}", if sep == ":" { " " } else { "" }));
-            redacted += 1;
-        } else if let Some((new, _)) = hosts::rewrite(body, &rules.prod_hosts, &rules.hosts) {
-            lines.push(format!("{new}{ending}"));
-            rewritten += 1;
-        } else {
-            lines.push(line.to_string());
-        }
-    }
-    let content = lines.concat();
-    match (redacted, rewritten) {
-        (0, 0) => (Action::Kept, "no rule matched".into(), Some(content)),
-        (0, n) => (Action::Rewritten, format!("{n} lines mention production hosts"), Some(content)),
-        (n, _) => (Action::Redacted, format!("{n} lines hold secrets"), Some(content)),
-    }
 }
 
 #[cfg(test)]
@@ -195,6 +255,17 @@ mod tests {
 
     fn plain(v: &str) -> ProdValue {
         ProdValue::Plain(Secret::new(v))
+    }
+
+    fn rules() -> SanitizeSection {
+        SanitizeSection {
+            keep: vec!["LOG_*".into(), "KEPT_*".into()],
+            drop: vec!["NEW_RELIC_*".into()],
+            prod_hosts: vec!["*.example.com".into()],
+            set: BTreeMap::from([("DATABASE_URL".into(), "postgres://app:app@db/app".into())]),
+            hosts: BTreeMap::from([("payments.example.com".into(), "payments-stub".into())]),
+            strict: false,
+        }
     }
 
     #[test]
@@ -208,33 +279,29 @@ mod tests {
                 ("KEPT_TOKEN".into(), ProdValue::Marked(Secret::new("marked-hunter3"))),
                 ("UPSTREAM".into(), plain("AKIAIOSFODNN7EXAMPLE")),
                 ("PAYMENTS".into(), plain("https://payments.example.com/v2")),
+                ("CACHE".into(), plain("redis://:hunter5@cache.example.com:6379/0")),
                 ("PLAIN".into(), plain("hello")),
             ]),
             files: BTreeMap::from([("/etc/app.env".into(), plain("A=1\nDB_PASSWORD=hunter4\n"))]),
         };
-        let rules = SanitizeSection {
-            keep: vec!["LOG_*".into(), "KEPT_*".into()],
-            drop: vec!["NEW_RELIC_*".into()],
-            prod_hosts: vec!["*.example.com".into()],
-            set: BTreeMap::from([("DATABASE_URL".into(), "postgres://app:app@db/app".into())]),
-            hosts: BTreeMap::from([("payments.example.com".into(), "payments-stub".into())]),
-            strict: false,
-        };
-        let out = sanitize(&config, &rules);
+        let out = sanitize(&config, &rules());
         let env: BTreeMap<_, _> = out.env.iter().cloned().collect();
         assert_eq!(env["DATABASE_URL"], "postgres://app:app@db/app");
         assert_eq!(env["LOG_LEVEL"], "debug");
         assert!(!env.contains_key("NEW_RELIC_KEY"));
         assert_eq!(env["API_TOKEN"], REDACTED);
         assert_eq!(env["KEPT_TOKEN"], REDACTED, "marked values are redacted even when kept");
-        assert_eq!(env["UPSTREAM"], REDACTED);
+        assert_eq!(env["UPSTREAM"], "AKIAPRODBOXREDACTED0", "same prefix, length and alphabet");
         assert_eq!(env["PAYMENTS"], "https://payments-stub/v2");
+        assert_eq!(env["CACHE"], "redis://:prodbox@cache.example.com.prodbox.invalid:6379/0");
         assert_eq!(env["PLAIN"], "hello");
         assert_eq!(out.files[0].1, "A=1\nDB_PASSWORD=prodbox-redacted\n");
         let report = serde_json::to_string(&out.decisions).unwrap();
-        for secret in ["hunter2", "t0k3n", "marked-hunter3", "AKIAIOSFODNN7EXAMPLE", "hunter4"] {
+        for secret in ["hunter2", "t0k3n", "marked-hunter3", "AKIAIOSFODNN7EXAMPLE", "hunter4", "hunter5"] {
             assert!(!report.contains(secret), "{secret} in report");
         }
-        assert_eq!(out.summary(), "2 kept, 1 replaced, 1 dropped, 4 redacted, 1 rewritten");
+        assert_eq!(out.summary(), "2 kept, 1 replaced, 1 dropped, 5 redacted, 1 rewritten");
+        let unnamed: Vec<&str> = out.unnamed_redactions().iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(unnamed, vec!["API_TOKEN", "CACHE", "UPSTREAM", "/etc/app.env:DB_PASSWORD"]);
     }
 }

@@ -1,0 +1,106 @@
+//! Sanitizer throughput on a large record: 10,000 env vars and 10 MB of
+//! config files (YAML, JSON, .properties, text), as `up` would see it.
+//! Prints figures; asserts nothing. Run: `cargo bench --bench sanitize`.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use prodbox::profile::SanitizeSection;
+use prodbox::resolve::{ProdConfig, ProdValue};
+use prodbox::sanitize::sanitize;
+use prodbox::secret::Secret;
+
+fn plain(s: String) -> ProdValue {
+    ProdValue::Plain(Secret::new(s))
+}
+
+fn record() -> ProdConfig {
+    let mut env = BTreeMap::new();
+    for i in 0..10_000 {
+        let (k, v) = match i % 10 {
+            0 => (format!("SERVICE_{i}_URL"), format!("https://svc{i}.prod.example.com/v1/items")),
+            1 => (format!("DB_{i}_PASSWORD"), format!("pw-{i}-Zx9Qp2Lm7Vb4")),
+            2 => (format!("UPSTREAM_{i}"), format!("AKIA{:016}", i)),
+            3 => (format!("FEATURE_{i}"), "true".to_string()),
+            4 => (format!("POOL_{i}"), format!("min=2,max={i}")),
+            _ => (format!("SETTING_{i}"), format!("value-{i}-for-checkout")),
+        };
+        env.insert(k, plain(v));
+    }
+    let mut files = BTreeMap::new();
+    let target = 10 * 1024 * 1024;
+    let mut yaml = String::new();
+    let mut n = 0;
+    while yaml.len() < target / 4 {
+        yaml.push_str(&format!(
+            "service{n}:\n  url: https://svc{n}.prod.example.com/api\n  timeout: 30s\n  password: \"s3cr3t-{n}-pw\"\n  labels:\n    - checkout\n    - tier-{n}\n"
+        ));
+        n += 1;
+    }
+    files.insert("/etc/app/config.yaml".to_string(), plain(yaml));
+    let mut json = String::from("{\"services\":[");
+    let mut first = true;
+    while json.len() < target / 4 {
+        if !first {
+            json.push(',');
+        }
+        first = false;
+        json.push_str(&format!(
+            "{{\"name\":\"svc{n}\",\"endpoint\":\"http://10.20.{}.{}:8080\",\"apiKey\":\"sk_live_{:024}\",\"retries\":3}}",
+            n % 250,
+            n % 200,
+            n
+        ));
+        n += 1;
+    }
+    json.push_str("]}");
+    files.insert("/etc/app/services.json".to_string(), plain(json));
+    let mut props = String::new();
+    while props.len() < target / 4 {
+        props.push_str(&format!(
+            "app.cache.{n}.size=1024\napp.db.{n}.url=jdbc:postgresql://db{n}.prod.example.com/shop\n"
+        ));
+        n += 1;
+    }
+    files.insert("/etc/app/app.properties".to_string(), plain(props));
+    let mut text = String::new();
+    while text.len() < target / 4 {
+        text.push_str(&format!("2026-11-20T14:05:{:02}Z INFO request {n} served in 12ms by checkout-7f9c\n", n % 60));
+        n += 1;
+    }
+    files.insert("/var/log/app/last.log".to_string(), plain(text));
+    ProdConfig { env, files }
+}
+
+fn main() {
+    let config = record();
+    let bytes: usize =
+        config.files.values().map(|v| if let ProdValue::Plain(s) = v { s.expose().len() } else { 0 }).sum();
+    let rules = SanitizeSection {
+        keep: vec!["FEATURE_*".into()],
+        prod_hosts: vec!["*.example.com".into(), "10.20.0.0/16".into()],
+        ..Default::default()
+    };
+    let runs = 5;
+    let mut times = Vec::new();
+    let mut decisions = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let out = sanitize(&config, &rules);
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        decisions = out.decisions.len();
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let median = times[runs / 2];
+    println!(
+        "sanitize: {} env vars + {:.1} MB in {} files: median {:.1} ms over {runs} runs (min {:.1}, max {:.1}); {:.0} MB/s; {decisions} decisions",
+        config.env.len(),
+        bytes as f64 / 1048576.0,
+        config.files.len(),
+        median,
+        times[0],
+        times[runs - 1],
+        bytes as f64 / 1048576.0 / (median / 1000.0)
+    );
+    println!("goal: under 100 ms on this machine");
+}

@@ -1,0 +1,84 @@
+//! Stand-ins: what a redacted value becomes. Where the shape is known the
+//! stand-in has it (a JWT that parses, a PEM block, a key with the same
+//! prefix, length and alphabet, a URL whose password is local), so the
+//! application still starts; it never holds any of the secret's characters
+//! beyond the format's own markers (prefixes, PEM armour).
+
+use super::detect::{Charset, Finding, Shape};
+use super::REDACTED;
+
+/// A local password for credentials in URLs and connection strings.
+pub const LOCAL_PASSWORD: &str = "prodbox";
+
+/// Replaces every finding in `value` with its stand-in.
+pub fn replace(value: &str, findings: &[Finding]) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut at = 0;
+    for f in findings {
+        out.push_str(&value[at..f.span.start]);
+        out.push_str(&standin(&f.shape));
+        at = f.span.end;
+    }
+    out.push_str(&value[at..]);
+    out
+}
+
+/// The stand-in for one shape.
+pub fn standin(shape: &Shape) -> String {
+    match shape {
+        Shape::Prefixed { prefix, charset, len } => format!("{prefix}{}", filler(*charset, *len)),
+        Shape::Jwt => JWT.to_string(),
+        Shape::Pem { label } => {
+            format!("-----BEGIN {label}-----\n{}\n-----END {label}-----", "cHJvZGJveC1yZWRhY3RlZA==")
+        }
+        Shape::Password => LOCAL_PASSWORD.to_string(),
+        Shape::BotSecret { len } => filler(Charset::Token, *len),
+        Shape::Opaque => REDACTED.to_string(),
+    }
+}
+
+/// `{"alg":"HS256","typ":"JWT"}.{"sub":"prodbox-redacted","iat":0}.<signature>`:
+/// parses as a JWT, verifies against nothing.
+pub const JWT: &str =
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJwcm9kYm94LXJlZGFjdGVkIiwiaWF0IjowfQ.cHJvZGJveC1yZWRhY3RlZC1zaWduYXR1cmU";
+
+/// `len` characters of `charset` spelling "prodboxredacted…" as far as the
+/// alphabet allows, so a stand-in is recognisable and passes format checks.
+fn filler(charset: Charset, len: usize) -> String {
+    let source = match charset {
+        Charset::UpperAlnum => "PRODBOXREDACTED0",
+        Charset::Hex => "0bad0bad0bad0bad",
+        Charset::Path => "prodbox/redacted",
+        _ => "prodboxREDACTED0",
+    };
+    source.chars().cycle().take(len).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::detect::find_all;
+    use super::*;
+
+    #[test]
+    fn stand_ins_keep_the_shape_and_none_of_the_secret() {
+        for (secret, want_prefix) in [
+            ("AKIAIOSFODNN7EXAMPLE", "AKIA"),
+            ("ghp_16C7e42F292c6912E7710c838347Ae178B4a", "ghp_"),
+            ("sk_live_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_"),
+        ] {
+            let f = find_all(secret);
+            let out = replace(secret, &f);
+            assert!(out.starts_with(want_prefix), "{out}");
+            assert_eq!(out.len(), secret.len(), "{out}");
+            assert_ne!(out, secret);
+            let tail = &secret[want_prefix.len()..];
+            assert!(!out.contains(tail), "{out}");
+        }
+        let url = "postgres://shop:pr0d-Pa55@db:5432/shop";
+        assert_eq!(replace(url, &find_all(url)), "postgres://shop:prodbox@db:5432/shop");
+        // The JWT stand-in has three base64url parts and a JSON header.
+        let parts: Vec<&str> = JWT.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        assert!(parts[0].starts_with("eyJ"));
+    }
+}
