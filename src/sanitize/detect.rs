@@ -283,6 +283,10 @@ pub struct Finding {
     pub shape: Shape,
 }
 
+/// The shortest secret a token rule, JWT, bot token or the entropy test can
+/// find (`xoxb-` and ten characters).
+const SHORTEST_TOKEN: usize = 15;
+
 /// What one pattern of the scanner stands for.
 #[derive(Clone, Copy)]
 enum Marker {
@@ -331,6 +335,17 @@ fn scanner() -> &'static Scanner {
 pub fn find_all(value: &str) -> Vec<Finding> {
     let sc = scanner();
     let mut found = Vec::new();
+    // Below this length only credentials in a URL or a key=value pair fit;
+    // most config values are that short, so skip the full scan.
+    if value.len() < SHORTEST_TOKEN {
+        if value.contains("://") {
+            url_credentials(value, &mut found);
+        }
+        if value.contains('=') && sc.passwords.is_match(value) {
+            key_value_passwords(value, &mut found);
+        }
+        return found;
+    }
     let (mut pem, mut url, mut jwt) = (false, false, false);
     let mut prefixes: Vec<(usize, usize, &'static str)> = Vec::new();
     for m in sc.markers.find_overlapping_iter(value) {
