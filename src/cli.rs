@@ -103,6 +103,9 @@ pub struct UpArgs {
     /// Extra label KEY=VALUE on everything this sandbox creates
     #[arg(long = "label", value_name = "KEY=VALUE")]
     pub labels: Vec<String>,
+    /// Refuse to start while any value is redacted that the profile does not name
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

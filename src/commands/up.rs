@@ -33,6 +33,8 @@ pub struct UpRequest {
     pub save: Option<PathBuf>,
     /// The repro file `--from` named, already read.
     pub from: Option<Repro>,
+    /// Refuse unnamed redactions (`--strict`, or the profile's `strict`).
+    pub strict: bool,
 }
 
 impl UpRequest {
@@ -99,6 +101,7 @@ impl UpRequest {
             candidate: args.candidate.clone(),
             save: args.save.clone(),
             from,
+            strict: args.strict,
         })
     }
 
@@ -201,6 +204,19 @@ pub async fn run(settings: &Settings, req: &UpRequest, progress: &dyn Progress) 
 
     progress.step("sanitizing production's configuration");
     let clean = sanitize::sanitize(&record.config, &profile.sanitize);
+    if req.strict || profile.sanitize.strict {
+        let unnamed = clean.unnamed_redactions();
+        if !unnamed.is_empty() {
+            let list: Vec<String> = unnamed.iter().map(|d| format!("  {} ({})", d.name, d.reason)).collect();
+            return Err(StrictError(format!(
+                "strict: {} value(s) would be redacted that {} does not name:\n{}\nname each in [sanitize] keep, drop or set (a `path:key` form names a key in a config file)",
+                unnamed.len(),
+                profile.path.display(),
+                list.join("\n")
+            ))
+            .into());
+        }
+    }
 
     let name = req.sandbox_name();
     let mut ports = profile.run.ports.clone();
@@ -232,7 +248,7 @@ pub async fn run(settings: &Settings, req: &UpRequest, progress: &dyn Progress) 
             .or_else(|| facts.label("org.opencontainers.image.revision").map(str::to_string)),
         env: clean.env.clone(),
         files: clean.files.clone(),
-        sanitize_json: serde_json::to_string(&clean.decisions)?,
+        sanitize_json: label_json(&clean.decisions),
         ports,
         health: health.clone(),
         memory: profile.run.memory,
@@ -349,6 +365,41 @@ async fn candidate_health(
         image.config.and_then(|c| c.healthcheck).and_then(|h| h.test).is_some_and(|t| !t.is_empty() && t[0] != "NONE");
     Ok(HealthPlan::choose(profile_health, has_check, ports.first().map(|p| p.container)))
 }
+
+/// `--strict` found redactions the profile does not name.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StrictError(String);
+
+/// Labels are not for megabytes: the decisions as JSON, cut to fit
+/// [`LABEL_LIMIT`] with a last row saying how many were left out.
+fn label_json(decisions: &[Decision]) -> String {
+    let full = serde_json::to_string(decisions).unwrap_or_default();
+    if full.len() <= LABEL_LIMIT {
+        return full;
+    }
+    let mut kept: Vec<&Decision> = Vec::new();
+    let mut size = 2;
+    for d in decisions {
+        let row = serde_json::to_string(d).unwrap_or_default().len() + 1;
+        if size + row > LABEL_LIMIT - 256 {
+            break;
+        }
+        size += row;
+        kept.push(d);
+    }
+    let mut rows: Vec<serde_json::Value> = kept.iter().filter_map(|d| serde_json::to_value(d).ok()).collect();
+    rows.push(serde_json::json!({
+        "kind": "note",
+        "name": "(more)",
+        "action": "kept",
+        "reason": format!("{} more decisions not stored in the label; `prodbox inspect SERVICE` lists them all", decisions.len() - kept.len()),
+    }));
+    serde_json::to_string(&rows).unwrap_or_default()
+}
+
+/// The most decision JSON a container label carries.
+const LABEL_LIMIT: usize = 64 * 1024;
 
 fn urls(ports: &[(u16, u16)]) -> Vec<String> {
     ports.iter().map(|(_, h)| format!("http://127.0.0.1:{h}")).collect()

@@ -28,9 +28,13 @@ fn credentials_come_from_the_docker_config() {
 
     // With the docker config's auths: manifest read and engine pull both work.
     let run = project
-        .prodbox_env(&["up", "auth", "-d", "--name", &name, "-v"], &[("DOCKER_CONFIG", config.to_str().unwrap())])
+        .prodbox_env(&["up", "auth", "-d", "--name", &name, "-vv"], &[("DOCKER_CONFIG", config.to_str().unwrap())])
         .success();
+    // Neither the password nor its base64 form (in auth headers) shows, even at -vv.
+    let encoded = sh(std::process::Command::new("sh").args(["-c", "printf %s 'qa:s3cret-pw' | base64 -w0"]));
     assert!(!run.stderr.contains("s3cret-pw"), "the password leaked:\n{}", run.stderr);
+    assert!(!run.stderr.contains(&encoded), "the encoded login leaked:\n{}", run.stderr);
+    assert!(run.stderr.contains("DEBUG"), "-vv shows debug logs");
     project.prodbox(&["down", &name]).success();
     assert!(project.leftovers().is_empty());
 }

@@ -10,6 +10,9 @@ const SECRETS: &[&str] = &[
     "s3ss10n-s3cr3t-marked",
     "Zx9Qp2Lm7Vb4Nc8Rt6Yh3Kj5Wd1Fg0Sa",
     "filepass-Q9w8e7r6",
+    "yamlpass-W3e4r5t6",
+    "sk_live_5Xj8TPQxjq4i9DoV8gz4FkQ1",
+    "jsonpass-Z1x2c3v4",
 ];
 
 #[test]
@@ -46,7 +49,11 @@ health = { http = "/healthz" }
                 "CFG": "Zx9Qp2Lm7Vb4Nc8Rt6Yh3Kj5Wd1Fg0Sa",
                 "UPSTREAM_URL": "https://payments.example.com/v1",
             },
-            "files": {"/etc/sec/app.env": "region=eu-west-1\ndb_password=filepass-Q9w8e7r6\n"}
+            "files": {
+                "/etc/sec/app.env": "region=eu-west-1\ndb_password=filepass-Q9w8e7r6\n",
+                "/etc/sec/app.yaml": "# app\ndatabase:\n  host: db.prod.example.com\n  password: yamlpass-W3e4r5t6\n  pool: 8\n",
+                "/etc/sec/app.json": "{\"payments\":{\"url\":\"https://payments.example.com/v1\",\"key\":\"sk_live_5Xj8TPQxjq4i9DoV8gz4FkQ1\",\"retries\":3},\"admin\":{\"password\":\"jsonpass-Z1x2c3v4\"}}"
+            }
         }),
     );
     let up = project.prodbox(&["up", "sec", "-d", "-v", "--name", &name]).success();
@@ -54,8 +61,11 @@ health = { http = "/healthz" }
     let app = docker(&["inspect", &format!("prodbox-{name}-app")]);
     let relay = docker(&["inspect", &format!("prodbox-{name}-relay")]);
     // The config file, read back out of the container through the engine.
-    let file =
-        sh(std::process::Command::new("docker").args(["cp", &format!("prodbox-{name}-app:/etc/sec/app.env"), "-"]));
+    let read =
+        |path: &str| sh(std::process::Command::new("docker").args(["cp", &format!("prodbox-{name}-app:{path}"), "-"]));
+    let file = read("/etc/sec/app.env");
+    let yaml = read("/etc/sec/app.yaml");
+    let json_tar = read("/etc/sec/app.json");
     for secret in SECRETS {
         for (place, text) in [
             ("up stdout", &up.stdout),
@@ -64,6 +74,8 @@ health = { http = "/healthz" }
             ("docker inspect app", &app),
             ("docker inspect relay", &relay),
             ("config file", &file),
+            ("yaml file", &yaml),
+            ("json file", &json_tar),
         ] {
             assert!(!text.contains(secret), "{secret} leaked into {place}");
         }
@@ -74,7 +86,54 @@ health = { http = "/healthz" }
     assert!(env.contains(&"DATABASE_URL=postgres://app:app@db:5432/app"), "{env:?}");
     assert!(env.contains(&"UPSTREAM_URL=https://payments-stub/v1"), "{env:?}");
     assert!(file.contains("region=eu-west-1"), "{file}");
+    // Structured files keep their structure and their ordinary values.
+    assert!(
+        yaml.contains(
+            "# app\ndatabase:\n  host: db.prod.example.com.prodbox.invalid\n  password: prodbox-redacted\n  pool: 8\n"
+        ),
+        "{yaml}"
+    );
+    let start = json_tar.find('{').unwrap();
+    let end = json_tar.rfind('}').unwrap();
+    let json: serde_json::Value = serde_json::from_str(&json_tar[start..=end]).expect("still valid JSON");
+    assert_eq!(json["payments"]["url"], "https://payments-stub/v1");
+    assert_eq!(json["payments"]["retries"], 3);
+    assert!(json["payments"]["key"].as_str().unwrap().starts_with("sk_live_"), "same shape: {json}");
     assert!(inspect_out.stdout.contains("redacted"), "{}", inspect_out.stdout);
+    project.prodbox(&["down", &name]).success();
+    assert!(project.leftovers().is_empty());
+}
+
+#[test]
+fn strict_refuses_unnamed_redactions_and_names_them() {
+    let registry = Registry::start();
+    let pinned = registry.push(&fixture_image("1.0.0"), "shop/strict", "1.0.0");
+    let project = Project::new();
+    let name = unique("strict");
+    let repo = format!("{}/shop/strict", registry.address);
+    let run = "[run]\nports = [8080]\nhealth = { http = \"/healthz\" }\n";
+    project.profile("strict", &repo, run);
+    project.record(
+        "strict",
+        &pinned,
+        serde_json::json!({"env": {"API_TOKEN": "t0k3n-value-123", "UPSTREAM": "AKIAIOSFODNN7EXAMPLE", "LEVEL": "info"}}),
+    );
+    let r = project.prodbox(&["up", "strict", "-d", "--name", &name, "--strict"]).code(1);
+    assert!(r.stderr.contains("2 value(s) would be redacted"), "{}", r.stderr);
+    assert!(r.stderr.contains("API_TOKEN (name matches *TOKEN*)"), "{}", r.stderr);
+    assert!(r.stderr.contains("UPSTREAM (value looks like aws-access-key-id)"), "{}", r.stderr);
+    assert!(!r.stderr.contains("AKIAIOSFODNN7EXAMPLE") && !r.stderr.contains("t0k3n"), "{}", r.stderr);
+    assert!(project.leftovers().is_empty());
+
+    // Naming them (here: dropping one, setting the other) satisfies strict, also from the profile.
+    project.profile(
+        "strict",
+        &repo,
+        &format!("[sanitize]\nstrict = true\ndrop = [\"UPSTREAM\"]\n[sanitize.set]\nAPI_TOKEN = \"local\"\n{run}"),
+    );
+    project.prodbox(&["up", "strict", "-d", "--name", &name]).success();
+    let table = project.prodbox(&["inspect", "strict"]).success().stdout;
+    assert!(table.contains("UPSTREAM") && table.contains("dropped"), "{table}");
     project.prodbox(&["down", &name]).success();
     assert!(project.leftovers().is_empty());
 }
