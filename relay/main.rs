@@ -8,6 +8,8 @@
 //!   follows the app container's name on the sandbox network).
 //! * `prodbox-relay probe HOST:PORT [--http PATH]` connects once and prints
 //!   `open` or `blocked` (exit 0 or 1); with `--http` the answer must be a 2xx/3xx.
+//! * `prodbox-relay scan HOST:PORT…` tries each (in parallel) and prints
+//!   `HOST:PORT open|blocked` per line (`prodbox verify`).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream, ToSocketAddrs};
@@ -22,6 +24,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("forward") => forward(&args[1..]),
         Some("probe") => probe(&args[1..]),
+        Some("scan") => scan(&args[1..]),
         _ => {
             eprintln!("usage: prodbox-relay forward LISTEN=HOST:PORT… | probe HOST:PORT [--http PATH]");
             ExitCode::from(2)
@@ -112,6 +115,20 @@ fn probe(args: &[String]) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+fn scan(targets: &[String]) -> ExitCode {
+    let handles: Vec<_> = targets
+        .iter()
+        .cloned()
+        .map(|t| thread::spawn(move || (connect(&t, PROBE_TIMEOUT).is_ok(), t)))
+        .collect();
+    for h in handles {
+        if let Ok((open, target)) = h.join() {
+            println!("{target} {}", if open { "open" } else { "blocked" });
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn http_ok(mut stream: TcpStream, host: &str, path: &str) -> bool {

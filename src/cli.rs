@@ -58,6 +58,8 @@ pub enum Command {
     History(HistoryArgs),
     /// Compare production's build and the candidate of a sandbox
     Diff(DiffArgs),
+    /// Probe a sandbox's isolation from inside its network
+    Verify(VerifyArgs),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -181,4 +183,12 @@ pub struct DiffArgs {
     /// The container port to send them to [default: the first]
     #[arg(long)]
     pub port: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    pub name: String,
+    /// Also probe this address (repeatable)
+    #[arg(long = "target", value_name = "HOST:PORT")]
+    pub targets: Vec<String>,
 }

@@ -150,6 +150,11 @@ async fn run(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             print(&if as_json { render::json(&report) } else { render::diff(&report) });
             Ok(if report.same { 0 } else { 1 })
         }
+        Command::Verify(args) => {
+            let probes = commands::verify::run(&args.name, &args.targets).await?;
+            print(&if as_json { render::json(&probes) } else { render::probes(&probes) });
+            Ok(if probes.iter().any(|p| p.must_block && p.open) { 1 } else { 0 })
+        }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "prodbox", &mut std::io::stdout());
             Ok(0)

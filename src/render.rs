@@ -242,3 +242,27 @@ pub fn diff(r: &crate::commands::diff::DiffReport) -> String {
     }
     s
 }
+
+/// `verify`.
+pub fn probes(probes: &[crate::sandbox::verify::Probe]) -> String {
+    let mut s = format!("{:<24} {:<8} {}\n", "TARGET", "RESULT", "WHAT");
+    for p in probes {
+        let verdict = match (p.open, p.must_block) {
+            (true, true) => "OPEN (!)",
+            (true, false) => "open",
+            (false, _) => "blocked",
+        };
+        let _ = writeln!(s, "{:<24} {:<8} {}", p.target, verdict, p.what);
+    }
+    let leaks = probes.iter().filter(|p| p.must_block && p.open).count();
+    let _ = writeln!(
+        s,
+        "{}",
+        if leaks == 0 {
+            "isolated: nothing on the host answered".to_string()
+        } else {
+            format!("NOT isolated: {leaks} host address(es) answered")
+        }
+    );
+    s
+}

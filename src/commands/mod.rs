@@ -12,3 +12,4 @@ pub mod logs;
 pub mod ls;
 pub mod profiles;
 pub mod up;
+pub mod verify;

@@ -8,6 +8,7 @@ pub mod launch;
 pub mod list;
 pub mod relay;
 pub mod teardown;
+pub mod verify;
 
 use crate::profile::{Dependency, PortSpec};
 

@@ -85,6 +85,15 @@ fn up_runs_production_digest_isolated_and_down_removes_everything() {
         let answer = http_get(port, &format!("/connect?to={target}:{host_port}"));
         assert_eq!(answer.trim(), "blocked", "the app reached the host at {target}:{host_port}");
     }
+    // verify says the same from inside, probing the host on the ports it
+    // listens on (the test's listener among them) and a given target.
+    let probes = project.prodbox(&["verify", &name, "--target", "app:8080", "--json"]).success().json();
+    let probes = probes.as_array().unwrap();
+    let mine: Vec<&serde_json::Value> =
+        probes.iter().filter(|p| p["target"].as_str().unwrap().ends_with(&format!(":{host_port}"))).collect();
+    assert!(!mine.is_empty(), "the host's listener was probed: {probes:?}");
+    assert!(probes.iter().filter(|p| p["must_block"] == true).all(|p| p["open"] == false), "{probes:?}");
+    assert!(probes.iter().any(|p| p["target"] == "app:8080" && p["open"] == true), "{probes:?}");
     drop(listener);
 
     let listed = project.prodbox(&["ls", "--json"]).success().json();
