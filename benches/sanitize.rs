@@ -97,6 +97,9 @@ fn main() {
 }
 
 fn run(label: &str, config: &ProdConfig) {
+    if std::env::var_os("BREAKDOWN").is_some() {
+        breakdown(label, config);
+    }
     let bytes: usize =
         config.files.values().map(|v| if let ProdValue::Plain(s) = v { s.expose().len() } else { 0 }).sum();
     let rules = SanitizeSection {
@@ -125,4 +128,20 @@ fn run(label: &str, config: &ProdConfig) {
         times[runs - 1],
         bytes as f64 / 1048576.0 / (median / 1000.0)
     );
+}
+
+/// `BREAKDOWN=1`: the env alone and each file alone, to see where time goes.
+fn breakdown(label: &str, config: &ProdConfig) {
+    let rules =
+        SanitizeSection { prod_hosts: vec!["*.example.com".into(), "10.20.0.0/16".into()], ..Default::default() };
+    let env_only = ProdConfig { env: config.env.clone(), files: BTreeMap::new() };
+    let t = Instant::now();
+    drop(sanitize(&env_only, &rules));
+    println!("  {label} env only: {:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+    for (path, value) in &config.files {
+        let one = ProdConfig { env: BTreeMap::new(), files: BTreeMap::from([(path.clone(), value.clone())]) };
+        let t = Instant::now();
+        drop(sanitize(&one, &rules));
+        println!("  {label} {path}: {:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+    }
 }

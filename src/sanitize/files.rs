@@ -86,7 +86,7 @@ pub fn sanitize_file(path: &str, value: &ProdValue, rules: &SanitizeSection) -> 
             Ok(mut v) => {
                 walk_json(
                     path,
-                    "",
+                    &mut String::new(),
                     "",
                     &mut v,
                     rules,
@@ -217,49 +217,57 @@ fn decide_key(path: &str, key: &str, leaf: &str, value: &str, rules: &SanitizeSe
     }
 }
 
-fn walk_json(path: &str, key: &str, leaf: &str, v: &mut Value, rules: &SanitizeSection, keys: &mut Found) {
+/// Walks a JSON value; `key` is the dotted path so far (a buffer reused
+/// down the tree), `leaf` the last key name.
+fn walk_json(path: &str, key: &mut String, leaf: &str, v: &mut Value, rules: &SanitizeSection, found: &mut Found) {
     match v {
         Value::Object(map) => {
-            let names: Vec<String> = map.keys().cloned().collect();
-            for name in names {
-                let child = if key.is_empty() { name.clone() } else { format!("{key}.{name}") };
-                let mut dropped = false;
-                if let Some(inner) = map.get_mut(&name) {
-                    if inner.is_object() || inner.is_array() {
-                        walk_json(path, &child, &name, inner, rules, keys);
-                    } else {
-                        dropped = json_leaf(path, &child, &name, inner, rules, keys);
-                    }
+            let mut dropped = Vec::new();
+            for (name, inner) in map.iter_mut() {
+                let len = key.len();
+                if len > 0 {
+                    key.push('.');
                 }
-                if dropped {
-                    map.remove(&name);
+                key.push_str(name);
+                if inner.is_object() || inner.is_array() {
+                    walk_json(path, key, name, inner, rules, found);
+                } else if json_leaf(path, key, name, inner, rules, found) {
+                    dropped.push(name.clone());
                 }
+                key.truncate(len);
+            }
+            for name in dropped {
+                map.remove(&name);
             }
         }
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                let child = format!("{key}[{i}]");
+                let len = key.len();
+                key.push('[');
+                key.push_str(&i.to_string());
+                key.push(']');
                 if item.is_object() || item.is_array() {
-                    walk_json(path, &child, leaf, item, rules, keys);
+                    walk_json(path, key, leaf, item, rules, found);
                 } else {
-                    json_leaf(path, &child, leaf, item, rules, keys);
+                    json_leaf(path, key, leaf, item, rules, found);
                 }
+                key.truncate(len);
             }
         }
         _ => {
-            json_leaf(path, key, leaf, v, rules, keys);
+            json_leaf(path, key, leaf, v, rules, found);
         }
     }
 }
 
 /// Decides one scalar; returns whether it is to be dropped.
 fn json_leaf(path: &str, key: &str, leaf: &str, v: &mut Value, rules: &SanitizeSection, keys: &mut Found) -> bool {
-    let text = match &*v {
-        Value::String(s) => s.clone(),
-        Value::Null => return false,
-        other => other.to_string(),
+    let o = match &*v {
+        Value::String(s) => decide_key(path, key, leaf, s, rules),
+        Value::Number(n) => decide_key(path, key, leaf, &n.to_string(), rules),
+        Value::Bool(b) => decide_key(path, key, leaf, if *b { "true" } else { "false" }, rules),
+        _ => return false,
     };
-    let o = decide_key(path, key, leaf, &text, rules);
     record(path, key, &o, keys);
     match (&o.value, o.action) {
         (_, Action::Dropped) => return true,

@@ -235,8 +235,7 @@ pub fn sanitize(config: &ProdConfig, rules: &SanitizeSection) -> SanitizedConfig
         }
     }
     out.env.sort();
-    for (path, value) in &config.files {
-        let (content, decisions, file_removed) = files::sanitize_file(path, value, rules);
+    for (path, (content, decisions, file_removed)) in sanitize_files(config, rules) {
         if let Some(c) = content {
             out.files.push((path.clone(), c));
         }
@@ -246,6 +245,38 @@ pub fn sanitize(config: &ProdConfig, rules: &SanitizeSection) -> SanitizedConfig
     scrub::scrub(&mut out, &removed);
     out
 }
+
+/// Files are independent: large ones are sanitized on all cores, each
+/// thread taking the next file (biggest first); results keep file order.
+fn sanitize_files<'a>(config: &'a ProdConfig, rules: &SanitizeSection) -> Vec<(&'a String, files::FileOutcome)> {
+    let files: Vec<(&String, &ProdValue)> = config.files.iter().collect();
+    let total: usize = files.iter().map(|(_, v)| value_text(v).len()).sum();
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(files.len());
+    if threads <= 1 || total < PARALLEL_FROM {
+        return files.into_iter().map(|(p, v)| (p, files::sanitize_file(p, v, rules))).collect();
+    }
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(value_text(files[i].1).len()));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<files::FileOutcome>>> =
+        std::sync::Mutex::new((0..files.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&i) = order.get(n) else { break };
+                let (path, value) = files[i];
+                let outcome = files::sanitize_file(path, value, rules);
+                results.lock().expect("no thread panics holding it")[i] = Some(outcome);
+            });
+        }
+    });
+    let results = results.into_inner().expect("threads are done");
+    files.into_iter().zip(results).map(|((p, _), r)| (p, r.expect("every file was taken"))).collect()
+}
+
+/// Below this many bytes of files, threads cost more than they save.
+const PARALLEL_FROM: usize = 1 << 20;
 
 #[cfg(test)]
 mod tests {
