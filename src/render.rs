@@ -21,7 +21,7 @@ pub fn up_report(r: &UpReport, detach: bool) -> String {
     let _ = writeln!(s, "  image       {}", r.image);
     let _ = writeln!(
         s,
-        "  platform    {}, {}{}",
+        "  platform    {}, {} compressed{}",
         r.platform,
         human_size(r.size),
         if r.downloaded { ", pulled now" } else { ", already present" }
@@ -115,7 +115,8 @@ pub fn removed(list: &[(String, Removed)], verb: &str) -> String {
 pub fn inspected(i: &Inspected) -> String {
     let mut s = String::new();
     let decisions = match i {
-        Inspected::Sandbox(info) => {
+        Inspected::Sandbox(view) => {
+            let info = &view.sandbox;
             let _ = writeln!(s, "sandbox {} ({})", info.name, info.status);
             let _ = writeln!(s, "  service     {} ({})", info.service, info.environment);
             let _ = writeln!(s, "  image       {}", info.image);
@@ -126,8 +127,21 @@ pub fn inspected(i: &Inspected) -> String {
                 info.deployed_by.as_deref().unwrap_or("-")
             );
             let _ = writeln!(s, "  revision    {}", info.revision.as_deref().unwrap_or("-"));
+            if let Some(img) = &view.app_image {
+                let _ = writeln!(s, "  platform    {}, {} unpacked", img.platform, human_size(img.size.max(0) as u64));
+                let _ = writeln!(s, "  created     {}", img.created.as_deref().unwrap_or("-"));
+                if let Some(src) = &img.source {
+                    let _ = writeln!(s, "  source      {src}");
+                }
+                if let Some(v) = &img.version {
+                    let _ = writeln!(s, "  version     {v}");
+                }
+            }
             for url in &info.urls {
                 let _ = writeln!(s, "  url         {url}");
+            }
+            if let Some(c) = &info.candidate {
+                let _ = writeln!(s, "  candidate   {} ({}) {}", c.image, short(&c.id), c.urls.join(" "));
             }
             serde_json::from_value::<Vec<serde_json::Value>>(info.sanitize.clone()).unwrap_or_default()
         }
@@ -139,7 +153,7 @@ pub fn inspected(i: &Inspected) -> String {
             }
             let _ = writeln!(
                 s,
-                "  platform    {}, {} in {} layers",
+                "  platform    {}, {} compressed in {} layers",
                 v.image.platform,
                 human_size(v.image.size),
                 v.image.layers.len()

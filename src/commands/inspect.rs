@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::engine::Engine;
 use crate::error::UsageError;
 use crate::fetch::{self, auth, ImageFacts};
+use crate::pair::images::{self, ImageSide};
 use crate::profile::Profile;
 use crate::resolve;
 use crate::sandbox::{self, SandboxInfo};
@@ -16,8 +17,16 @@ use crate::settings::Settings;
 #[derive(Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Inspected {
-    Sandbox(Box<SandboxInfo>),
+    Sandbox(Box<SandboxView>),
     Service(Box<ServiceView>),
+}
+
+/// A sandbox and the image its app runs.
+#[derive(Debug, Serialize)]
+pub struct SandboxView {
+    #[serde(flatten)]
+    pub sandbox: SandboxInfo,
+    pub app_image: Option<ImageSide>,
 }
 
 /// Production's current deploy of a service.
@@ -37,7 +46,8 @@ pub struct ServiceView {
 pub async fn run(settings: &Settings, target: &str) -> anyhow::Result<Inspected> {
     let engine = Engine::connect().await?;
     if let Some(info) = sandbox::find(&engine, target).await? {
-        return Ok(Inspected::Sandbox(Box::new(info)));
+        let app_image = images::side(&engine, &info.image).await.ok();
+        return Ok(Inspected::Sandbox(Box::new(SandboxView { sandbox: info, app_image })));
     }
     let profile = Profile::find(&settings.profile_dirs, target)?;
     let record = resolve::current(&profile).await?;

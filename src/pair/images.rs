@@ -19,6 +19,10 @@ pub struct ImageSide {
     pub exposed_ports: Vec<String>,
     pub size: i64,
     pub layers: Vec<String>,
+    /// `os/arch`.
+    pub platform: String,
+    pub created: Option<String>,
+    pub source: Option<String>,
 }
 
 /// The two images side by side.
@@ -54,6 +58,9 @@ pub async fn side(engine: &Engine, reference: &str) -> Result<ImageSide, EngineE
         exposed_ports: exposed,
         size: image.size.unwrap_or_default(),
         layers: image.root_fs.and_then(|r| r.layers).unwrap_or_default(),
+        platform: format!("{}/{}", image.os.unwrap_or_default(), image.architecture.unwrap_or_default()),
+        created: image.created,
+        source: labels.get("org.opencontainers.image.source").cloned(),
     })
 }
 
