@@ -25,6 +25,9 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
         if cause.is::<UsageError>() || cause.is::<ProfileError>() {
             return USAGE;
         }
+        if let Some(crate::repro::ReproError::Read { .. }) = cause.downcast_ref::<crate::repro::ReproError>() {
+            return USAGE;
+        }
         if let Some(e) = cause.downcast_ref::<ResolveError>() {
             return match e {
                 ResolveError::Unreachable { .. } => UNREACHABLE,

@@ -114,3 +114,35 @@ fn a_manifest_whose_bytes_do_not_match_its_digest_is_refused() {
     p.record("svc", &pinned, serde_json::Value::Null);
     check(&p, &Case { what: "tampered manifest", code: 1, stderr: "does not match its content" }, &[]);
 }
+
+#[test]
+fn every_command_rejects_bad_input_cleanly() {
+    let p = Project::new();
+    p.profile("svc", "127.0.0.1:9/shop/svc", "");
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["down", "nope-x"], 1, "no sandbox named nope-x"),
+        (&["down"], 2, "--all"),
+        (&["logs", "nope-x"], 1, "sandbox nope-x has no app container"),
+        (&["exec", "nope-x", "--", "true"], 1, "no sandbox named nope-x"),
+        (&["diff", "nope-x"], 1, "no sandbox named nope-x"),
+        (&["verify", "nope-x"], 1, "no sandbox named nope-x"),
+        (&["inspect", "nope-x"], 2, "no profile for service \"nope-x\""),
+        (&["history", "nope-x"], 2, "no profile for service \"nope-x\""),
+        (&["up", "nope-x"], 2, "no profile for service \"nope-x\""),
+        (&["up", "svc", "--at", "soon"], 2, "--at \"soon\": not a time"),
+        (&["up", "svc", "--name", "bad name!"], 2, "sandbox name \"bad name!\""),
+        (&["up", "svc", "-p", "x:y"], 2, "-p x:y"),
+        (&["up", "svc", "--digest", "sha256:12"], 2, "--digest sha256:12"),
+        (&["up", "svc", "--label", "dev.prodbox.sandbox=x"], 2, "--label"),
+        (&["up", "svc", "--at", "2026-01-01", "--revision", "abc"], 2, "cannot be used with"),
+        (&["up", "--from", "missing.json"], 2, "repro file missing.json"),
+        (&["diff", "x", "--request", "FETCH cart"], 2, "want METHOD /path"),
+    ];
+    for (args, code, needle) in cases {
+        let run = p.prodbox(args);
+        assert_eq!(run.code, *code, "{args:?}: exit {} want {code}\n{}", run.code, run.stderr);
+        assert!(run.stderr.contains(needle), "{args:?}: stderr lacks {needle:?}:\n{}", run.stderr);
+        assert!(run.stdout.is_empty(), "{args:?}: errors go to stderr, stdout had:\n{}", run.stdout);
+    }
+    assert!(p.leftovers().is_empty());
+}
