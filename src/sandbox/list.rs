@@ -49,11 +49,6 @@ pub struct CandidateInfo {
 }
 
 impl SandboxInfo {
-    /// Running app container.
-    pub fn is_running(&self) -> bool {
-        self.status == "running"
-    }
-
     /// Left behind: its app exited or died, or it has no running app and
     /// nothing of it changed for `grace_secs` (younger ones may be an `up` at work).
     pub fn is_garbage(&self, now: i64, grace_secs: i64) -> bool {
