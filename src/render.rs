@@ -7,6 +7,7 @@ use crate::commands::inspect::Inspected;
 use crate::commands::up::UpReport;
 use crate::digest::short;
 use crate::sandbox::{teardown::Removed, SandboxInfo};
+use crate::sanitize::Action;
 use crate::ui::human_size;
 
 /// Pretty JSON with a trailing newline.
@@ -43,6 +44,18 @@ pub fn up_report(r: &UpReport, detach: bool) -> String {
     }
     let _ = writeln!(s, "  chosen      {}", r.chosen);
     let _ = writeln!(s, "  config      {}; `prodbox inspect {}` lists each", r.sanitized, r.name);
+    for (label, action) in [
+        ("redacted", Action::Redacted),
+        ("rewritten", Action::Rewritten),
+        ("replaced", Action::Replaced),
+        ("dropped", Action::Dropped),
+    ] {
+        let names: Vec<&str> =
+            r.decisions.iter().filter(|d| d.action == action && d.kind != "file").map(|d| d.name.as_str()).collect();
+        if !names.is_empty() {
+            let _ = writeln!(s, "    {label:<10}{}", names_line(&names, 6));
+        }
+    }
     let _ = writeln!(s, "  health      {}", r.health);
     for ((container, _), url) in r.ports.iter().zip(&r.urls) {
         let _ = writeln!(s, "  url         {url}  (container port {container})");
@@ -64,6 +77,15 @@ pub fn up_report(r: &UpReport, detach: bool) -> String {
         let _ = writeln!(s, "streaming the app's logs; Ctrl-C stops and removes the sandbox");
     }
     s
+}
+
+/// Up to `max` names, then how many more.
+fn names_line(names: &[&str], max: usize) -> String {
+    let mut line = names.iter().take(max).copied().collect::<Vec<_>>().join(", ");
+    if names.len() > max {
+        line.push_str(&format!(" (+{} more)", names.len() - max));
+    }
+    line
 }
 
 /// `ls` as a table (a candidate shows on its own line under its sandbox).

@@ -100,6 +100,10 @@ health = { http = "/healthz" }
     assert_eq!(json["payments"]["retries"], 3);
     assert!(json["payments"]["key"].as_str().unwrap().starts_with("sk_live_"), "same shape: {json}");
     assert!(inspect_out.stdout.contains("redacted"), "{}", inspect_out.stdout);
+    // The report names what changed (names only).
+    let redacted_line = up.stdout.lines().find(|l| l.trim_start().starts_with("redacted")).unwrap_or_default();
+    assert!(redacted_line.contains("CFG") && redacted_line.contains("UPSTREAM"), "{}", up.stdout);
+    assert!(up.stdout.contains("rewritten UPSTREAM_URL"), "{}", up.stdout);
     project.prodbox(&["down", &name]).success();
     assert!(project.leftovers().is_empty());
 }
