@@ -160,6 +160,8 @@ pub struct ProfilesArgs {
 pub enum ProfilesAction {
     /// Validate every profile; errors as file:line:column
     Validate,
+    /// Print the JSON Schema of profile files
+    Schema,
 }
 
 #[derive(Debug, Args)]

@@ -109,6 +109,10 @@ async fn run(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             Ok(if checks.iter().all(|c| c.ok) { 0 } else { 1 })
         }
         Command::Profiles(args) => {
+            if let Some(ProfilesAction::Schema) = args.action {
+                print(&render::json(&prodbox::profile::json_schema()));
+                return Ok(0);
+            }
             let (list, errors) = commands::profiles::run(settings);
             for e in &errors {
                 eprintln!("error: {e}");
@@ -119,6 +123,7 @@ async fn run(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                         print(&format!("{} profiles valid\n", list.len()));
                     }
                 }
+                Some(ProfilesAction::Schema) => unreachable!("handled above"),
                 None => {
                     if as_json {
                         print(&render::json(&list));

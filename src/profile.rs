@@ -48,7 +48,7 @@ pub enum Source {
 }
 
 /// `[image]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageSection {
     /// The only repository a deploy record may name.
@@ -58,7 +58,7 @@ pub struct ImageSection {
 }
 
 /// `[sanitize]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SanitizeSection {
     #[serde(default)]
@@ -102,7 +102,7 @@ pub enum Health {
 }
 
 /// `[[dependencies]]`: a sibling container on the sandbox network.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dependency {
     pub name: String,
@@ -115,22 +115,28 @@ pub struct Dependency {
 
 // ---- the file as written -------------------------------------------------
 
-#[derive(Deserialize)]
+/// A profile file as written (`prodbox profiles schema` prints its JSON Schema).
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "prodbox profile")]
 struct RawProfile {
+    /// Default: the file's stem.
     service: Option<String>,
+    /// Default: production.
     environment: Option<String>,
+    #[schemars(with = "RawSource")]
     source: toml::Spanned<RawSource>,
     image: ImageSection,
     #[serde(default)]
     sanitize: SanitizeSection,
     #[serde(default)]
+    #[schemars(with = "Option<RawRun>")]
     run: Option<toml::Spanned<RawRun>>,
     #[serde(default)]
     dependencies: Vec<Dependency>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawSource {
     kind: String,
@@ -142,7 +148,7 @@ struct RawSource {
     map: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawRun {
     #[serde(default)]
@@ -156,20 +162,25 @@ struct RawRun {
     cap_add: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 enum RawPort {
     Number(u16),
     Mapping(String),
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawHealth {
     http: Option<String>,
     tcp: Option<u16>,
     port: Option<u16>,
     timeout: Option<String>,
+}
+
+/// The JSON Schema of profile files, generated from the types that parse them.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(RawProfile)).expect("a schema serializes")
 }
 
 /// Fields a `[source.map]` may point at.
@@ -498,6 +509,15 @@ cpus = 1.5
             let err = parse(&GOOD.replace(from, to)).unwrap_err().to_string();
             assert!(err.contains(key), "{key}: {err}");
             assert!(err.starts_with("profiles/checkout.toml:"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_schema_rejects_unknown_keys() {
+        let schema = json_schema();
+        assert_eq!(schema["additionalProperties"], false);
+        for key in ["source", "image", "sanitize", "run", "dependencies"] {
+            assert!(schema["properties"].get(key).is_some(), "{key}: {schema}");
         }
     }
 
