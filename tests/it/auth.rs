@@ -38,3 +38,46 @@ fn credentials_come_from_the_docker_config() {
     project.prodbox(&["down", &name]).success();
     assert!(project.leftovers().is_empty());
 }
+
+#[test]
+fn credentials_come_from_a_credential_helper() {
+    let registry = Registry::start_with_auth("helper-user", "h3lper-pw");
+    let pinned = registry.push(&fixture_image("1.0.0"), "shop/helper", "1.0.0");
+    let project = Project::new();
+    let name = unique("helper");
+    project.profile(
+        "helper",
+        &format!("{}/shop/helper", registry.address),
+        "[run]\nports = [8080]\nhealth = { http = \"/healthz\" }\n",
+    );
+    project.record("helper", &pinned, serde_json::Value::Null);
+
+    // A docker config that names a credential helper for this registry, and the helper:
+    // `docker-credential-prodboxtest get` reads the server on stdin, prints JSON.
+    let bin = project.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-prodboxtest");
+    std::fs::write(
+        &helper,
+        "#!/bin/sh\n[ \"$1\" = get ] || exit 1\nread server\nprintf '{\"ServerURL\":\"%s\",\"Username\":\"helper-user\",\"Secret\":\"h3lper-pw\"}' \"$server\"\n",
+    )
+    .unwrap();
+    sh(std::process::Command::new("chmod").args(["+x", helper.to_str().unwrap()]));
+    let config = project.dir.path().join("docker-config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.json"),
+        format!("{{\"credHelpers\": {{\"{}\": \"prodboxtest\"}}}}", registry.address),
+    )
+    .unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let run = project
+        .prodbox_env(
+            &["up", "helper", "-d", "--name", &name, "-vv"],
+            &[("DOCKER_CONFIG", config.to_str().unwrap()), ("PATH", &path)],
+        )
+        .success();
+    assert!(!run.stderr.contains("h3lper-pw"), "the helper's secret leaked:\n{}", run.stderr);
+    project.prodbox(&["down", &name]).success();
+    assert!(project.leftovers().is_empty());
+}
