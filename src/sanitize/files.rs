@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use super::json_stream::{self, Scalar};
 use super::{decide, detect, glob, hosts, standin, Action, Decision, Input, Outcome, REDACTED};
 use crate::profile::SanitizeSection;
 use crate::resolve::ProdValue;
@@ -82,6 +83,42 @@ pub fn sanitize_file(path: &str, value: &ProdValue, rules: &SanitizeSection) -> 
     let mut removed = Vec::new();
     let mut tally = Tally::default();
     let content = match format {
+        Format::Json if rules.drop.is_empty() => {
+            let found = &mut Found { keys: &mut keys, removed: &mut removed, tally: &mut tally };
+            let rewritten = json_stream::rewrite(text, &mut |key, leaf, _raw, scalar| {
+                let (value, number) = match scalar {
+                    Scalar::Str(s) => (s, false),
+                    Scalar::Number(n) => (n, true),
+                    Scalar::Bool(b) => (if b { "true" } else { "false" }, false),
+                };
+                let o = decide_key(path, key, leaf, value, rules);
+                record(path, key, &o, found);
+                let new = o.value?;
+                Some(match scalar {
+                    Scalar::Str(_) => serde_json::to_string(&new).unwrap_or_default(),
+                    // A secret number or boolean keeps its type.
+                    _ if number => {
+                        if new.parse::<f64>().is_ok() {
+                            new
+                        } else {
+                            "0".into()
+                        }
+                    }
+                    Scalar::Bool(b) => {
+                        if new == "true" || new == "false" {
+                            new
+                        } else {
+                            b.to_string()
+                        }
+                    }
+                    _ => new,
+                })
+            });
+            match rewritten {
+                Some(s) => s,
+                None => scan_whole_text(path, text, rules, found),
+            }
+        }
         Format::Json => match serde_json::from_str::<Value>(text) {
             Ok(mut v) => {
                 walk_json(
@@ -549,6 +586,22 @@ mod tests {
         assert_eq!(v["pin"]["password"], 0, "a secret number stays a number");
         assert_eq!(v["flags"][1], "b");
         assert!(!out.contains("hunter2"));
+    }
+
+    #[test]
+    fn json_without_drop_rules_keeps_its_exact_layout() {
+        let rules = SanitizeSection { prod_hosts: vec!["*.example.com".into()], ..Default::default() };
+        let text = "{\n  \"db\": {\"url\": \"postgres://u:hunter2@db.example.com/x\", \"pool\": 5},\n  \"pin\": {\"password\": 1234, \"enabled\": true},\n  \"token\": \"t0k\\\"en\"\n}\n";
+        let (out, d, removed) = sanitize_file("/etc/app.json", &ProdValue::Plain(Secret::new(text)), &rules);
+        let out = out.unwrap();
+        assert_eq!(
+            out,
+            "{\n  \"db\": {\"url\": \"postgres://u:prodbox@db.example.com.prodbox.invalid/x\", \"pool\": 5},\n  \"pin\": {\"password\": 0, \"enabled\": true},\n  \"token\": \"prodbox-redacted\"\n}\n"
+        );
+        assert!(serde_json::from_str::<Value>(&out).is_ok());
+        let names: Vec<&str> = d.iter().map(|d| d.name.as_str()).collect();
+        assert!(names.contains(&"/etc/app.json:pin.password") && names.contains(&"/etc/app.json:token"), "{names:?}");
+        assert!(removed.contains(&"t0k\"en".to_string()), "the unescaped secret goes to the scrub: {removed:?}");
     }
 
     #[test]
