@@ -34,3 +34,33 @@ pub fn filter(pairs: &[(&str, &str)]) -> std::collections::HashMap<String, Vec<S
     let labels = pairs.iter().map(|(k, v)| if v.is_empty() { k.to_string() } else { format!("{k}={v}") }).collect();
     std::collections::HashMap::from([("label".to_string(), labels)])
 }
+
+/// Labels are not for megabytes: the decisions as JSON, cut to fit
+/// [`LABEL_LIMIT`] with a last row saying how many were left out.
+pub fn decisions_json(decisions: &[crate::sanitize::Decision]) -> String {
+    let full = serde_json::to_string(decisions).unwrap_or_default();
+    if full.len() <= LABEL_LIMIT {
+        return full;
+    }
+    let mut kept: Vec<&crate::sanitize::Decision> = Vec::new();
+    let mut size = 2;
+    for d in decisions {
+        let row = serde_json::to_string(d).unwrap_or_default().len() + 1;
+        if size + row > LABEL_LIMIT - 256 {
+            break;
+        }
+        size += row;
+        kept.push(d);
+    }
+    let mut rows: Vec<serde_json::Value> = kept.iter().filter_map(|d| serde_json::to_value(d).ok()).collect();
+    rows.push(serde_json::json!({
+        "kind": "note",
+        "name": "(more)",
+        "action": "kept",
+        "reason": format!("{} more decisions not stored in the label; `prodbox inspect SERVICE` lists them all", decisions.len() - kept.len()),
+    }));
+    serde_json::to_string(&rows).unwrap_or_default()
+}
+
+/// The most decision JSON a container label carries.
+const LABEL_LIMIT: usize = 64 * 1024;

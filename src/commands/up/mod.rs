@@ -1,0 +1,255 @@
+//! `prodbox up SERVICE`: resolve → fetch → sanitize → launch → report.
+
+mod report;
+mod request;
+
+pub use report::{repro_of, CandidateReport, UpReport};
+pub use request::UpRequest;
+
+use std::time::Instant;
+
+use anyhow::Context as _;
+
+use crate::engine::Engine;
+use crate::error::UsageError;
+use crate::fetch::{self, auth};
+use crate::profile::{self, PortSpec, Profile};
+use crate::progress::Progress;
+use crate::sandbox::labels;
+use crate::sandbox::{self, HealthPlan, SandboxSpec};
+use crate::sanitize;
+use crate::settings::Settings;
+use crate::{resolve, sandbox::health};
+use report::urls;
+
+/// Runs the pipeline; on any failure after launch began, removes the sandbox.
+pub async fn run(settings: &Settings, req: &UpRequest, progress: &dyn Progress) -> anyhow::Result<UpReport> {
+    let started = Instant::now();
+    let mut profile = Profile::find(&settings.profile_dirs, &req.service)?;
+    if let Some(env) = &req.environment {
+        profile.environment = env.clone();
+    }
+    let engine = Engine::connect().await?;
+
+    progress.step(&format!("resolving {} in {}", profile.service, profile.environment));
+    if let Some(repro) = &req.from {
+        if repro.profile_hash != profile.hash {
+            progress.warn(&format!(
+                "profile {} changed since the repro file was saved: the same digest runs, its settings may differ",
+                profile.path.display()
+            ));
+        }
+    }
+    let chosen = resolve::choose(&profile, &req.pick).await?;
+    let record = chosen.record;
+    let digest = record.image.digest.clone().unwrap_or_default();
+
+    let platform = match &profile.image.platform {
+        Some(p) => p.clone(),
+        None => engine.platform().await?,
+    };
+    progress.step(&format!("reading manifest {}", record.image.pinned()));
+    let creds = auth::for_registry(&record.image.registry).map_err(UsageError)?;
+    let facts = fetch::inspect_remote(&record.image, &platform, &creds, &settings.registry).await?;
+    let pulled = fetch::pull(&engine, &facts, profile.image.platform.as_deref(), &creds, progress).await?;
+
+    for dep in &profile.dependencies {
+        ensure_image(&engine, &dep.image, &format!("dependency {}", dep.name), progress).await?;
+    }
+    let candidate = match &req.candidate {
+        Some(image) => {
+            let id = ensure_image(&engine, image, "--candidate", progress).await?;
+            Some(sandbox::Candidate { image: image.clone(), id })
+        }
+        None => None,
+    };
+
+    progress.step("sanitizing production's configuration");
+    let clean = sanitize::sanitize(&record.config, &profile.sanitize);
+    if req.strict || profile.sanitize.strict {
+        check_strict(&clean, &profile)?;
+    }
+
+    let name = req.sandbox_name();
+    let (ports, health) = plan_ports(&profile, &facts, &req.publish);
+    let spec = SandboxSpec {
+        name: name.clone(),
+        service: profile.service.clone(),
+        environment: profile.environment.clone(),
+        image: pulled.reference.clone(),
+        digest: digest.clone(),
+        deployed_at: record.deployed_at.clone(),
+        deployed_by: record.deployed_by.clone(),
+        revision: record
+            .revision
+            .clone()
+            .or_else(|| facts.label("org.opencontainers.image.revision").map(str::to_string)),
+        env: clean.env.clone(),
+        files: clean.files.clone(),
+        sanitize_json: labels::decisions_json(&clean.decisions),
+        ports,
+        health: health.clone(),
+        memory: profile.run.memory,
+        cpus: profile.run.cpus,
+        read_only: profile.run.read_only,
+        cap_add: profile.run.cap_add.clone(),
+        dependencies: profile.dependencies.clone(),
+        extra_labels: req.labels.clone(),
+        candidate,
+    };
+
+    tracing::debug!(elapsed = ?started.elapsed(), "resolved, fetched and sanitized");
+    let existing = sandbox::remove(&engine, &name).await?;
+    if !existing.is_empty() {
+        progress.step(&format!("replaced the running sandbox {name}"));
+    }
+    progress.step(&format!("starting sandbox {name}"));
+    let candidate_health = match &spec.candidate {
+        Some(c) => Some(candidate_health(&engine, &c.id, profile.run.health.as_ref(), &spec.ports).await?),
+        None => None,
+    };
+    let launched = match launch_and_wait(&engine, &spec, candidate_health.as_ref(), progress).await {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = sandbox::remove(&engine, &name).await;
+            return Err(e.context(format!("up {name}: removed the half-made sandbox")));
+        }
+    };
+
+    Ok(UpReport {
+        name: name.clone(),
+        service: profile.service.clone(),
+        environment: profile.environment.clone(),
+        image: pulled.reference,
+        digest,
+        platform: facts.platform.clone(),
+        size: facts.size,
+        deployed_at: record.deployed_at,
+        deployed_by: record.deployed_by,
+        revision: spec.revision.clone(),
+        source: facts.label("org.opencontainers.image.source").map(str::to_string),
+        version: facts.label("org.opencontainers.image.version").map(str::to_string),
+        created: facts.created.clone(),
+        downloaded: pulled.downloaded,
+        health: health.describe(),
+        urls: urls(&launched.ports(labels::ROLE_APP)),
+        ports: launched.ports(labels::ROLE_APP),
+        chosen: chosen.why,
+        candidate: spec.candidate.as_ref().map(|c| CandidateReport {
+            image: c.image.clone(),
+            id: c.id.clone(),
+            urls: urls(&launched.ports(labels::ROLE_CANDIDATE)),
+            ports: launched.ports(labels::ROLE_CANDIDATE),
+        }),
+        sanitized: clean.summary(),
+        decisions: clean.decisions,
+        seconds: started.elapsed().as_secs_f64(),
+        stop: format!("prodbox down {name}"),
+        profile_hash: profile.hash.clone(),
+        saved: None,
+    })
+    .and_then(|mut report: UpReport| {
+        if let Some(path) = &req.save {
+            repro_of(&report).write(path)?;
+            report.saved = Some(path.clone());
+        }
+        Ok(report)
+    })
+}
+
+async fn launch_and_wait(
+    engine: &Engine,
+    spec: &SandboxSpec,
+    candidate_health: Option<&HealthPlan>,
+    progress: &dyn Progress,
+) -> anyhow::Result<sandbox::launch::Launched> {
+    let started = Instant::now();
+    let launched = sandbox::launch(engine, spec).await.context("launching the sandbox")?;
+    tracing::debug!(elapsed = ?started.elapsed(), "sandbox created and started");
+    progress.step(&format!("waiting for health: {}", spec.health.describe()));
+    let app = health::wait(engine, &launched.app_container, "app", &launched.relay_container, &spec.health);
+    let candidate = async {
+        match (&launched.candidate_container, candidate_health) {
+            (Some(container), Some(plan)) => {
+                health::wait(engine, container, labels::ROLE_CANDIDATE, &launched.relay_container, plan)
+                    .await
+                    .map(Some)
+                    .context("the candidate")
+            }
+            _ => Ok(None),
+        }
+    };
+    let (app, candidate) = tokio::join!(app, candidate);
+    let healthy_after = app?;
+    candidate?;
+    tracing::debug!(?healthy_after, "healthy");
+    Ok(launched)
+}
+
+/// The candidate's health plan: the profile's check, else its own image's
+/// HEALTHCHECK, else its first port.
+async fn candidate_health(
+    engine: &Engine,
+    image_id: &str,
+    profile_health: Option<&profile::Health>,
+    ports: &[PortSpec],
+) -> anyhow::Result<HealthPlan> {
+    let image = engine
+        .docker
+        .inspect_image(image_id)
+        .await
+        .map_err(|e| crate::engine::api(format!("inspecting candidate image {image_id}"), e))?;
+    let has_check =
+        image.config.and_then(|c| c.healthcheck).and_then(|h| h.test).is_some_and(|t| !t.is_empty() && t[0] != "NONE");
+    Ok(HealthPlan::choose(profile_health, has_check, ports.first().map(|p| p.container)))
+}
+
+/// A dependency's or the candidate's image, present in the engine (pulled
+/// with the docker config's credentials when missing); returns its id.
+async fn ensure_image(engine: &Engine, image: &str, what: &str, progress: &dyn Progress) -> anyhow::Result<String> {
+    let reference =
+        crate::image_ref::ImageRef::parse(image).map_err(|e| UsageError(format!("{what}: image {image} {e}")))?;
+    let creds = auth::for_registry(&reference.registry).map_err(UsageError)?;
+    Ok(fetch::ensure_image(engine, image, &creds, progress).await?)
+}
+
+/// The ports to publish (the profile's, else the image's EXPOSE, plus `-p`)
+/// and the health plan; a health port is always published too.
+fn plan_ports(profile: &Profile, facts: &fetch::ImageFacts, publish: &[PortSpec]) -> (Vec<PortSpec>, HealthPlan) {
+    let mut ports = profile.run.ports.clone();
+    if ports.is_empty() {
+        ports = facts.exposed_ports.iter().map(|&c| PortSpec { host: 0, container: c }).collect();
+    }
+    for extra in publish {
+        ports.retain(|p| p.container != extra.container);
+        ports.push(*extra);
+    }
+    let health =
+        HealthPlan::choose(profile.run.health.as_ref(), facts.has_healthcheck, ports.first().map(|p| p.container));
+    if let HealthPlan::Http { port, .. } | HealthPlan::Tcp { port, .. } = &health {
+        if !ports.iter().any(|p| p.container == *port) {
+            ports.push(PortSpec { host: 0, container: *port });
+        }
+    }
+    (ports, health)
+}
+
+/// `--strict`: every redaction must be named by the profile.
+fn check_strict(clean: &sanitize::SanitizedConfig, profile: &Profile) -> Result<(), StrictError> {
+    let unnamed = clean.unnamed_redactions();
+    if unnamed.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = unnamed.iter().map(|d| format!("  {} ({})", d.name, d.reason)).collect();
+    Err(StrictError(format!(
+        "strict: {} value(s) would be redacted that {} does not name:\n{}\nname each in [sanitize] keep, drop or set (a `path:key` form names a key in a config file)",
+        unnamed.len(),
+        profile.path.display(),
+        list.join("\n")
+    )))
+}
+
+/// `--strict` found redactions the profile does not name.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StrictError(String);

@@ -1,0 +1,101 @@
+//! `up`'s flags, validated into an [`UpRequest`] before any work starts.
+
+use std::path::PathBuf;
+
+use crate::error::UsageError;
+use crate::profile::{self, PortSpec};
+use crate::repro::Repro;
+use crate::resolve::Pick;
+use crate::sandbox::{self, labels};
+use crate::timestamp::Timestamp;
+
+/// What the user asked `up` for, validated.
+#[derive(Debug, Clone)]
+pub struct UpRequest {
+    pub service: String,
+    pub environment: Option<String>,
+    pub name: String,
+    pub publish: Vec<PortSpec>,
+    pub labels: Vec<(String, String)>,
+    pub pick: Pick,
+    pub candidate: Option<String>,
+    pub save: Option<PathBuf>,
+    /// The repro file `--from` named, already read.
+    pub from: Option<Repro>,
+    /// Refuse unnamed redactions (`--strict`, or the profile's `strict`).
+    pub strict: bool,
+}
+
+impl UpRequest {
+    /// From the CLI's raw strings; errors are usage errors.
+    pub fn new(args: &crate::cli::UpArgs) -> anyhow::Result<UpRequest> {
+        let publish = args
+            .publish
+            .iter()
+            .map(|p| {
+                profile::parse_port_mapping(p)
+                    .ok_or_else(|| UsageError(format!("-p {p}: want HOST:CONTAINER or CONTAINER, e.g. -p 18080:8080")))
+            })
+            .collect::<Result<_, _>>()?;
+        let labels = args
+            .labels
+            .iter()
+            .map(|l| match l.split_once('=') {
+                Some((k, v)) if !k.is_empty() && !labels::RESERVED.contains(&k) => Ok((k.to_string(), v.to_string())),
+                _ => Err(UsageError(format!("--label {l}: want KEY=VALUE with a key prodbox does not set itself"))),
+            })
+            .collect::<Result<_, _>>()?;
+        let from = match &args.from {
+            Some(path) => Some(Repro::read(path)?),
+            None => None,
+        };
+        let service = match (&args.service, &from) {
+            (Some(s), _) => s.clone(),
+            (None, Some(r)) => r.service.clone(),
+            (None, None) => return Err(UsageError("name a SERVICE or pass --from FILE".into()).into()),
+        };
+        let pick = if let Some(r) = &from {
+            Pick::Digest(r.digest.clone())
+        } else if let Some(at) = &args.at {
+            Pick::At(Timestamp::parse_relative(at, Timestamp::now()).ok_or_else(|| {
+                UsageError(format!(
+                    "--at {at:?}: not a time; use RFC 3339 (2026-11-20T14:05:00Z), \"2026-11-20 14:05\" (UTC), a date, or \"2h ago\""
+                ))
+            })?)
+        } else if let Some(rev) = &args.revision {
+            Pick::Revision(rev.clone())
+        } else if let Some(d) = &args.digest {
+            let hex = d.trim_start_matches("sha256:");
+            if hex.len() < 12 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(UsageError(format!("--digest {d}: want sha256:<hex>, at least 12 hex digits")).into());
+            }
+            Pick::Digest(d.clone())
+        } else {
+            Pick::Current
+        };
+        let name = args.name.clone().unwrap_or_else(|| service.clone());
+        if !sandbox::valid_name(&name) {
+            return Err(UsageError(format!(
+                "sandbox name {name:?}: use letters, digits, '-', '_' or '.', at most 48, starting with a letter or digit (--name)"
+            ))
+            .into());
+        }
+        Ok(UpRequest {
+            service,
+            environment: args.env.clone().or_else(|| from.as_ref().map(|r| r.environment.clone())),
+            name,
+            publish,
+            labels,
+            pick,
+            candidate: args.candidate.clone(),
+            save: args.save.clone(),
+            from,
+            strict: args.strict,
+        })
+    }
+
+    /// The sandbox name.
+    pub fn sandbox_name(&self) -> String {
+        self.name.clone()
+    }
+}
