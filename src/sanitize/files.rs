@@ -82,16 +82,17 @@ pub fn sanitize_file(path: &str, value: &ProdValue, rules: &SanitizeSection) -> 
     let mut keys = Vec::new();
     let mut removed = Vec::new();
     let mut tally = Tally::default();
+    let file_rules = names_file_keys(rules);
     let content = match format {
         Format::Json if rules.drop.is_empty() => {
-            let found = &mut Found { keys: &mut keys, removed: &mut removed, tally: &mut tally };
+            let found = &mut Found { keys: &mut keys, removed: &mut removed, tally: &mut tally, file_rules };
             let rewritten = json_stream::rewrite(text, &mut |key, leaf, _raw, scalar| {
                 let (value, number) = match scalar {
                     Scalar::Str(s) => (s, false),
                     Scalar::Number(n) => (n, true),
                     Scalar::Bool(b) => (if b { "true" } else { "false" }, false),
                 };
-                let o = decide_key(path, key, leaf, value, rules);
+                let o = decide_key(path, key, leaf, value, rules, found);
                 record(path, key, &o, found);
                 let new = o.value?;
                 Some(match scalar {
@@ -127,7 +128,7 @@ pub fn sanitize_file(path: &str, value: &ProdValue, rules: &SanitizeSection) -> 
                     "",
                     &mut v,
                     rules,
-                    &mut Found { keys: &mut keys, removed: &mut removed, tally: &mut tally },
+                    &mut Found { keys: &mut keys, removed: &mut removed, tally: &mut tally, file_rules },
                 );
                 let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
                 if text.ends_with('\n') {
@@ -139,15 +140,22 @@ pub fn sanitize_file(path: &str, value: &ProdValue, rules: &SanitizeSection) -> 
                 path,
                 text,
                 rules,
-                &mut Found { keys: &mut keys, removed: &mut removed, tally: &mut tally },
+                &mut Found { keys: &mut keys, removed: &mut removed, tally: &mut tally, file_rules },
             ),
         },
-        Format::Text => {
-            scan_whole_text(path, text, rules, &mut Found { keys: &mut keys, removed: &mut removed, tally: &mut tally })
-        }
-        other => {
-            lines(path, text, other, rules, &mut Found { keys: &mut keys, removed: &mut removed, tally: &mut tally })
-        }
+        Format::Text => scan_whole_text(
+            path,
+            text,
+            rules,
+            &mut Found { keys: &mut keys, removed: &mut removed, tally: &mut tally, file_rules },
+        ),
+        other => lines(
+            path,
+            text,
+            other,
+            rules,
+            &mut Found { keys: &mut keys, removed: &mut removed, tally: &mut tally, file_rules },
+        ),
     };
     let Tally { redacted, rewritten, dropped, replaced, unlisted_unnamed } = tally;
     let action = if redacted > 0 {
@@ -187,6 +195,8 @@ struct Found<'a> {
     keys: &'a mut Vec<Decision>,
     removed: &'a mut Vec<String>,
     tally: &'a mut Tally,
+    /// [`names_file_keys`] of the rules, worked out once per file.
+    file_rules: bool,
 }
 
 /// Every key decision is counted; only the first [`MAX_KEY_ROWS`] become rows.
@@ -243,10 +253,14 @@ fn record(path: &str, key: &str, o: &Outcome, found: &mut Found) {
     });
 }
 
-fn decide_key(path: &str, key: &str, leaf: &str, value: &str, rules: &SanitizeSection) -> Outcome {
+/// Whether some `set`/`drop`/`keep` entry names a key in a file (`path:key`).
+fn names_file_keys(rules: &SanitizeSection) -> bool {
+    rules.set.keys().chain(&rules.drop).chain(&rules.keep).any(|r| r.contains(':'))
+}
+
+fn decide_key(path: &str, key: &str, leaf: &str, value: &str, rules: &SanitizeSection, found: &Found) -> Outcome {
     // `path:key` is only worth building when some rule names a file's key.
-    let file_rules = rules.set.keys().chain(&rules.drop).chain(&rules.keep).any(|r| r.contains(':'));
-    if file_rules {
+    if found.file_rules {
         let full = format!("{path}:{key}");
         decide(&[&full, key], leaf, Input::Plain(value), rules)
     } else {
@@ -300,9 +314,9 @@ fn walk_json(path: &str, key: &mut String, leaf: &str, v: &mut Value, rules: &Sa
 /// Decides one scalar; returns whether it is to be dropped.
 fn json_leaf(path: &str, key: &str, leaf: &str, v: &mut Value, rules: &SanitizeSection, keys: &mut Found) -> bool {
     let o = match &*v {
-        Value::String(s) => decide_key(path, key, leaf, s, rules),
-        Value::Number(n) => decide_key(path, key, leaf, &n.to_string(), rules),
-        Value::Bool(b) => decide_key(path, key, leaf, if *b { "true" } else { "false" }, rules),
+        Value::String(s) => decide_key(path, key, leaf, s, rules, keys),
+        Value::Number(n) => decide_key(path, key, leaf, &n.to_string(), rules, keys),
+        Value::Bool(b) => decide_key(path, key, leaf, if *b { "true" } else { "false" }, rules, keys),
         _ => return false,
     };
     record(path, key, &o, keys);
@@ -390,7 +404,7 @@ fn lines(path: &str, text: &str, format: Format, rules: &SanitizeSection, keys: 
         }
         if format == Format::Yaml && (value_text.starts_with('|') || value_text.starts_with('>')) {
             block = Some(indent);
-            let o = decide_key(path, &dotted, &key_name, "(block)", rules);
+            let o = decide_key(path, &dotted, &key_name, "(block)", rules, keys);
             if o.action == Action::Redacted || o.action == Action::Dropped {
                 secret_block = Some(indent);
                 record(path, &dotted, &o, keys);
@@ -399,7 +413,7 @@ fn lines(path: &str, text: &str, format: Format, rules: &SanitizeSection, keys: 
             continue;
         }
         let (inner, quote, rest) = unquote(value_text, format);
-        let o = decide_key(path, &dotted, &key_name, inner, rules);
+        let o = decide_key(path, &dotted, &key_name, inner, rules, keys);
         record(path, &dotted, &o, keys);
         match (&o.value, o.action) {
             (_, Action::Dropped) => {} // the line goes
