@@ -5,31 +5,29 @@ use futures_util::StreamExt;
 
 use crate::engine::{self, Engine, EngineError};
 
-/// Runs `cmd` in `container`; returns (exit code, stdout+stderr).
-pub async fn capture(engine: &Engine, container: &str, cmd: Vec<String>) -> Result<(i64, String), EngineError> {
+/// Creates an exec of `cmd` in `container` with its output attached; returns its id.
+async fn create(engine: &Engine, container: &str, options: CreateExecOptions<String>) -> Result<String, EngineError> {
+    let options = CreateExecOptions { attach_stdout: Some(true), attach_stderr: Some(true), ..options };
     let exec = engine
         .docker
-        .create_exec(
-            container,
-            CreateExecOptions {
-                cmd: Some(cmd),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                ..Default::default()
-            },
-        )
+        .create_exec(container, options)
         .await
         .map_err(|e| engine::api(format!("exec in {container}"), e))?;
+    Ok(exec.id)
+}
+
+/// Runs `cmd` in `container`; returns (exit code, stdout+stderr).
+pub async fn capture(engine: &Engine, container: &str, cmd: Vec<String>) -> Result<(i64, String), EngineError> {
+    let id = create(engine, container, CreateExecOptions { cmd: Some(cmd), ..Default::default() }).await?;
     let mut text = String::new();
     if let StartExecResults::Attached { mut output, .. } =
-        engine.docker.start_exec(&exec.id, None).await.map_err(|e| engine::api(format!("exec in {container}"), e))?
+        engine.docker.start_exec(&id, None).await.map_err(|e| engine::api(format!("exec in {container}"), e))?
     {
         while let Some(Ok(chunk)) = output.next().await {
             text.push_str(&chunk.to_string());
         }
     }
-    let inspect =
-        engine.docker.inspect_exec(&exec.id).await.map_err(|e| engine::api(format!("exec in {container}"), e))?;
+    let inspect = engine.docker.inspect_exec(&id).await.map_err(|e| engine::api(format!("exec in {container}"), e))?;
     Ok((inspect.exit_code.unwrap_or(-1), text))
 }
 
@@ -40,32 +38,28 @@ pub async fn interactive(engine: &Engine, container: &str, cmd: Vec<String>) -> 
     use tokio::io::AsyncWriteExt;
 
     let term = std::env::var("TERM").unwrap_or_else(|_| "xterm".into());
-    let exec = engine
-        .docker
-        .create_exec(
-            container,
-            CreateExecOptions {
-                cmd: Some(cmd),
-                attach_stdin: Some(true),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                tty: Some(true),
-                env: Some(vec![format!("TERM={term}")]),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| engine::api(format!("exec in {container}"), e))?;
+    let id = create(
+        engine,
+        container,
+        CreateExecOptions {
+            cmd: Some(cmd),
+            attach_stdin: Some(true),
+            tty: Some(true),
+            env: Some(vec![format!("TERM={term}")]),
+            ..Default::default()
+        },
+    )
+    .await?;
     let started = engine
         .docker
-        .start_exec(&exec.id, Some(bollard::exec::StartExecOptions { tty: true, ..Default::default() }))
+        .start_exec(&id, Some(bollard::exec::StartExecOptions { tty: true, ..Default::default() }))
         .await
         .map_err(|e| engine::api(format!("exec in {container}"), e))?;
     let StartExecResults::Attached { mut output, mut input } = started else {
         return Ok(0);
     };
     if let Some((rows, cols)) = terminal_size() {
-        let _ = engine.docker.resize_exec(&exec.id, ResizeExecOptions { height: rows, width: cols }).await;
+        let _ = engine.docker.resize_exec(&id, ResizeExecOptions { height: rows, width: cols }).await;
     }
     let saved = RawMode::enter();
     // stdin is read on a plain thread: tokio's stdin would keep the runtime
@@ -96,8 +90,7 @@ pub async fn interactive(engine: &Engine, container: &str, cmd: Vec<String>) -> 
     }
     pump.abort();
     drop(saved);
-    let inspect =
-        engine.docker.inspect_exec(&exec.id).await.map_err(|e| engine::api(format!("exec in {container}"), e))?;
+    let inspect = engine.docker.inspect_exec(&id).await.map_err(|e| engine::api(format!("exec in {container}"), e))?;
     Ok(inspect.exit_code.unwrap_or(-1))
 }
 

@@ -11,11 +11,7 @@ fn credentials_come_from_the_docker_config() {
     let config = registry.docker_config.clone().unwrap();
     let project = Project::new();
     let name = unique("auth");
-    project.profile(
-        "auth",
-        &format!("{}/shop/auth", registry.address),
-        "[run]\nports = [8080]\nhealth = { http = \"/healthz\" }\n",
-    );
+    project.profile("auth", &format!("{}/shop/auth", registry.address), HTTP_HEALTH);
     project.record("auth", &pinned, serde_json::Value::Null);
 
     // Without credentials: a clear error that says how to log in; nothing left.
@@ -45,11 +41,7 @@ fn credentials_come_from_a_credential_helper() {
     let pinned = registry.push(&fixture_image("1.0.0"), "shop/helper", "1.0.0");
     let project = Project::new();
     let name = unique("helper");
-    project.profile(
-        "helper",
-        &format!("{}/shop/helper", registry.address),
-        "[run]\nports = [8080]\nhealth = { http = \"/healthz\" }\n",
-    );
+    project.profile("helper", &format!("{}/shop/helper", registry.address), HTTP_HEALTH);
     project.record("helper", &pinned, serde_json::Value::Null);
 
     // A docker config that names a credential helper for this registry, and the helper:

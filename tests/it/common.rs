@@ -13,6 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+/// The `[run]` section most tests use: the demo app on 8080, healthy when /healthz answers.
+pub const HTTP_HEALTH: &str = "[run]\nports = [8080]\nhealth = { http = \"/healthz\" }\n";
+
 /// The label every test resource carries (value: the test's id).
 pub const TEST_LABEL: &str = "dev.prodbox.test";
 

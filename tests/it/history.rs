@@ -3,14 +3,12 @@
 
 use crate::common::*;
 
-const RUN: &str = "[run]\nports = [8080]\nhealth = { http = \"/healthz\" }\n";
-
 /// A project whose `file` record has v2 live now and v1 before it.
 fn two_releases(registry: &Registry) -> (Project, String, String) {
     let v1 = registry.push(&fixture_image("1.0.0"), "shop/hist", "1.0.0");
     let v2 = registry.push(&fixture_image("2.0.0"), "shop/hist", "2.0.0");
     let project = Project::new();
-    project.profile("hist", &format!("{}/shop/hist", registry.address), RUN);
+    project.profile("hist", &format!("{}/shop/hist", registry.address), HTTP_HEALTH);
     let record = serde_json::json!({
         "service": "hist", "environment": "production",
         "image": v2, "deployed_at": "2026-11-20T14:05:00Z", "deployed_by": "pipeline#2", "revision": "bbb2222",

@@ -11,7 +11,7 @@ fn up_again_replaces_and_gc_collects_dead_sandboxes() {
     let project = Project::new();
     let name = unique("life");
     let repo = format!("{}/shop/life", registry.address);
-    project.profile("life", &repo, "[run]\nports = [8080]\nhealth = { http = \"/healthz\" }\n");
+    project.profile("life", &repo, HTTP_HEALTH);
     project.record("life", &v1, serde_json::Value::Null);
     project.prodbox(&["up", "life", "-d", "--name", &name]).success();
     project.record("life", &v2, serde_json::Value::Null);

@@ -5,14 +5,12 @@ use std::net::TcpListener;
 
 use crate::common::*;
 
-const RUN: &str = "[run]\nports = [8080]\nhealth = { http = \"/healthz\" }\n";
-
 #[test]
 fn a_candidate_runs_beside_production_and_diff_shows_the_difference() {
     let registry = Registry::start();
     let v1 = registry.push(&fixture_image("1.0.0"), "shop/pair", "1.0.0");
     let project = Project::new();
-    project.profile("pair", &format!("{}/shop/pair", registry.address), RUN);
+    project.profile("pair", &format!("{}/shop/pair", registry.address), HTTP_HEALTH);
     project.record("pair", &v1, serde_json::json!({"env": {"GREETING": "hi"}}));
     let name = unique("pair");
     let candidate = fixture_image("2.0.0"); // a local build, never pushed anywhere
@@ -73,7 +71,7 @@ fn identical_builds_diff_clean() {
     let registry = Registry::start();
     let v1 = registry.push(&fixture_image("1.0.0"), "shop/same", "1.0.0");
     let project = Project::new();
-    project.profile("same", &format!("{}/shop/same", registry.address), RUN);
+    project.profile("same", &format!("{}/shop/same", registry.address), HTTP_HEALTH);
     project.record("same", &v1, serde_json::Value::Null);
     let name = unique("same");
     project.prodbox(&["up", "same", "-d", "--name", &name, "--candidate", &fixture_image("1.0.0")]).success();

@@ -115,7 +115,7 @@ fn strict_refuses_unnamed_redactions_and_names_them() {
     let project = Project::new();
     let name = unique("strict");
     let repo = format!("{}/shop/strict", registry.address);
-    let run = "[run]\nports = [8080]\nhealth = { http = \"/healthz\" }\n";
+    let run = HTTP_HEALTH;
     project.profile("strict", &repo, run);
     project.record(
         "strict",
