@@ -20,7 +20,7 @@ fn plain(s: String) -> ProdValue {
 /// `every`: one block in `every` holds a secret and a production address.
 fn record(every: usize) -> ProdConfig {
     let mut env = BTreeMap::new();
-    for i in 0..10_000 {
+    for i in 0..10_000 / scale() {
         let (k, v) = match if i % every == 0 { i % 10 } else { 3 + i % 7 } {
             0 => (format!("SERVICE_{i}_URL"), format!("https://svc{i}.prod.example.com/v1/items")),
             1 => (format!("DB_{i}_PASSWORD"), format!("pw-{i}-Zx9Qp2Lm7Vb4")),
@@ -32,7 +32,7 @@ fn record(every: usize) -> ProdConfig {
         env.insert(k, plain(v));
     }
     let mut files = BTreeMap::new();
-    let target = 10 * 1024 * 1024;
+    let target = 10 * 1024 * 1024 / scale();
     let mut yaml = String::new();
     let mut n = 0;
     while yaml.len() < target / 4 {
@@ -89,7 +89,21 @@ fn record(every: usize) -> ProdConfig {
     ProdConfig { env, files }
 }
 
+/// `SCALE=N` divides the record by N and runs once (for `valgrind --tool=callgrind`).
+fn scale() -> usize {
+    std::env::var("SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1).max(1)
+}
+
 fn main() {
+    // `ONLY=yaml` (json, properties, log): one file of the typical record (`DENSE=1`: the dense one), for a profiler.
+    if let Ok(only) = std::env::var("ONLY") {
+        let config = record(if std::env::var_os("DENSE").is_some() { 1 } else { 50 });
+        let files = config.files.into_iter().filter(|(p, _)| p.contains(&only)).collect();
+        let one = ProdConfig { env: BTreeMap::new(), files };
+        let rules = SanitizeSection { prod_hosts: vec!["*.example.com".into()], ..Default::default() };
+        drop(sanitize(&one, &rules).expect("sanitizes"));
+        return;
+    }
     for (label, every) in [("dense", 1), ("typical", 50)] {
         run(label, &record(every));
     }
@@ -107,12 +121,12 @@ fn run(label: &str, config: &ProdConfig) {
         prod_hosts: vec!["*.example.com".into(), "10.20.0.0/16".into()],
         ..Default::default()
     };
-    let runs = 5;
+    let runs = if scale() > 1 { 1 } else { 5 };
     let mut times = Vec::new();
     let mut decisions = 0;
     for _ in 0..runs {
         let t = Instant::now();
-        let out = sanitize(config, &rules);
+        let out = sanitize(config, &rules).expect("sanitizes");
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         decisions = out.decisions.len();
     }

@@ -10,9 +10,12 @@
 //!   `open` or `blocked` (exit 0 or 1); with `--http` the answer must be a 2xx/3xx.
 //! * `prodbox-relay scan HOST:PORT…` tries each (in parallel) and prints
 //!   `HOST:PORT open|blocked` per line (`prodbox verify`).
+//!
+//! A HOST may be an IPv6 link-local address with its interface,
+//! `[fe80::1%eth0]:22` (std's parser takes no scope).
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{Ipv6Addr, Shutdown, SocketAddr, SocketAddrV6, TcpListener, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
 use std::thread;
 use std::time::Duration;
@@ -84,13 +87,54 @@ fn pipe(client: TcpStream, upstream: TcpStream) {
 
 fn connect(target: &str, timeout: Duration) -> std::io::Result<TcpStream> {
     let mut last = std::io::Error::other("no address");
-    for addr in target.to_socket_addrs()? {
-        match TcpStream::connect_timeout(&addr, timeout) {
+    for addr in resolve(target)? {
+        match connect_one(&addr, timeout) {
             Ok(stream) => return Ok(stream),
             Err(e) => last = e,
         }
     }
     Err(last)
+}
+
+/// A fresh container's IPv6 link-local address is "tentative" for a second
+/// or two (duplicate address detection): connecting from it fails with
+/// EADDRNOTAVAIL although the path is open. So a probe waits that out, unless
+/// IPv6 is off in this container (then it is blocked for good).
+fn connect_one(addr: &SocketAddr, timeout: Duration) -> std::io::Result<TcpStream> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(4);
+    loop {
+        match TcpStream::connect_timeout(addr, timeout) {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AddrNotAvailable
+                    && addr.is_ipv6()
+                    && ipv6_on()
+                    && std::time::Instant::now() < deadline =>
+            {
+                thread::sleep(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn ipv6_on() -> bool {
+    std::fs::read_to_string("/proc/sys/net/ipv6/conf/all/disable_ipv6").is_ok_and(|v| v.trim() == "0")
+}
+
+/// `HOST:PORT`, or `[IPV6%INTERFACE]:PORT` with the interface's index as scope.
+fn resolve(target: &str) -> std::io::Result<Vec<SocketAddr>> {
+    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("bad target {target:?}"));
+    if let Some((inside, port)) = target.strip_prefix('[').and_then(|t| t.split_once("]:")) {
+        if let Some((addr, scope)) = inside.split_once('%') {
+            let ip: Ipv6Addr = addr.parse().map_err(|_| bad())?;
+            let port: u16 = port.parse().map_err(|_| bad())?;
+            let index = scope.parse::<u32>().ok().or_else(|| {
+                std::fs::read_to_string(format!("/sys/class/net/{scope}/ifindex")).ok()?.trim().parse().ok()
+            });
+            return Ok(vec![SocketAddr::V6(SocketAddrV6::new(ip, port, 0, index.ok_or_else(bad)?))]);
+        }
+    }
+    Ok(target.to_socket_addrs()?.collect())
 }
 
 fn probe(args: &[String]) -> ExitCode {

@@ -31,7 +31,9 @@ docker-registry serve "$WORK/reg.yml" >/dev/null 2>&1 & REG_PID=$!
 for _ in $(seq 50); do curl -fsS "http://$REG/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
 DOCKER_BUILDKIT=0 docker build -q -f "$WORK/build/Dockerfile.pad" -t "$REG/bench/demo:1" "$WORK/build" >/dev/null
 docker push -q "$REG/bench/demo:1" >/dev/null
-PINNED="$(docker inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$REG/bench/demo:1" | grep "^$REG/bench/demo@" | head -n1)"
+# The registry's digest (Podman recompresses on push: its RepoDigests may name another manifest).
+ACCEPT='application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
+PINNED="$REG/bench/demo@$(curl -fsSI -H "Accept: $ACCEPT" "http://$REG/v2/bench/demo/manifests/1" | tr -d '\r' | awk -F': ' 'tolower($1)=="docker-content-digest" {print $2}')"
 docker rmi -f "$REG/bench/demo:1" >/dev/null
 printf '{"image":"%s","deployed_at":"2026-11-20T14:05:00Z"}\n' "$PINNED" > "$WORK/deploys/bench.json"
 printf '[source]\nkind = "file"\npath = "../deploys/bench.json"\n[image]\nrepository = "%s/bench/demo"\n[run]\nports = [8080]\nhealth = { http = "/healthz" }\n' "$REG" > "$WORK/profiles/bench.toml"
@@ -63,7 +65,7 @@ pb_cold=$(measure prodbox forget_image prodbox_up pb_down)
 cli_cold=$(measure docker forget_image cli_up cli_down)
 pb_warm=$(measure prodbox noop prodbox_up pb_down)
 cli_warm=$(measure docker noop cli_up cli_down)
-echo "image $PINNED, $RUNS runs each, mean seconds"
+echo "engine at ${DOCKER_HOST:-the default socket}, image $PINNED, $RUNS runs each, mean seconds"
 printf '%-6s %10s %10s %8s\n' "" prodbox "docker" ratio
 printf '%-6s %10s %10s %8s\n' cold "$pb_cold" "$cli_cold" "$(python3 -c "print(f'{$pb_cold/$cli_cold:.2f}')")"
 printf '%-6s %10s %10s %8s\n' warm "$pb_warm" "$cli_warm" "$(python3 -c "print(f'{$pb_warm/$cli_warm:.2f}')")"

@@ -52,7 +52,9 @@ fi
 
 say "pushing the release to $REPO"
 docker push -q "$REPO:1.0.0" >/dev/null
-DIGEST="$(docker inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$REPO:1.0.0" | grep "^$REPO@" | head -n1 | cut -d@ -f2)"
+# The registry's digest (Podman recompresses on push: its RepoDigests may name another manifest).
+ACCEPT='application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
+DIGEST="$(curl -fsSI -H "Accept: $ACCEPT" "http://$REGISTRY/v2/prodbox/demo/manifests/1.0.0" | tr -d '\r' | awk -F': ' 'tolower($1)=="docker-content-digest" {print $2}')"
 # Drop the local tag so `up` shows a real pull by digest.
 docker rmi -f "$REPO:1.0.0" >/dev/null
 

@@ -34,6 +34,8 @@ pub struct Global {
     pub insecure_registries: Vec<String>,
 }
 
+// Parsed once and matched once: boxing the big variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Resolve, fetch, sanitize and run production's build in a sandbox
@@ -41,7 +43,7 @@ pub enum Command {
     /// Stop and remove sandboxes and everything they made
     Down(DownArgs),
     /// List sandboxes
-    Ls,
+    Ls(TargetArg),
     /// Show the app's logs
     Logs(LogsArgs),
     /// Run a command in the app container
@@ -52,14 +54,20 @@ pub enum Command {
     Doctor,
     /// List profiles, or validate them
     Profiles(ProfilesArgs),
-    /// Remove prodbox resources whose sandbox is gone
-    Gc,
+    /// Remove prodbox resources whose sandbox is gone (on a cluster: whose --ttl passed)
+    Gc(TargetArg),
+    /// Reach a cluster sandbox on 127.0.0.1 through the API server (kubernetes target)
+    PortForward(PortForwardArgs),
     /// Past deploys of a service, newest first
     History(HistoryArgs),
     /// Compare production's build and the candidate of a sandbox
     Diff(DiffArgs),
     /// Probe a sandbox's isolation from inside its network
     Verify(VerifyArgs),
+    /// Run the sanitizer alone on local files: print its decisions (never values)
+    Sanitize(SanitizeArgs),
+    /// Push a deploy record as an OCI artifact beside the image it names
+    Record(RecordArgs),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -68,13 +76,34 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+pub struct SanitizeArgs {
+    /// Config files, read in the format their names say (JSON, YAML, TOML, XML, INI, .properties, .env, text)
+    pub files: Vec<PathBuf>,
+    /// KEY=VALUE lines to sanitize as the env
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+    /// Take the [sanitize] rules of this profile (a service name or a path)
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Write the sanitized copies into DIR
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Exit 1 when a value was redacted that no rule of the profile names
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct UpArgs {
     /// The service (its profile is profiles/SERVICE.toml)
     #[arg(required_unless_present = "from")]
     pub service: Option<String>,
-    /// Run the deploy that was live at TIME (RFC 3339, "2026-11-20 14:05" in UTC, a date, or "2h ago")
+    /// Run the deploy that was live at TIME: RFC 3339, "2026-11-20 14:05" (in --tz), "2026-11-20 14:05 Europe/Berlin", "+01:00", a date, "2h ago", "yesterday 14:05"
     #[arg(long, value_name = "TIME", group = "pin")]
     pub at: Option<String>,
+    /// The time zone --at is read in [default: $TZ, else the system's]
+    #[arg(long, value_name = "ZONE", requires = "at")]
+    pub tz: Option<String>,
     /// Run the newest deploy of this revision (a prefix is enough)
     #[arg(long, value_name = "REV", group = "pin")]
     pub revision: Option<String>,
@@ -108,6 +137,11 @@ pub struct UpArgs {
     /// Refuse to start while any value is redacted that the profile does not name
     #[arg(long)]
     pub strict: bool,
+    /// On a cluster: how long until `gc` may remove the sandbox (90m, 8h, 2d) [default: 8h]
+    #[arg(long, value_name = "DURATION")]
+    pub ttl: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArg,
 }
 
 #[derive(Debug, Args)]
@@ -117,6 +151,8 @@ pub struct DownArgs {
     /// Remove every sandbox
     #[arg(long, conflicts_with = "names")]
     pub all: bool,
+    #[command(flatten)]
+    pub target: TargetArg,
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +167,8 @@ pub struct LogsArgs {
     /// Lines from the end
     #[arg(long, value_name = "N")]
     pub tail: Option<usize>,
+    #[command(flatten)]
+    pub target: TargetArg,
 }
 
 #[derive(Debug, Args)]
@@ -142,6 +180,8 @@ pub struct ExecArgs {
     /// The command and its arguments
     #[arg(last = true, required = true)]
     pub command: Vec<String>,
+    #[command(flatten)]
+    pub target: TargetArg,
 }
 
 #[derive(Debug, Args)]
@@ -188,9 +228,37 @@ pub struct DiffArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// A deploy record (JSON) whose image is pinned by digest
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct VerifyArgs {
     pub name: String,
     /// Also probe this address (repeatable)
     #[arg(long = "target", value_name = "HOST:PORT")]
     pub targets: Vec<String>,
+}
+
+/// Where sandboxes run, for the commands that create or find them.
+#[derive(Debug, Args, Default)]
+pub struct TargetArg {
+    /// engine (the local Docker/Podman, default), kubernetes or kubernetes:CONTEXT [default: the settings file's target]
+    #[arg(long, value_name = "KIND[:CONTEXT]")]
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PortForwardArgs {
+    /// The sandbox (started with `up -d --target kubernetes`)
+    pub name: String,
+    /// The candidate's ports instead of the app's
+    #[arg(long)]
+    pub candidate: bool,
+    /// Local port for a container port (HOST:CONTAINER); others get free ports
+    #[arg(short = 'p', long = "publish", value_name = "HOST:CONTAINER")]
+    pub publish: Vec<String>,
+    #[command(flatten)]
+    pub target: TargetArg,
 }

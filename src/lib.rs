@@ -7,12 +7,16 @@
 //! only parse and print.
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod digest;
 pub mod engine;
 pub mod error;
 pub mod fetch;
+pub mod identity;
 pub mod image_ref;
+pub mod jq;
+pub mod name;
 pub mod pair;
 pub mod profile;
 pub mod progress;
@@ -23,5 +27,9 @@ pub mod sandbox;
 pub mod sanitize;
 pub mod secret;
 pub mod settings;
+pub mod targets;
 pub mod timestamp;
 pub mod ui;
+
+#[cfg(test)]
+mod module_graph;

@@ -29,7 +29,7 @@ pub struct Profile {
     pub path: PathBuf,
     pub service: String,
     pub environment: String,
-    pub source: Source,
+    pub source: SourceSection,
     pub image: ImageSection,
     pub sanitize: SanitizeSection,
     pub run: RunSection,
@@ -38,13 +38,75 @@ pub struct Profile {
     pub hash: String,
 }
 
-/// `[source]`: where prodbox asks what runs.
+/// `[source]`: where prodbox asks what runs, and how its JSON becomes a
+/// deploy record. `resolve::source_for` turns it into one source, once.
+#[derive(Debug, Clone)]
+pub struct SourceSection {
+    pub kind: Source,
+    /// `[source.map]`: JSON Pointers for simple shapes.
+    pub map: BTreeMap<String, String>,
+    /// A jq program turning the source's JSON into a record (checked to compile).
+    pub filter: Option<String>,
+    /// A jq program turning the source's history JSON into records.
+    pub history_filter: Option<String>,
+}
+
+/// The kind of deploy source and its own settings.
 #[derive(Debug, Clone)]
 pub enum Source {
     /// A JSON deploy record on disk (path relative to the profile).
     File { path: PathBuf },
     /// An HTTP deploy registry.
-    Http { url: String, history_url: Option<String>, token_env: Option<String>, map: BTreeMap<String, String> },
+    Http { url: String, history_url: Option<String>, token_env: Option<String> },
+    /// An external command whose stdout is JSON (run without a shell).
+    Command { command: Vec<String>, history_command: Option<Vec<String>>, timeout: Duration, dir: PathBuf },
+    /// The OCI registry itself: a tag of `[image].repository`.
+    Oci { tag: String, history_tags: Option<String> },
+    /// A Deployment or StatefulSet in a Kubernetes cluster.
+    Kubernetes {
+        /// The kubeconfig context (default: its current context).
+        context: Option<String>,
+        /// Default: the context's namespace, else "default".
+        namespace: Option<String>,
+        workload: Workload,
+        /// The container to run (default: the only one).
+        container: Option<String>,
+        /// A kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).
+        kubeconfig: Option<PathBuf>,
+    },
+}
+
+/// `workload = "deployment/NAME"` or `"statefulset/NAME"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Workload {
+    Deployment(String),
+    StatefulSet(String),
+}
+
+impl std::fmt::Display for Workload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Workload::Deployment(n) => write!(f, "deployment/{n}"),
+            Workload::StatefulSet(n) => write!(f, "statefulset/{n}"),
+        }
+    }
+}
+
+impl Source {
+    /// One line for listings: the kind and where it asks.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::File { path } => format!("file {}", path.display()),
+            Source::Http { url, .. } => format!("http {url}"),
+            Source::Command { command, .. } => format!("command {}", command.first().map(String::as_str).unwrap_or("")),
+            Source::Oci { tag, .. } => format!("oci tag {tag}"),
+            Source::Kubernetes { context, namespace, workload, .. } => format!(
+                "kubernetes {}{}/{workload}",
+                context.as_deref().map(|c| format!("{c} ")).unwrap_or_default(),
+                namespace.as_deref().unwrap_or("(default namespace)")
+            ),
+        }
+    }
 }
 
 /// `[image]`.
@@ -111,6 +173,11 @@ pub struct Dependency {
     pub env: BTreeMap<String, String>,
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Capabilities given back (every one is dropped, as for the app): a
+    /// database that starts as root and drops to its user needs
+    /// `["CHOWN", "SETUID", "SETGID", "DAC_OVERRIDE", "FOWNER"]`.
+    #[serde(default)]
+    pub cap_add: Vec<String>,
 }
 
 // ---- the file as written -------------------------------------------------
@@ -139,13 +206,43 @@ struct RawProfile {
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawSource {
+    /// file | http | command | oci | kubernetes
     kind: String,
+    /// file: a JSON record, or a folder of `<environment>.json` (relative to the profile).
     path: Option<String>,
+    /// http: the record's URL (`{service}`, `{environment}` filled in).
     url: Option<String>,
+    /// http: where history is (default: url + "/history").
     history_url: Option<String>,
+    /// http: the variable holding a bearer token.
     token_env: Option<String>,
+    /// command: program and arguments, run without a shell (`{service}`, `{environment}`, `{at}`).
+    command: Option<Vec<String>>,
+    /// command: the program printing past deploys.
+    history_command: Option<Vec<String>>,
+    /// command: how long it may run (default "30s").
+    timeout: Option<String>,
+    /// oci: the tag of [image].repository that production runs (`{service}`, `{environment}`).
+    tag: Option<String>,
+    /// oci: a glob of tags whose deploys are history, e.g. "prod-*".
+    history_tags: Option<String>,
+    /// kubernetes: the kubeconfig context (default: the current one).
+    context: Option<String>,
+    /// kubernetes: the namespace (default: the context's, else "default").
+    namespace: Option<String>,
+    /// kubernetes: "deployment/NAME" or "statefulset/NAME" (`{service}`, `{environment}`).
+    workload: Option<String>,
+    /// kubernetes: the container to run (default: the only one).
+    container: Option<String>,
+    /// kubernetes: a kubeconfig file, relative to the profile (default: $KUBECONFIG, else ~/.kube/config).
+    kubeconfig: Option<String>,
+    /// JSON Pointers into the source's JSON for simple shapes.
     #[serde(default)]
     map: BTreeMap<String, String>,
+    /// A jq program turning the source's JSON into a deploy record.
+    filter: Option<String>,
+    /// A jq program turning the source's history JSON into deploy records.
+    history_filter: Option<String>,
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -232,44 +329,7 @@ impl Profile {
         let base = path.parent().unwrap_or(Path::new("."));
 
         let source_span = raw.source.span().start;
-        let source = raw.source.into_inner();
-        let source = match source.kind.as_str() {
-            "file" => {
-                let p = source
-                    .path
-                    .ok_or_else(|| invalid(source_span, "source.path: required when kind = \"file\"".into()))?;
-                Source::File { path: base.join(p) }
-            }
-            "http" => {
-                let url = source
-                    .url
-                    .ok_or_else(|| invalid(source_span, "source.url: required when kind = \"http\"".into()))?;
-                if let Some(field) = source.map.keys().find(|k| !MAP_FIELDS.contains(&k.as_str())) {
-                    return Err(invalid(
-                        source_span,
-                        format!("source.map.{field}: unknown field, expected one of {}", MAP_FIELDS.join(", ")),
-                    ));
-                }
-                Source::Http { url, history_url: source.history_url, token_env: source.token_env, map: source.map }
-            }
-            "oci" | "command" | "kubernetes" => {
-                return Err(invalid(
-                    source_span,
-                    format!(
-                        "source.kind: {:?} is not supported by this version of prodbox yet; use \"file\" or \"http\"",
-                        source.kind
-                    ),
-                ))
-            }
-            other => {
-                return Err(invalid(
-                    source_span,
-                    format!(
-                        "source.kind: unknown kind {other:?}, expected one of file, http, oci, command, kubernetes"
-                    ),
-                ))
-            }
-        };
+        let source = parse_source(raw.source.into_inner(), base).map_err(|m| invalid(source_span, m))?;
 
         let run = match raw.run {
             None => RunSection::default(),
@@ -281,7 +341,7 @@ impl Profile {
 
         for dep in &raw.dependencies {
             let pinned = crate::image_ref::ImageRef::parse(&dep.image).map(|r| r.digest.is_some()).unwrap_or(false);
-            if !pinned || !crate::sandbox::valid_name(&dep.name) {
+            if !pinned || !crate::name::SandboxName::valid(&dep.name) {
                 let offset = text.find(&dep.image).unwrap_or(0);
                 return Err(invalid(
                     offset,
@@ -323,6 +383,122 @@ impl Profile {
     }
 }
 
+const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Which `[source]` keys each kind reads; any other key given is an error.
+const KIND_KEYS: &[(&str, &[&str])] = &[
+    ("file", &["path"]),
+    ("http", &["url", "history_url", "token_env"]),
+    ("command", &["command", "history_command", "timeout"]),
+    ("oci", &["tag", "history_tags"]),
+    ("kubernetes", &["context", "namespace", "workload", "container", "kubeconfig"]),
+];
+
+fn parse_source(raw: RawSource, base: &Path) -> Result<SourceSection, String> {
+    let RawSource {
+        kind,
+        path,
+        url,
+        history_url,
+        token_env,
+        command,
+        history_command,
+        timeout,
+        tag,
+        history_tags,
+        context,
+        namespace,
+        workload,
+        container,
+        kubeconfig,
+        map,
+        filter,
+        history_filter,
+    } = raw;
+    let given: Vec<&str> = [
+        ("path", path.is_some()),
+        ("url", url.is_some()),
+        ("history_url", history_url.is_some()),
+        ("token_env", token_env.is_some()),
+        ("command", command.is_some()),
+        ("history_command", history_command.is_some()),
+        ("timeout", timeout.is_some()),
+        ("tag", tag.is_some()),
+        ("history_tags", history_tags.is_some()),
+        ("context", context.is_some()),
+        ("namespace", namespace.is_some()),
+        ("workload", workload.is_some()),
+        ("container", container.is_some()),
+        ("kubeconfig", kubeconfig.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect();
+    let required =
+        |what: Option<String>, key: &str| what.ok_or_else(|| format!("source.{key}: required when kind = {kind:?}"));
+    let source = match kind.as_str() {
+        "file" => Source::File { path: base.join(required(path, "path")?) },
+        "http" => Source::Http { url: required(url, "url")?, history_url, token_env },
+        "command" => {
+            let command = command.ok_or_else(|| "source.command: required when kind = \"command\"".to_string())?;
+            for (key, argv) in [("command", Some(&command)), ("history_command", history_command.as_ref())] {
+                if argv.is_some_and(|a| a.first().is_none_or(|p| p.is_empty())) {
+                    return Err(format!(
+                        "source.{key}: give the program and its arguments, e.g. [\"aws\", \"ecs\", …]"
+                    ));
+                }
+            }
+            let timeout = match &timeout {
+                Some(t) => parse_duration(t)
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(|| format!("source.timeout: {t:?} is not a duration like \"30s\""))?,
+                None => DEFAULT_COMMAND_TIMEOUT,
+            };
+            Source::Command { command, history_command, timeout, dir: base.to_path_buf() }
+        }
+        "oci" => {
+            let tag = required(tag, "tag")?;
+            Source::Oci { tag, history_tags }
+        }
+        "kubernetes" => {
+            let w = workload.clone().ok_or_else(|| {
+                "source.workload: required when kind = \"kubernetes\", e.g. \"deployment/checkout\"".to_string()
+            })?;
+            let workload = match w.split_once('/') {
+                Some(("deployment" | "deployments" | "deploy", name)) if !name.is_empty() => {
+                    Workload::Deployment(name.into())
+                }
+                Some(("statefulset" | "statefulsets" | "sts", name)) if !name.is_empty() => {
+                    Workload::StatefulSet(name.into())
+                }
+                _ => return Err(format!("source.workload: {w:?} is not \"deployment/NAME\" or \"statefulset/NAME\"")),
+            };
+            Source::Kubernetes { context, namespace, workload, container, kubeconfig: kubeconfig.map(|k| base.join(k)) }
+        }
+        other => {
+            return Err(format!(
+                "source.kind: unknown kind {other:?}, expected one of file, http, command, oci, kubernetes"
+            ))
+        }
+    };
+    let allowed = KIND_KEYS.iter().find(|(k, _)| *k == kind).map(|(_, keys)| *keys).unwrap_or(&[]);
+    if let Some(key) = given.iter().find(|k| !allowed.contains(k)) {
+        return Err(format!("source.{key}: not used by kind = {kind:?} (it reads: {})", allowed.join(", ")));
+    }
+    if let Some(field) = map.keys().find(|k| !MAP_FIELDS.contains(&k.as_str())) {
+        return Err(format!("source.map.{field}: unknown field, expected one of {}", MAP_FIELDS.join(", ")));
+    }
+    for (key, program) in [("filter", &filter), ("history_filter", &history_filter)] {
+        if let Some(code) = program {
+            crate::jq::check(code).map_err(|e| format!("source.{key}: does not compile: {e}"))?;
+        }
+    }
+    if filter.is_some() && !map.is_empty() {
+        return Err("source.map: give either [source.map] or filter, not both".into());
+    }
+    Ok(SourceSection { kind: source, map, filter, history_filter })
+}
+
 fn parse_run(raw: RawRun) -> Result<RunSection, String> {
     let ports = raw
         .ports
@@ -362,7 +538,7 @@ fn parse_run(raw: RawRun) -> Result<RunSection, String> {
     };
     if let Some(c) = raw.cpus {
         if !(c > 0.0 && c <= 1024.0) {
-            return Err(format!("run.cpus: {c} must be greater than 0"));
+            return Err(format!("run.cpus: {c} must be greater than 0 and at most 1024"));
         }
     }
     Ok(RunSection { ports, health, memory, cpus: raw.cpus, read_only: raw.read_only, cap_add: raw.cap_add })
@@ -470,7 +646,9 @@ cpus = 1.5
         let p = parse(GOOD).unwrap();
         assert_eq!(p.service, "checkout");
         assert_eq!(p.environment, "production");
-        assert!(matches!(p.source, Source::Http { ref token_env, .. } if token_env.as_deref() == Some("DEPLOY_TOKEN")));
+        assert!(
+            matches!(p.source.kind, Source::Http { ref token_env, .. } if token_env.as_deref() == Some("DEPLOY_TOKEN"))
+        );
         assert_eq!(p.run.ports, vec![PortSpec { host: 0, container: 8080 }, PortSpec { host: 18081, container: 8081 }]);
         assert_eq!(
             p.run.health,
@@ -487,7 +665,7 @@ cpus = 1.5
         )
         .unwrap();
         assert_eq!(p.service, "demo");
-        assert!(matches!(p.source, Source::File { ref path } if path == Path::new("x/d.json")));
+        assert!(matches!(p.source.kind, Source::File { ref path } if path == Path::new("x/d.json")));
     }
 
     #[test]
@@ -495,7 +673,14 @@ cpus = 1.5
         let text = GOOD.replace("cpus = 1.5", "cpus = 1.5\nmemroy = \"2g\"");
         let err = parse(&text).unwrap_err().to_string();
         assert!(err.starts_with("profiles/checkout.toml:18:1: run.memroy: unknown field `memroy`"), "{err}");
-        assert!(err.contains("memroy"), "{err}");
+        // …and says which keys [run] takes, so the typo is easy to mend.
+        assert!(err.contains("expected one of") && err.contains("`memory`"), "{err}");
+    }
+
+    #[test]
+    fn cpus_out_of_range_says_the_range() {
+        let err = parse(&GOOD.replace("cpus = 1.5", "cpus = 2000.0")).unwrap_err().to_string();
+        assert!(err.contains("run.cpus: 2000 must be greater than 0 and at most 1024"), "{err}");
     }
 
     #[test]
@@ -513,11 +698,52 @@ cpus = 1.5
     }
 
     #[test]
+    fn source_kinds_and_their_keys() {
+        let with = |source: &str| parse(&format!("[source]\n{source}\n[image]\nrepository = \"r.example/x\"\n"));
+        let p = with("kind = \"command\"\ncommand = [\"aws\", \"{service}\"]\ntimeout = \"5s\"").unwrap();
+        assert!(matches!(p.source.kind, Source::Command { timeout, .. } if timeout == Duration::from_secs(5)));
+        let p = with("kind = \"oci\"\ntag = \"prod\"\nhistory_tags = \"prod-*\"\nfilter = '.'").unwrap();
+        assert!(matches!(p.source.kind, Source::Oci { ref tag, .. } if tag == "prod"));
+        for (source, want) in [
+            ("kind = \"command\"", "source.command: required"),
+            ("kind = \"command\"\ncommand = []", "source.command: give the program"),
+            ("kind = \"command\"\ncommand = [\"x\"]\ntimeout = \"soon\"", "source.timeout"),
+            ("kind = \"oci\"\ntag = \"prod\"\nurl = \"http://x\"", "source.url: not used by kind = \"oci\""),
+            ("kind = \"oci\"", "source.tag: required"),
+            ("kind = \"file\"\npath = \"x\"\nfilter = '.a | ]'", "source.filter: does not compile: expected"),
+            (
+                "kind = \"file\"\npath = \"x\"\nhistory_filter = 'nope'",
+                "source.history_filter: does not compile: filter nope is not defined, at line 1 column 1",
+            ),
+            ("kind = \"kubernetes\"", "source.workload: required"),
+            ("kind = \"kubernetes\"\nworkload = \"pod/x\"", "is not \"deployment/NAME\""),
+        ] {
+            let err = with(source).unwrap_err().to_string();
+            assert!(err.contains(want), "{source}: {err}");
+            assert!(err.starts_with("profiles/checkout.toml:1:1: "), "{err}");
+        }
+    }
+
+    #[test]
     fn the_schema_rejects_unknown_keys() {
         let schema = json_schema();
         assert_eq!(schema["additionalProperties"], false);
         for key in ["source", "image", "sanitize", "run", "dependencies"] {
             assert!(schema["properties"].get(key).is_some(), "{key}: {schema}");
+        }
+    }
+
+    #[test]
+    fn docs_profiles_names_every_schema_key() {
+        let doc = include_str!("../docs/profiles.md");
+        let schema = json_schema();
+        let mut tables = vec![&schema];
+        tables.extend(schema["$defs"].as_object().unwrap().values());
+        for table in tables {
+            for key in table["properties"].as_object().into_iter().flatten().map(|(k, _)| k) {
+                let named = [format!("`{key}`"), format!("[{key}]"), format!("[[{key}]]")];
+                assert!(named.iter().any(|n| doc.contains(n.as_str())), "docs/profiles.md does not describe `{key}`");
+            }
         }
     }
 

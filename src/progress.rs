@@ -14,7 +14,8 @@ pub trait Progress: Send + Sync {
     fn warn(&self, message: &str);
 }
 
-/// A [`Progress`] that drops everything (tests, `--json` pipelines).
+/// A [`Progress`] that drops everything: for work whose progress is not the
+/// user's business (pulling the relay image).
 pub struct Silent;
 
 impl Progress for Silent {

@@ -1,11 +1,21 @@
 //! Human and JSON renderings of command results, for stdout.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 
-use crate::commands::doctor::Check;
+use crate::commands::diff::DiffReport;
+use crate::commands::doctor::{Check, Checks};
+use crate::commands::down::Removals;
+use crate::commands::history::History;
 use crate::commands::inspect::Inspected;
+use crate::commands::ls::Sandboxes;
+use crate::commands::profiles::{ProfileList, Schema};
+use crate::commands::sanitize::SanitizeReport;
 use crate::commands::up::UpReport;
+use crate::commands::verify::Probes;
+use crate::commands::{Rendered, Report};
 use crate::digest::short;
+use crate::resolve::oci::Pushed;
 use crate::sandbox::{teardown::Removed, SandboxInfo};
 use crate::sanitize::Action;
 use crate::ui::human_size;
@@ -15,11 +25,154 @@ pub fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).expect("serializable") + "\n"
 }
 
+/// Prints a command's result: its stderr lines, then JSON (`--json`, when
+/// it has a JSON form) or its human form on stdout.
+pub fn emit(as_json: bool, report: &dyn Report) {
+    for line in report.stderr() {
+        eprintln!("error: {line}");
+    }
+    let text = match report.json().filter(|_| as_json) {
+        Some(value) => json(&value),
+        None => report.human(),
+    };
+    let mut out = std::io::stdout();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+impl Rendered for UpReport {
+    fn human(&self) -> String {
+        up_report(self, self.detached)
+    }
+    fn attach(&self) -> Option<String> {
+        (!self.detached).then(|| self.name.clone())
+    }
+}
+
+impl Rendered for Sandboxes {
+    fn human(&self) -> String {
+        sandboxes(&self.0)
+    }
+}
+
+impl Rendered for Removals {
+    fn human(&self) -> String {
+        removed(&self.list, self.verb)
+    }
+}
+
+impl Rendered for Inspected {
+    fn human(&self) -> String {
+        inspected(self)
+    }
+}
+
+impl Rendered for Checks {
+    fn human(&self) -> String {
+        checks(&self.0)
+    }
+    fn exit_code(&self) -> u8 {
+        if self.0.iter().all(|c| c.ok) {
+            0
+        } else {
+            1
+        }
+    }
+}
+
+impl Rendered for History {
+    fn human(&self) -> String {
+        history(&self.0)
+    }
+}
+
+impl Rendered for DiffReport {
+    fn human(&self) -> String {
+        diff(self)
+    }
+    fn exit_code(&self) -> u8 {
+        if self.same {
+            0
+        } else {
+            1
+        }
+    }
+}
+
+impl Rendered for Probes {
+    fn human(&self) -> String {
+        probes(&self.0)
+    }
+    fn exit_code(&self) -> u8 {
+        if self.0.iter().any(|p| p.must_block && p.open) {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+impl Rendered for SanitizeReport {
+    fn human(&self) -> String {
+        sanitized(self)
+    }
+    fn exit_code(&self) -> u8 {
+        if self.strict && self.unnamed_redactions > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+impl Rendered for Pushed {
+    fn human(&self) -> String {
+        format!("pushed deploy record {} for {}\n", self.artifact, self.subject)
+    }
+}
+
+impl Rendered for ProfileList {
+    fn human(&self) -> String {
+        if self.validate {
+            return if self.errors.is_empty() {
+                format!("{} profiles valid\n", self.profiles.len())
+            } else {
+                String::new()
+            };
+        }
+        self.profiles
+            .iter()
+            .map(|p| format!("{:<16} {:<12} {:<40} {}\n", p.service, p.environment, p.repository, p.source))
+            .collect()
+    }
+    fn exit_code(&self) -> u8 {
+        if self.errors.is_empty() {
+            0
+        } else {
+            crate::error::USAGE
+        }
+    }
+    fn stderr(&self) -> Vec<String> {
+        self.errors.clone()
+    }
+    fn has_json(&self) -> bool {
+        // `validate` reports through its exit code and stderr alone.
+        !self.validate
+    }
+}
+
+impl Rendered for Schema {
+    fn human(&self) -> String {
+        json(&self.0)
+    }
+}
+
 /// The one-screen report after `up`.
 pub fn up_report(r: &UpReport, detach: bool) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "sandbox {} is up: {} ({}) in {:.1}s", r.name, r.service, r.environment, r.seconds);
-    let _ = writeln!(s, "  image       {}", r.image);
+    let _ =
+        writeln!(s, "sandbox {} is up: {} ({}) in {:.1}s", r.name, r.deploy.service, r.deploy.environment, r.seconds);
+    let _ = writeln!(s, "  image       {}", r.deploy.image);
     let _ = writeln!(
         s,
         "  platform    {}, {} compressed{}",
@@ -30,13 +183,13 @@ pub fn up_report(r: &UpReport, detach: bool) -> String {
     let _ = writeln!(
         s,
         "  deployed    {} by {}",
-        r.deployed_at.as_deref().unwrap_or("(unknown time)"),
-        r.deployed_by.as_deref().unwrap_or("(unknown)")
+        r.deploy.deployed_at.as_deref().unwrap_or("(unknown time)"),
+        r.deploy.deployed_by.as_deref().unwrap_or("(unknown)")
     );
     let _ = writeln!(
         s,
         "  revision    {}{}",
-        r.revision.as_deref().unwrap_or("(unknown)"),
+        r.deploy.revision.as_deref().unwrap_or("(unknown)"),
         r.version.as_deref().map(|v| format!(" (version {v})")).unwrap_or_default()
     );
     if let Some(src) = &r.source {
@@ -50,13 +203,17 @@ pub fn up_report(r: &UpReport, detach: bool) -> String {
         ("replaced", Action::Replaced),
         ("dropped", Action::Dropped),
     ] {
-        let names: Vec<&str> =
-            r.decisions.iter().filter(|d| d.action == action && d.kind != "file").map(|d| d.name.as_str()).collect();
+        let names: Vec<&str> = r
+            .decisions
+            .iter()
+            .filter(|d| d.action == action && d.kind != crate::sanitize::DecisionKind::File)
+            .map(|d| d.name.as_str())
+            .collect();
         if !names.is_empty() {
             let _ = writeln!(s, "    {label:<10}{}", names_line(&names, 6));
         }
     }
-    let _ = writeln!(s, "  health      {}", r.health);
+    let _ = writeln!(s, "  health      {}", r.health.describe());
     for ((container, _), url) in r.ports.iter().zip(&r.urls) {
         let _ = writeln!(s, "  url         {url}  (container port {container})");
     }
@@ -99,9 +256,9 @@ pub fn sandboxes(list: &[SandboxInfo]) -> String {
             s,
             "{:<20} {:<16} {:<12} {:<22} {:<10} {}",
             i.name,
-            i.service,
-            short(&i.digest),
-            i.deployed_at.as_deref().unwrap_or("-"),
+            i.deploy.service,
+            short(&i.deploy.digest),
+            i.deploy.deployed_at.as_deref().unwrap_or("-"),
             i.status,
             i.urls.join(" ")
         );
@@ -140,15 +297,15 @@ pub fn inspected(i: &Inspected) -> String {
         Inspected::Sandbox(view) => {
             let info = &view.sandbox;
             let _ = writeln!(s, "sandbox {} ({})", info.name, info.status);
-            let _ = writeln!(s, "  service     {} ({})", info.service, info.environment);
-            let _ = writeln!(s, "  image       {}", info.image);
+            let _ = writeln!(s, "  service     {} ({})", info.deploy.service, info.deploy.environment);
+            let _ = writeln!(s, "  image       {}", info.deploy.image);
             let _ = writeln!(
                 s,
                 "  deployed    {} by {}",
-                info.deployed_at.as_deref().unwrap_or("-"),
-                info.deployed_by.as_deref().unwrap_or("-")
+                info.deploy.deployed_at.as_deref().unwrap_or("-"),
+                info.deploy.deployed_by.as_deref().unwrap_or("-")
             );
-            let _ = writeln!(s, "  revision    {}", info.revision.as_deref().unwrap_or("-"));
+            let _ = writeln!(s, "  revision    {}", info.deploy.revision.as_deref().unwrap_or("-"));
             if let Some(img) = &view.app_image {
                 let _ = writeln!(s, "  platform    {}, {} unpacked", img.platform, human_size(img.size.max(0) as u64));
                 let _ = writeln!(s, "  created     {}", img.created.as_deref().unwrap_or("-"));
@@ -202,6 +359,35 @@ pub fn inspected(i: &Inspected) -> String {
             let _ =
                 writeln!(s, "{:<6} {:<32} {:<10} {}", field("kind"), field("name"), field("action"), field("reason"));
         }
+    }
+    s
+}
+
+/// `sanitize`: the decisions table, then what was written.
+pub fn sanitized(r: &crate::commands::sanitize::SanitizeReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "rules: {}", r.rules);
+    let _ = writeln!(s, "{}", r.summary);
+    let _ = writeln!(s, "\n{:<4} {:<48} {:<10} REASON", "KIND", "NAME", "ACTION");
+    for d in &r.decisions {
+        let kind = match d.kind {
+            crate::sanitize::DecisionKind::Env => "env",
+            crate::sanitize::DecisionKind::File => "file",
+            crate::sanitize::DecisionKind::Key => "key",
+        };
+        let action =
+            serde_json::to_value(d.action).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let _ = writeln!(s, "{kind:<4} {:<48} {action:<10} {}", d.name, d.reason);
+    }
+    if r.unnamed_redactions > 0 {
+        let _ = writeln!(
+            s,
+            "\n{} redactions no rule of the profile names (add keep, drop or set to name them)",
+            r.unnamed_redactions
+        );
+    }
+    for w in &r.written {
+        let _ = writeln!(s, "wrote {}", w.display());
     }
     s
 }
@@ -281,14 +467,16 @@ pub fn diff(r: &crate::commands::diff::DiffReport) -> String {
 
 /// `verify`.
 pub fn probes(probes: &[crate::sandbox::verify::Probe]) -> String {
-    let mut s = format!("{:<24} {:<8} {}\n", "TARGET", "RESULT", "WHAT");
+    // IPv6 link-local targets are long: the column fits the longest.
+    let width = probes.iter().map(|p| p.target.len()).max().unwrap_or(0).max(24);
+    let mut s = format!("{:<width$} {:<8} {}\n", "TARGET", "RESULT", "WHAT");
     for p in probes {
         let verdict = match (p.open, p.must_block) {
             (true, true) => "OPEN (!)",
             (true, false) => "open",
             (false, _) => "blocked",
         };
-        let _ = writeln!(s, "{:<24} {:<8} {}", p.target, verdict, p.what);
+        let _ = writeln!(s, "{:<width$} {:<8} {}", p.target, verdict, p.what);
     }
     let leaks = probes.iter().filter(|p| p.must_block && p.open).count();
     let _ = writeln!(

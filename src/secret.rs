@@ -1,8 +1,12 @@
 //! [`Secret`]: a value that came from production and has not been cleared by
 //! the sanitizer. It cannot be printed by accident: `Debug` and `Display`
 //! show a placeholder, and the only way to the text is [`Secret::expose`],
-//! which the sanitizer alone calls.
+//! which the sanitizer calls to decide and the http source calls to send its
+//! bearer token (grep `.expose()` for every use). [`ProdConfig`] is
+//! production's configuration made of such values: the sources fill it and
+//! the sanitizer reads it, so it lives here, apart from both.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// What `Debug`/`Display` print in place of a production value.
@@ -18,7 +22,8 @@ impl Secret {
         Secret(value.into())
     }
 
-    /// The raw value. Call sites are the sanitizer's decisions only.
+    /// The raw value: for the sanitizer's decisions and the http source's
+    /// bearer header only.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -34,6 +39,24 @@ impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(PLACEHOLDER)
     }
+}
+
+/// Production's configuration, every value still secret.
+#[derive(Debug, Clone, Default)]
+pub struct ProdConfig {
+    pub env: BTreeMap<String, ProdValue>,
+    pub files: BTreeMap<String, ProdValue>,
+}
+
+/// One production value and what the source said about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProdValue {
+    /// A value the source did not mark.
+    Plain(Secret),
+    /// A value the source marked as secret: always redacted unless `set` replaces it.
+    Marked(Secret),
+    /// A secret the source did not read (`{"secret_ref": "name/key"}`).
+    Reference(String),
 }
 
 #[cfg(test)]

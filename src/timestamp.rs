@@ -1,8 +1,14 @@
-//! Instants for deploy history: parsing what people type (`2026-11-20 14:05`,
-//! RFC 3339, a date, `2h ago`) and what records hold, to UTC seconds.
-//! Hand-written: the few formats prodbox needs do not warrant a date crate.
+//! Instants for deploy history: what records hold (RFC 3339, UTC unless
+//! they say otherwise) and what people type for `--at`, in their own zone
+//! (`2026-11-20 14:05 Europe/Berlin`, `+01:00`, `--tz`, the `TZ` of the
+//! user), or relative (`2h ago`, `yesterday 14:05`). Dates, zones and the
+//! tz database are `jiff`'s (its bundled database, so the answer does not
+//! depend on the machine's tzdata).
 
 use std::fmt;
+
+use jiff::civil::{Date, DateTime, Time};
+use jiff::tz::{Offset, TimeZone};
 
 /// Seconds since the Unix epoch, UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -11,62 +17,43 @@ pub struct Timestamp(pub i64);
 impl Timestamp {
     /// The current time.
     pub fn now() -> Timestamp {
-        let secs =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-        Timestamp(secs)
+        Timestamp(jiff::Timestamp::now().as_second())
     }
 
-    /// RFC 3339 and the forms people write: `2026-11-20T14:05:00Z`,
-    /// `2026-11-20T14:05Z`, `2026-11-20 14:05` (UTC unless an offset is
-    /// given), `2026-11-20` (midnight UTC), `+02:00` offsets, fractions.
+    /// A time as records hold it: RFC 3339 (`2026-11-20T14:05:00Z`,
+    /// `+02:00` offsets, fractions), or a civil time or date taken as UTC
+    /// (`2026-11-20 14:05`, `2026-11-20`).
     pub fn parse(s: &str) -> Option<Timestamp> {
-        let s = s.trim();
-        let (date, rest) = match s.find(['T', 't', ' ']) {
-            Some(i) => (&s[..i], s[i + 1..].trim()),
-            None => (s, ""),
-        };
-        let mut d = date.split('-');
-        let (y, m, day) =
-            (d.next()?.parse::<i64>().ok()?, d.next()?.parse::<u32>().ok()?, d.next()?.parse::<u32>().ok()?);
-        if d.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&day) || date.len() != 10 {
-            return None;
-        }
-        let mut secs = days_from_civil(y, m, day) * 86_400;
-        if rest.is_empty() {
-            return Some(Timestamp(secs));
-        }
-        // Split off the zone: Z, z, or ±HH:MM / ±HHMM.
-        let (clock, offset) = if let Some(c) = rest.strip_suffix(['Z', 'z']) {
-            (c.trim(), 0)
-        } else if let Some(i) = rest.rfind(['+', '-']).filter(|&i| i >= 5) {
-            let zone = rest[i + 1..].replace(':', "");
-            if zone.len() != 4 {
-                return None;
-            }
-            let minutes = zone[..2].parse::<i64>().ok()? * 60 + zone[2..].parse::<i64>().ok()?;
-            let sign = if rest.as_bytes()[i] == b'+' { 1 } else { -1 };
-            (rest[..i].trim(), sign * minutes * 60)
-        } else if rest.eq_ignore_ascii_case("utc") {
-            ("00:00", 0)
-        } else {
-            (rest.trim_end_matches(" UTC").trim(), 0)
-        };
-        let mut parts = clock.split(':');
-        let h = parts.next()?.parse::<i64>().ok()?;
-        let min = parts.next()?.parse::<i64>().ok()?;
-        let sec = match parts.next() {
-            Some(s) => s.split('.').next()?.parse::<i64>().ok()?,
-            None => 0,
-        };
-        if parts.next().is_some() || h > 23 || min > 59 || sec > 60 {
-            return None;
-        }
-        secs += h * 3600 + min * 60 + sec - offset;
-        Some(Timestamp(secs))
+        Timestamp::parse_in(s, &TimeZone::UTC)
     }
 
-    /// Also relative times: `2h ago`, `30m ago`, `3d ago`, `1w ago`, `now`.
-    pub fn parse_relative(s: &str, now: Timestamp) -> Option<Timestamp> {
+    /// A time as a person writes it: like [`Timestamp::parse`], with a
+    /// trailing zone name (`2026-11-20 14:05 Europe/Berlin`) or offset
+    /// (`+01:00`), and civil times without one taken in `zone`.
+    pub fn parse_in(s: &str, zone: &TimeZone) -> Option<Timestamp> {
+        let s = s.trim();
+        if s.is_empty() {
+            return None;
+        }
+        if let Ok(t) = s.parse::<jiff::Timestamp>() {
+            return Some(Timestamp(t.as_second()));
+        }
+        if let Ok(z) = s.parse::<jiff::Zoned>() {
+            return Some(Timestamp(z.timestamp().as_second()));
+        }
+        // `… UTC`, `… Europe/Berlin`, `… +01:00`: a zone as the last word.
+        if let Some((civil, last)) = s.rsplit_once(char::is_whitespace) {
+            if let Some(named) = zone_named(last) {
+                return civil_in(civil.trim(), &named);
+            }
+        }
+        civil_in(s, zone)
+    }
+
+    /// [`Timestamp::parse_in`], plus `now`, `2h ago` (s, m, h, d, w),
+    /// `today`, `yesterday` and either with a time (`yesterday 14:05`),
+    /// counted in `zone`.
+    pub fn parse_relative(s: &str, now: Timestamp, zone: &TimeZone) -> Option<Timestamp> {
         let t = s.trim();
         if t.eq_ignore_ascii_case("now") {
             return Some(now);
@@ -83,19 +70,96 @@ impl Timestamp {
                 "w" | "week" | "weeks" => 604_800,
                 _ => return None,
             };
-            return Some(Timestamp(now.0 - n * unit));
+            return Some(Timestamp(now.0 - n.checked_mul(unit)?));
         }
-        Timestamp::parse(t)
+        let (word, rest) = t.split_once(char::is_whitespace).unwrap_or((t, ""));
+        let back = match word.to_ascii_lowercase().as_str() {
+            "today" => 0,
+            "yesterday" => 1,
+            _ => return Timestamp::parse_in(t, zone),
+        };
+        let today = jiff::Timestamp::from_second(now.0).ok()?.to_zoned(zone.clone()).date();
+        let day = today.checked_sub(jiff::Span::new().days(back)).ok()?;
+        let time = if rest.trim().is_empty() { Time::midnight() } else { parse_time(rest.trim())? };
+        let z = day.to_datetime(time).to_zoned(zone.clone()).ok()?;
+        Some(Timestamp(z.timestamp().as_second()))
     }
+
+    /// This instant in `zone`, as `2026-11-20 15:05:00 CET (+01:00)`.
+    pub fn in_zone(&self, zone: &TimeZone) -> String {
+        match jiff::Timestamp::from_second(self.0) {
+            Ok(t) => t.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M:%S %Z (%:z)").to_string(),
+            Err(_) => self.to_string(),
+        }
+    }
+}
+
+/// The zone `--at` times are read in: `--tz`, else the user's `TZ`, else
+/// the system's, else UTC. An unknown `--tz` is an error naming it.
+pub fn user_zone(tz: Option<&str>) -> Result<TimeZone, String> {
+    if let Some(name) = tz {
+        return zone_named(name).ok_or_else(|| {
+            format!("--tz {name:?}: not a time zone; use an IANA name (Europe/Berlin), UTC, or an offset (+01:00)")
+        });
+    }
+    if let Some(name) = std::env::var("TZ").ok().filter(|t| !t.is_empty()) {
+        if let Some(zone) = zone_named(name.trim_start_matches(':')) {
+            return Ok(zone);
+        }
+    }
+    Ok(TimeZone::try_system().unwrap_or(TimeZone::UTC))
+}
+
+/// A zone by IANA name (bundled database), `UTC`/`Z`, or an offset (`+01:00`, `-0530`).
+fn zone_named(name: &str) -> Option<TimeZone> {
+    if name.eq_ignore_ascii_case("utc") || name == "Z" || name.eq_ignore_ascii_case("gmt") {
+        return Some(TimeZone::UTC);
+    }
+    if let Some(sign) = name.strip_prefix('+').map(|r| (1, r)).or_else(|| name.strip_prefix('-').map(|r| (-1, r))) {
+        let (sign, rest) = sign;
+        let digits = rest.replace(':', "");
+        if !(digits.len() == 2 || digits.len() == 4) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let hours: i32 = digits[..2].parse().ok()?;
+        let minutes: i32 = if digits.len() == 4 { digits[2..].parse().ok()? } else { 0 };
+        let offset = Offset::from_seconds(sign * (hours * 3600 + minutes * 60)).ok()?;
+        return Some(TimeZone::fixed(offset));
+    }
+    if !name.contains('/') {
+        return None;
+    }
+    jiff::tz::db().get(name).ok()
+}
+
+/// `2026-11-20 14:05[:00]`, `2026-11-20T14:05`, or `2026-11-20` (midnight), in `zone`.
+fn civil_in(s: &str, zone: &TimeZone) -> Option<Timestamp> {
+    // ISO 8601's basic form (20261120) reads too much like a revision or a number.
+    if s.as_bytes().get(4) != Some(&b'-') {
+        return None;
+    }
+    let dt = match s.parse::<DateTime>() {
+        Ok(dt) => dt,
+        Err(_) => s.parse::<Date>().ok()?.to_datetime(Time::midnight()),
+    };
+    // A time the zone skips or repeats (a DST change) resolves as jiff's
+    // "compatible" rule does, like most tools.
+    let z = dt.to_zoned(zone.clone()).ok()?;
+    Some(Timestamp(z.timestamp().as_second()))
+}
+
+/// `14:05` or `14:05:30`.
+fn parse_time(s: &str) -> Option<Time> {
+    s.parse::<Time>().ok()
 }
 
 impl fmt::Display for Timestamp {
     /// RFC 3339 in UTC, seconds precision.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let days = self.0.div_euclid(86_400);
-        let secs = self.0.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
-        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+        match jiff::Timestamp::from_second(self.0) {
+            Ok(t) => write!(f, "{}", t.strftime("%Y-%m-%dT%H:%M:%SZ")),
+            Err(_) => write!(f, "@{}", self.0),
+        }
     }
 }
 
@@ -109,29 +173,6 @@ pub fn human_duration(secs: i64) -> String {
         (0, _, _) => format!("{h}h {m}m"),
         _ => format!("{d}d {h}h"),
     }
-}
-
-// Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = m as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]
@@ -160,11 +201,39 @@ mod tests {
     }
 
     #[test]
+    fn zones_by_name_offset_and_default() {
+        let utc = Timestamp::parse("2026-11-20T13:05:00Z").unwrap();
+        let berlin = jiff::tz::db().get("Europe/Berlin").unwrap();
+        assert_eq!(Timestamp::parse_in("2026-11-20 14:05 Europe/Berlin", &TimeZone::UTC), Some(utc));
+        assert_eq!(Timestamp::parse_in("2026-11-20 14:05 +01:00", &TimeZone::UTC), Some(utc));
+        assert_eq!(Timestamp::parse_in("2026-11-20T14:05+01:00", &TimeZone::UTC), Some(utc));
+        // A civil time is read in the zone asked for (--tz, TZ).
+        assert_eq!(Timestamp::parse_in("2026-11-20 14:05", &berlin), Some(utc));
+        // Summer time: +02:00 in July.
+        assert_eq!(
+            Timestamp::parse_in("2026-07-01 14:05 Europe/Berlin", &TimeZone::UTC).unwrap().to_string(),
+            "2026-07-01T12:05:00Z"
+        );
+        assert_eq!(utc.in_zone(&berlin), "2026-11-20 14:05:00 CET (+01:00)");
+        assert!(user_zone(Some("Mars/Olympus")).is_err());
+        assert_eq!(user_zone(Some("+05:30")).unwrap().to_offset(jiff::Timestamp::UNIX_EPOCH).seconds(), 19_800);
+    }
+
+    #[test]
     fn relative_times() {
         let now = Timestamp::parse("2026-11-23T12:00:00Z").unwrap();
-        assert_eq!(Timestamp::parse_relative("2h ago", now).unwrap().to_string(), "2026-11-23T10:00:00Z");
-        assert_eq!(Timestamp::parse_relative("3 days ago", now).unwrap().to_string(), "2026-11-20T12:00:00Z");
-        assert_eq!(Timestamp::parse_relative("now", now), Some(now));
+        let utc = &TimeZone::UTC;
+        assert_eq!(Timestamp::parse_relative("2h ago", now, utc).unwrap().to_string(), "2026-11-23T10:00:00Z");
+        assert_eq!(Timestamp::parse_relative("3 days ago", now, utc).unwrap().to_string(), "2026-11-20T12:00:00Z");
+        assert_eq!(Timestamp::parse_relative("now", now, utc), Some(now));
+        assert_eq!(Timestamp::parse_relative("yesterday 14:05", now, utc).unwrap().to_string(), "2026-11-22T14:05:00Z");
+        let berlin = jiff::tz::db().get("Europe/Berlin").unwrap();
+        assert_eq!(
+            Timestamp::parse_relative("yesterday 14:05", now, &berlin).unwrap().to_string(),
+            "2026-11-22T13:05:00Z"
+        );
+        assert_eq!(Timestamp::parse_relative("today", now, utc).unwrap().to_string(), "2026-11-23T00:00:00Z");
+        assert_eq!(Timestamp::parse_relative("last tuesday", now, utc), None);
         assert_eq!(human_duration(3 * 86_400 + 4 * 3600 + 5), "3d 4h");
         assert_eq!(human_duration(125), "2m 5s");
     }

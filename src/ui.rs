@@ -1,5 +1,5 @@
-//! The CLI's rendering: progress on stderr (indicatif bars on a terminal,
-//! plain lines otherwise), results on stdout (tables, or JSON with --json).
+//! Progress on stderr: indicatif bars on a terminal, plain lines otherwise.
+//! Results (tables, or JSON with --json) are rendered by `render.rs`.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;

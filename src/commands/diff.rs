@@ -4,11 +4,11 @@
 
 use serde::Serialize;
 
-use crate::engine::Engine;
+use super::Ctx;
 use crate::error::UsageError;
 use crate::pair::answers::{self, Compared, Request};
 use crate::pair::images::{self, ImageDiff};
-use crate::sandbox;
+use crate::sandbox::{self, SandboxError};
 
 /// What `diff` found.
 #[derive(Debug, Serialize)]
@@ -22,6 +22,7 @@ pub struct DiffReport {
 
 /// Compares the sandbox's app and candidate.
 pub async fn run(
+    ctx: &Ctx,
     name: &str,
     requests: Vec<String>,
     requests_file: Option<&std::path::Path>,
@@ -35,15 +36,13 @@ pub async fn run(
     }
     let requests = lines.iter().map(|l| Request::parse(l).map_err(UsageError)).collect::<Result<Vec<_>, _>>()?;
 
-    let engine = Engine::connect().await?;
-    let Some(info) = sandbox::find(&engine, name).await? else {
-        anyhow::bail!("no sandbox named {name}; see `prodbox ls`");
-    };
+    let engine = ctx.engine().await?;
+    let info = sandbox::require(engine, name).await?;
     let Some(candidate) = &info.candidate else {
-        anyhow::bail!("sandbox {name} has no candidate; start it with `prodbox up {} --candidate IMAGE`", info.service);
+        return Err(SandboxError::NoCandidate { name: name.to_string(), service: info.deploy.service.clone() }.into());
     };
-    let production = images::side(&engine, &info.image).await?;
-    let mut candidate_side = images::side(&engine, &candidate.id).await?;
+    let production = images::side(engine, &info.deploy.image).await?;
+    let mut candidate_side = images::side(engine, &candidate.id).await?;
     candidate_side.reference = candidate.image.clone();
     let images = images::compare(production, candidate_side);
 

@@ -1,28 +1,41 @@
 //! `prodbox down [NAME…] [--all]`.
 
-use crate::engine::Engine;
+use serde::Serialize;
+
+use super::Ctx;
 use crate::error::UsageError;
-use crate::sandbox::{self, teardown::Removed};
+use crate::sandbox::{self, teardown::Removed, SandboxError};
+
+/// What `down` or `gc` removed, sandbox by sandbox.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct Removals {
+    /// Each sandbox and what went with it.
+    pub list: Vec<(String, Removed)>,
+    /// `remove` or `collect`, for "nothing to …".
+    #[serde(skip)]
+    pub verb: &'static str,
+}
 
 /// Removes the named sandboxes (or all); returns what each removal took away.
-pub async fn run(names: &[String], all: bool) -> anyhow::Result<Vec<(String, Removed)>> {
+pub async fn run(ctx: &Ctx, names: &[String], all: bool) -> anyhow::Result<Removals> {
     if names.is_empty() && !all {
         return Err(UsageError("name the sandboxes to remove, or pass --all (see `prodbox ls`)".into()).into());
     }
-    let engine = Engine::connect().await?;
+    let engine = ctx.engine().await?;
     let targets: Vec<String> =
-        if all { sandbox::list(&engine).await?.into_iter().map(|s| s.name).collect() } else { names.to_vec() };
-    let mut out = Vec::new();
+        if all { sandbox::list(engine).await?.into_iter().map(|s| s.name).collect() } else { names.to_vec() };
+    let mut list = Vec::new();
     let mut missing = Vec::new();
     for name in targets {
-        let removed = sandbox::remove(&engine, &name).await?;
+        let removed = sandbox::remove(engine, &name).await?;
         if removed.is_empty() && !all {
             missing.push(name.clone());
         }
-        out.push((name, removed));
+        list.push((name, removed));
     }
     if !missing.is_empty() {
-        anyhow::bail!("no sandbox named {}; see `prodbox ls`", missing.join(", "));
+        return Err(SandboxError::NotFound(missing.join(", ")).into());
     }
-    Ok(out)
+    Ok(Removals { list, verb: "remove" })
 }

@@ -2,9 +2,9 @@
 
 use serde::Serialize;
 
+use super::Ctx;
 use crate::profile::Profile;
 use crate::resolve;
-use crate::settings::Settings;
 use crate::timestamp::{human_duration, Timestamp};
 
 /// One past deploy.
@@ -21,17 +21,23 @@ pub struct Deploy {
     pub current: bool,
 }
 
+/// Past deploys, newest first.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct History(pub Vec<Deploy>);
+
 /// History of `service` in its profile's environment (or `environment`).
-pub async fn run(settings: &Settings, service: &str, environment: Option<&str>) -> anyhow::Result<Vec<Deploy>> {
+pub async fn run(ctx: &Ctx, service: &str, environment: Option<&str>) -> anyhow::Result<History> {
+    let settings = &ctx.settings;
     let mut profile = Profile::find(&settings.profile_dirs, service)?;
     if let Some(env) = environment {
         profile.environment = env.to_string();
     }
-    let records = resolve::history(&profile).await?;
+    let (records, unpinned) = resolve::history_listing(&profile, &settings.registry).await?;
     let now = Timestamp::now();
     let times: Vec<Option<Timestamp>> =
         records.iter().map(|r| r.deployed_at.as_deref().and_then(Timestamp::parse)).collect();
-    Ok(records
+    let mut deploys: Vec<Deploy> = records
         .iter()
         .enumerate()
         .map(|(i, r)| {
@@ -51,5 +57,21 @@ pub async fn run(settings: &Settings, service: &str, environment: Option<&str>) 
                 current: i == 0,
             }
         })
-        .collect())
+        .collect();
+    // Known only by a tag: listed where they fall, "digest unknown", never chosen.
+    for u in unpinned {
+        let at = u.deployed_at.as_deref().and_then(Timestamp::parse);
+        let pos = deploys.iter().position(|d| d.deployed_at.as_deref().and_then(Timestamp::parse) < at);
+        let deploy = Deploy {
+            deployed_at: u.deployed_at,
+            deployed_by: None,
+            revision: u.revision,
+            image: u.image,
+            digest: "unknown".into(),
+            live_for: None,
+            current: false,
+        };
+        deploys.insert(pos.unwrap_or(deploys.len()), deploy);
+    }
+    Ok(History(deploys))
 }

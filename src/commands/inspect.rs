@@ -3,15 +3,13 @@
 
 use serde::Serialize;
 
-use crate::engine::Engine;
-use crate::error::UsageError;
+use super::Ctx;
 use crate::fetch::{self, auth, ImageFacts};
 use crate::pair::images::{self, ImageSide};
 use crate::profile::Profile;
 use crate::resolve;
 use crate::sandbox::{self, SandboxInfo};
 use crate::sanitize::{self, Decision};
-use crate::settings::Settings;
 
 /// What `inspect` found.
 #[derive(Debug, Serialize)]
@@ -37,35 +35,40 @@ pub struct ServiceView {
     pub deployed_at: Option<String>,
     pub deployed_by: Option<String>,
     pub revision: Option<String>,
+    /// What the deploy source remarked (e.g. no deploy-record artifact).
+    pub notes: Vec<String>,
     pub image: ImageFacts,
-    pub sanitized: String,
+    pub sanitized: super::up::ConfigCounts,
     pub decisions: Vec<Decision>,
 }
 
 /// A sandbox named `target` if there is one, else the service `target`.
-pub async fn run(settings: &Settings, target: &str) -> anyhow::Result<Inspected> {
-    let engine = Engine::connect().await?;
-    if let Some(info) = sandbox::find(&engine, target).await? {
-        let app_image = images::side(&engine, &info.image).await.ok();
+pub async fn run(ctx: &Ctx, target: &str) -> anyhow::Result<Inspected> {
+    let settings = &ctx.settings;
+    let engine = ctx.engine().await?;
+    if let Some(info) = sandbox::find(engine, target).await? {
+        let app_image = images::side(engine, &info.deploy.image).await.ok();
         return Ok(Inspected::Sandbox(Box::new(SandboxView { sandbox: info, app_image })));
     }
     let profile = Profile::find(&settings.profile_dirs, target)?;
-    let record = resolve::current(&profile).await?;
+    let resolved = resolve::current(&profile, &settings.registry).await?;
+    let record = resolved.record;
     let platform = match &profile.image.platform {
         Some(p) => p.clone(),
-        None => engine.platform().await?,
+        None => engine.platform(),
     };
-    let creds = auth::for_registry(&record.image.registry).map_err(UsageError)?;
+    let creds = auth::for_registry(&record.image.registry)?;
     let facts = fetch::inspect_remote(&record.image, &platform, &creds, &settings.registry).await?;
-    let clean = sanitize::sanitize(&record.config, &profile.sanitize);
+    let clean = sanitize::sanitize(&record.config, &profile.sanitize)?;
     Ok(Inspected::Service(Box::new(ServiceView {
         service: profile.service,
         environment: profile.environment,
         deployed_at: record.deployed_at,
         deployed_by: record.deployed_by,
         revision: record.revision,
+        notes: resolved.notes,
         image: facts,
-        sanitized: clean.summary(),
+        sanitized: super::up::ConfigCounts::of(&clean.decisions),
         decisions: clean.decisions,
     })))
 }

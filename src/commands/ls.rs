@@ -1,10 +1,16 @@
 //! `prodbox ls`.
 
-use crate::engine::Engine;
+use serde::Serialize;
+
+use super::Ctx;
 use crate::sandbox::{self, SandboxInfo};
 
 /// Every sandbox, by name.
-pub async fn run() -> anyhow::Result<Vec<SandboxInfo>> {
-    let engine = Engine::connect().await?;
-    Ok(sandbox::list(&engine).await?)
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct Sandboxes(pub Vec<SandboxInfo>);
+
+/// Lists the sandboxes.
+pub async fn run(ctx: &Ctx) -> anyhow::Result<Sandboxes> {
+    Ok(Sandboxes(sandbox::list(ctx.engine().await?).await?))
 }

@@ -1,5 +1,6 @@
-//! One file per command; each chains the stages and returns data for the CLI
-//! layer to print.
+//! One file per command. Every command takes a [`Ctx`] and returns a value
+//! that is `Serialize` (the `--json` form) and knows its human rendering and
+//! its exit code ([`Rendered`]); `main.rs` only dispatches and prints.
 
 pub mod diff;
 pub mod doctor;
@@ -11,5 +12,150 @@ pub mod inspect;
 pub mod logs;
 pub mod ls;
 pub mod profiles;
+pub mod record;
+pub mod sanitize;
 pub mod up;
 pub mod verify;
+
+use std::sync::Arc;
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, Command, ProfilesAction};
+use crate::engine::{Engine, EngineError};
+use crate::progress::Progress;
+use crate::settings::Settings;
+
+/// What every command runs with: the validated settings, the engine
+/// (connected once, on first use), and where progress goes.
+pub struct Ctx {
+    /// Flags and environment, validated.
+    pub settings: Settings,
+    engine: tokio::sync::OnceCell<Engine>,
+    /// Where stages report progress (the terminal's bars or lines).
+    pub progress: Arc<dyn Progress>,
+}
+
+impl Ctx {
+    /// A context whose engine is not connected yet.
+    pub fn new(settings: Settings, progress: Arc<dyn Progress>) -> Ctx {
+        Ctx { settings, engine: tokio::sync::OnceCell::new(), progress }
+    }
+
+    /// The engine, connected (and its API version negotiated) on the first call.
+    pub async fn engine(&self) -> Result<&Engine, EngineError> {
+        self.engine.get_or_try_init(Engine::connect).await
+    }
+}
+
+/// A command's result: its JSON form (`Serialize`), its human form, its exit code.
+pub trait Rendered: serde::Serialize {
+    /// What stdout shows without `--json`.
+    fn human(&self) -> String;
+    /// The exit code this result means (0 unless the verdict is a failure).
+    fn exit_code(&self) -> u8 {
+        0
+    }
+    /// Lines for stderr (problems found that are part of the result).
+    fn stderr(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// Whether the result has a JSON form (a shell script or a stream has none).
+    fn has_json(&self) -> bool {
+        true
+    }
+    /// The sandbox to stay attached to after printing (foreground `up`).
+    fn attach(&self) -> Option<String> {
+        None
+    }
+}
+
+/// The object-safe face of [`Rendered`], for `main` to print any result.
+pub trait Report {
+    /// The `--json` form.
+    fn json(&self) -> Option<serde_json::Value>;
+    /// See [`Rendered`].
+    fn human(&self) -> String;
+    /// See [`Rendered`].
+    fn exit_code(&self) -> u8;
+    /// See [`Rendered`].
+    fn stderr(&self) -> Vec<String>;
+    /// See [`Rendered`].
+    fn attach(&self) -> Option<String>;
+}
+
+impl<T: Rendered> Report for T {
+    fn json(&self) -> Option<serde_json::Value> {
+        self.has_json().then(|| serde_json::to_value(self).expect("serializable"))
+    }
+    fn human(&self) -> String {
+        Rendered::human(self)
+    }
+    fn exit_code(&self) -> u8 {
+        Rendered::exit_code(self)
+    }
+    fn stderr(&self) -> Vec<String> {
+        Rendered::stderr(self)
+    }
+    fn attach(&self) -> Option<String> {
+        Rendered::attach(self)
+    }
+}
+
+/// Text printed as it is, with no JSON form (completion scripts, raw output).
+#[derive(Debug, serde::Serialize)]
+#[serde(transparent)]
+pub struct Text {
+    /// Printed on stdout as it is.
+    pub text: String,
+    /// The exit code.
+    #[serde(skip)]
+    pub code: u8,
+}
+
+impl Rendered for Text {
+    fn human(&self) -> String {
+        self.text.clone()
+    }
+    fn exit_code(&self) -> u8 {
+        self.code
+    }
+    fn has_json(&self) -> bool {
+        false
+    }
+}
+
+/// Runs one command.
+pub async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Box<dyn Report>> {
+    Ok(match command {
+        Command::Up(args) => Box::new(up::attach::run_interruptible(ctx, &args).await?),
+        Command::Down(args) => Box::new(down::run(ctx, &args.names, args.all).await?),
+        Command::Ls(_) => Box::new(ls::run(ctx).await?),
+        Command::Logs(args) => Box::new(logs::run(ctx, &args.name, args.candidate, args.follow, args.tail).await?),
+        Command::Exec(args) => Box::new(exec::run(ctx, &args.name, args.candidate, &args.command).await?),
+        Command::Inspect(args) => Box::new(inspect::run(ctx, &args.target).await?),
+        Command::Doctor => Box::new(doctor::run(ctx).await),
+        Command::Profiles(args) => match args.action {
+            Some(ProfilesAction::Schema) => Box::new(profiles::Schema(crate::profile::json_schema())),
+            Some(ProfilesAction::Validate) => Box::new(profiles::run(&ctx.settings, true)),
+            None => Box::new(profiles::run(&ctx.settings, false)),
+        },
+        Command::Gc(_) => Box::new(gc::run(ctx).await?),
+        Command::PortForward(_) => return Err(crate::error::UsageError(
+            "port-forward is for sandboxes on a cluster (--target kubernetes); engine sandboxes publish on 127.0.0.1 already: see `prodbox ls`".into(),
+        )
+        .into()),
+        Command::History(args) => Box::new(history::run(ctx, &args.service, args.env.as_deref()).await?),
+        Command::Diff(args) => {
+            Box::new(diff::run(ctx, &args.name, args.requests, args.requests_file.as_deref(), args.port).await?)
+        }
+        Command::Verify(args) => Box::new(verify::run(ctx, &args.name, &args.targets).await?),
+        Command::Sanitize(args) => Box::new(sanitize::run(&ctx.settings, &args)?),
+        Command::Record(args) => Box::new(record::run(&ctx.settings, &args.file).await?),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "prodbox", &mut out);
+            Box::new(Text { text: String::from_utf8_lossy(&out).into_owned(), code: 0 })
+        }
+    })
+}

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::profile::{Profile, Source};
+use crate::profile::Profile;
 use crate::settings::Settings;
 
 /// One profile, as listed.
@@ -17,8 +17,32 @@ pub struct ProfileLine {
     pub path: PathBuf,
 }
 
+/// The profiles that parse, and the errors of those that don't.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct ProfileList {
+    pub profiles: Vec<ProfileLine>,
+    /// One message per profile that does not parse (printed on stderr).
+    #[serde(skip)]
+    pub errors: Vec<String>,
+    /// `profiles validate`: only the verdict is printed.
+    #[serde(skip)]
+    pub validate: bool,
+}
+
+/// The profile JSON Schema (`profiles schema`).
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct Schema(pub serde_json::Value);
+
+/// Lists the profiles (`validate`: only checks them).
+pub fn run(settings: &Settings, validate: bool) -> ProfileList {
+    let (profiles, errors) = load(settings);
+    ProfileList { profiles, errors, validate }
+}
+
 /// Lists the profiles that parse; returns the errors of those that don't.
-pub fn run(settings: &Settings) -> (Vec<ProfileLine>, Vec<String>) {
+pub fn load(settings: &Settings) -> (Vec<ProfileLine>, Vec<String>) {
     let mut ok = Vec::new();
     let mut errors = Vec::new();
     for path in Profile::list(&settings.profile_dirs) {
@@ -26,10 +50,7 @@ pub fn run(settings: &Settings) -> (Vec<ProfileLine>, Vec<String>) {
             Ok(p) => ok.push(ProfileLine {
                 service: p.service,
                 environment: p.environment,
-                source: match p.source {
-                    Source::File { path } => format!("file {}", path.display()),
-                    Source::Http { url, .. } => format!("http {url}"),
-                },
+                source: p.source.kind.describe(),
                 repository: p.image.repository,
                 path,
             }),

@@ -22,7 +22,7 @@ impl std::fmt::Debug for Credentials {
 
 /// Looks up credentials for `registry` (`host[:port]`); anonymous when none.
 /// A broken credential helper is an error the user must see.
-pub fn for_registry(registry: &str) -> Result<Credentials, String> {
+pub fn for_registry(registry: &str) -> Result<Credentials, super::FetchError> {
     let server = if registry == "docker.io" { "https://index.docker.io/v1/" } else { registry };
     match docker_credential::get_credential(server) {
         Ok(DockerCredential::UsernamePassword(user, pass)) => Ok(Credentials {
@@ -45,7 +45,7 @@ pub fn for_registry(registry: &str) -> Result<Credentials, String> {
         Err(CredentialRetrievalError::ConfigNotFound)
         | Err(CredentialRetrievalError::ConfigReadError)
         | Err(CredentialRetrievalError::NoCredentialConfigured) => Ok(anonymous()),
-        Err(e) => Err(format!("reading credentials for {registry} from the docker config failed: {e}")),
+        Err(e) => Err(super::FetchError::Credentials { registry: registry.to_string(), detail: e.to_string() }),
     }
 }
 

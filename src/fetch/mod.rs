@@ -13,14 +13,17 @@ pub use remote::{inspect_remote, RegistryOptions};
 /// Why the image could not be fetched.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    #[error("registry {registry}: cannot be reached: {detail}; check the address, that it is running, and --insecure-registry for plain HTTP")]
+    #[error("registry {registry}: cannot be reached: {detail}")]
     Unreachable { registry: String, detail: String },
     #[error("registry {registry}: {what} {digest} does not match its content (got {actual}); the registry or something between you and it served other bytes: refusing to run it")]
     DigestMismatch { registry: String, what: &'static str, digest: String, actual: String },
     #[error("registry {registry}: {reference}: {detail}")]
     Registry { registry: String, reference: String, detail: String },
-    #[error("registry {registry}: authentication failed: {detail}; run `docker login {registry}` or check ~/.docker/config.json")]
+    #[error("registry {registry}: authentication failed: {detail}")]
     Auth { registry: String, detail: String },
+    /// The docker config names a credential helper (or store) that failed.
+    #[error("registry {registry}: reading credentials from the docker config failed: {detail}")]
+    Credentials { registry: String, detail: String },
     #[error("image {reference}: no manifest for platform {platform} (it has: {available})")]
     NoPlatform { reference: String, platform: String, available: String },
     #[error("docker engine: pulling {reference} failed: {detail}")]

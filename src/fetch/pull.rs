@@ -29,12 +29,12 @@ pub async fn pull(
     progress: &dyn Progress,
 ) -> Result<PulledImage, FetchError> {
     let reference = facts.reference.clone();
-    if let Some(id) = pinned_id(engine, &reference).await? {
+    if let Some(id) = pinned_id(engine, &reference, false).await? {
         progress.step(&format!("image {} already present", crate::digest::short(&facts.digest)));
         return Ok(PulledImage { reference, id, downloaded: false });
     }
     download(engine, &reference, platform, creds, progress).await?;
-    let id = pinned_id(engine, &reference).await?.ok_or_else(|| FetchError::NotPinned {
+    let id = pinned_id(engine, &reference, true).await?.ok_or_else(|| FetchError::NotPinned {
         reference: reference.clone(),
         digest: facts.digest.clone(),
         found: "none".into(),
@@ -93,13 +93,18 @@ async fn download(
     Ok(())
 }
 
-/// The image id when the engine has `reference` (`repo@digest`) in its RepoDigests.
-async fn pinned_id(engine: &Engine, reference: &str) -> Result<Option<String>, FetchError> {
+/// The image id when the engine has `reference` (`repo@digest`) in its
+/// RepoDigests. Podman finds an image by its digest alone, whatever its
+/// repository; before a pull (`strict` false) that counts as not there yet,
+/// so the pull records this repository too.
+async fn pinned_id(engine: &Engine, reference: &str, strict: bool) -> Result<Option<String>, FetchError> {
     match engine.docker.inspect_image(reference).await {
         Ok(image) => {
             let digests = image.repo_digests.unwrap_or_default();
             if digests.iter().any(|d| same_reference(d, reference)) {
                 Ok(image.id)
+            } else if !strict {
+                Ok(None)
             } else {
                 Err(FetchError::NotPinned {
                     reference: reference.into(),

@@ -15,7 +15,7 @@ use super::{FetchError, ImageFacts};
 use crate::digest::sha256_digest;
 use crate::image_ref::ImageRef;
 
-const MANIFEST_TYPES: &[&str] = &[
+pub(crate) const MANIFEST_TYPES: &[&str] = &[
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
     "application/vnd.oci.image.manifest.v1+json",
@@ -174,7 +174,7 @@ pub async fn inspect_remote(
 
 /// An oci-client for `image`'s registry: plain HTTP only for loopback
 /// registries and those the user listed as insecure.
-fn client_for(image: &ImageRef, options: &RegistryOptions) -> Client {
+pub(crate) fn client_for(image: &ImageRef, options: &RegistryOptions) -> Client {
     let mut plain: Vec<String> = options.insecure.clone();
     if image.is_loopback_registry() {
         plain.push(image.registry.clone());
@@ -229,7 +229,13 @@ fn platform_matches(p: &PlatformJson, want: &str) -> bool {
 }
 
 /// Maps oci-client's errors to ours: unreachable, digest mismatch, auth, or the registry's own answer.
-fn classify(registry: &str, reference: &str, what: &'static str, digest: &str, e: OciDistributionError) -> FetchError {
+pub(crate) fn classify(
+    registry: &str,
+    reference: &str,
+    what: &'static str,
+    digest: &str,
+    e: OciDistributionError,
+) -> FetchError {
     use oci_client::errors::DigestError;
     match e {
         OciDistributionError::DigestError(DigestError::VerificationError { expected, actual }) => {

@@ -1,14 +1,31 @@
 //! The `file` source: a JSON record on disk, or a folder of them named
-//! `<environment>.json` (what a git-ops checkout provides).
+//! `<environment>.json` (what a git-ops checkout provides). History is the
+//! record's `history` list.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use futures_util::future::BoxFuture;
 use serde_json::Value;
 
-use super::{record, ResolveError};
+use super::{record, Answer, DeploySource, Query, ResolveError};
 
-/// Reads the record for `environment`; returns (origin, JSON).
-pub fn read(path: &Path, environment: &str) -> Result<(String, Value), ResolveError> {
+/// A deploy record file (or folder of them).
+pub struct FileSource {
+    pub path: PathBuf,
+}
+
+impl DeploySource for FileSource {
+    fn current<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Answer, ResolveError>> {
+        Box::pin(async move { read(&self.path, &query.environment) })
+    }
+
+    fn history<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Answer, ResolveError>> {
+        Box::pin(async move { read(&self.path, &query.environment) })
+    }
+}
+
+/// Reads the record for `environment`.
+pub fn read(path: &Path, environment: &str) -> Result<Answer, ResolveError> {
     let file = if path.is_dir() { path.join(format!("{environment}.json")) } else { path.to_path_buf() };
     let origin = file.display().to_string();
     let text = std::fs::read_to_string(&file).map_err(|e| ResolveError::Unreachable {
@@ -16,5 +33,5 @@ pub fn read(path: &Path, environment: &str) -> Result<(String, Value), ResolveEr
         detail: format!("{e}; check [source].path in the profile (it is relative to the profile file)"),
     })?;
     let value: Value = serde_json::from_str(&text).map_err(|e| record::syntax(&origin, &e))?;
-    Ok((origin, value))
+    Ok(Answer::new(origin, value))
 }

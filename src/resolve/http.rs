@@ -1,14 +1,13 @@
 //! The `http` source: `GET url` returns a record, with a bearer token from the
 //! environment, timeouts, retries with backoff on 5xx and connection errors,
-//! and `[source.map]` JSON Pointers for registries with their own shape.
+//! and `[source.map]` or a filter for registries with their own shape.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
+use futures_util::future::BoxFuture;
+use serde_json::Value;
 
-use super::{record, ResolveError};
-use crate::profile::{Profile, Source};
+use super::{record, Answer, DeploySource, Query, ResolveError};
 use crate::secret::Secret;
 
 const ATTEMPTS: u32 = 4;
@@ -16,50 +15,43 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const TIMEOUT: Duration = Duration::from_secs(15);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// GETs the current record; returns (origin, normalized JSON).
-pub async fn fetch_current(profile: &Profile) -> Result<(String, Value), ResolveError> {
-    let Source::Http { url, token_env, map, .. } = &profile.source else {
-        unreachable!("http::fetch_current on a non-http source")
-    };
-    let url = expand(url, profile);
-    let token = token(token_env.as_deref(), &url)?;
-    let body = get_json(&url, token.as_ref()).await?;
-    Ok((url, apply_map(&body, map)))
+/// An HTTP deploy registry.
+pub struct HttpSource {
+    pub url: String,
+    pub history_url: Option<String>,
+    pub token_env: Option<String>,
 }
 
-/// GETs the history: `history_url`, default `url + "/history"`, answering
-/// `{"deploys": [record…]}` (or where `[source.map].deploys` points).
-pub async fn fetch_history(profile: &Profile) -> Result<(String, Vec<Value>), ResolveError> {
-    let Source::Http { url, history_url, token_env, map } = &profile.source else {
-        unreachable!("http::fetch_history on a non-http source")
-    };
-    let history_url = match history_url {
-        Some(h) => expand(h, profile),
-        None => format!("{}/history", expand(url, profile).trim_end_matches('/')),
-    };
-    let token = token(token_env.as_deref(), &history_url)?;
-    let body = match get_json(&history_url, token.as_ref()).await {
-        Err(ResolveError::Rejected { status: 404, origin, .. }) => {
-            return Err(ResolveError::NoHistory {
-                origin,
-                service: profile.service.clone(),
-                hint: "set [source].history_url if it keeps one elsewhere".into(),
-            })
-        }
-        other => other?,
-    };
-    let pointer = map.get("deploys").map(String::as_str).unwrap_or("/deploys");
-    let deploys = body.pointer(pointer).and_then(Value::as_array).ok_or_else(|| super::RecordError::Field {
-        origin: history_url.clone(),
-        field: pointer.trim_start_matches('/').into(),
-        problem: "must be a list of deploy records".into(),
-    })?;
-    Ok((history_url, deploys.iter().map(|d| apply_map(d, map)).collect()))
-}
+impl DeploySource for HttpSource {
+    /// GETs the current record.
+    fn current<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Answer, ResolveError>> {
+        Box::pin(async move {
+            let url = query.expand(&self.url);
+            let token = token(self.token_env.as_deref(), &url)?;
+            let body = get_json(&url, token.as_ref()).await?;
+            Ok(Answer::new(url, body))
+        })
+    }
 
-/// Fills `{service}` and `{environment}` in a URL template.
-pub fn expand(template: &str, profile: &Profile) -> String {
-    template.replace("{service}", &profile.service).replace("{environment}", &profile.environment)
+    /// GETs the history: `history_url`, default `url + "/history"`.
+    fn history<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Answer, ResolveError>> {
+        Box::pin(async move {
+            let history_url = match &self.history_url {
+                Some(h) => query.expand(h),
+                None => format!("{}/history", query.expand(&self.url).trim_end_matches('/')),
+            };
+            let token = token(self.token_env.as_deref(), &history_url)?;
+            match get_json(&history_url, token.as_ref()).await {
+                Err(ResolveError::Rejected { status: 404, origin, .. }) => Err(ResolveError::NoHistory {
+                    origin,
+                    service: query.service.clone(),
+                    hint: "set [source].history_url if it keeps one elsewhere".into(),
+                }),
+                Ok(body) => Ok(Answer::new(history_url, body)),
+                Err(e) => Err(e),
+            }
+        })
+    }
 }
 
 fn token(token_env: Option<&str>, url: &str) -> Result<Option<Secret>, ResolveError> {
@@ -134,52 +126,4 @@ fn without_url(e: &reqwest::Error) -> String {
         source = s.source();
     }
     msg
-}
-
-/// Reshapes a foreign JSON document into the normalized record shape using
-/// `[source.map]` pointers; with no map the body is taken as it is.
-pub fn apply_map(body: &Value, map: &BTreeMap<String, String>) -> Value {
-    if map.is_empty() {
-        return body.clone();
-    }
-    let get = |field: &str| map.get(field).and_then(|p| body.pointer(p)).cloned();
-    let mut out = Map::new();
-    for field in ["service", "environment", "image", "deployed_at", "deployed_by", "revision"] {
-        if let Some(v) = get(field).or_else(|| body.get(field).cloned()) {
-            out.insert(field.into(), v);
-        }
-    }
-    let mut config = get("config").and_then(|c| c.as_object().cloned()).unwrap_or_default();
-    for part in ["env", "files"] {
-        if let Some(v) = get(part) {
-            config.insert(part.into(), v);
-        }
-    }
-    if !config.is_empty() {
-        out.insert("config".into(), Value::Object(config));
-    }
-    Value::Object(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn map_reshapes_foreign_records() {
-        let body: Value = serde_json::json!({
-            "spec": {"template": {"image": "r/x@sha256:ab", "env": {"A": "1"}}},
-            "meta": {"at": "2026-11-20T14:05:00Z", "rev": "9f1c2ab"}
-        });
-        let map = BTreeMap::from([
-            ("image".to_string(), "/spec/template/image".to_string()),
-            ("env".to_string(), "/spec/template/env".to_string()),
-            ("deployed_at".to_string(), "/meta/at".to_string()),
-            ("revision".to_string(), "/meta/rev".to_string()),
-        ]);
-        let out = apply_map(&body, &map);
-        assert_eq!(out["image"], "r/x@sha256:ab");
-        assert_eq!(out["config"]["env"]["A"], "1");
-        assert_eq!(out["revision"], "9f1c2ab");
-    }
 }

@@ -22,8 +22,6 @@ pub enum Pick {
 pub struct Chosen {
     pub record: DeployRecord,
     pub why: String,
-    /// When the next deploy replaced it (None: still live, or unknown).
-    pub live_until: Option<Timestamp>,
 }
 
 /// Picks from `history` (any order).
@@ -35,7 +33,7 @@ pub fn choose_from(service: &str, history: &[DeployRecord], pick: &Pick) -> Resu
     match pick {
         Pick::Current => {
             let (_, r) = timed.last().ok_or_else(|| ResolveError::NoMatch(format!("no deploys of {service} known")))?;
-            Ok(Chosen { record: (*r).clone(), why: "what runs now".into(), live_until: None })
+            Ok(Chosen { record: (*r).clone(), why: "what runs now".into() })
         }
         Pick::At(at) => {
             let Some(&(from, record)) = timed.iter().rev().find(|(t, _)| t <= at) else {
@@ -49,7 +47,7 @@ pub fn choose_from(service: &str, history: &[DeployRecord], pick: &Pick) -> Resu
                 Some(u) => format!("live at {at}: from {from} to {u} ({})", human_duration(u.0 - from.0)),
                 None => format!("live at {at}: from {from}, still live"),
             };
-            Ok(Chosen { record: record.clone(), why, live_until: until })
+            Ok(Chosen { record: record.clone(), why })
         }
         Pick::Revision(rev) => {
             let found = newest(history, |r| {
@@ -60,8 +58,7 @@ pub fn choose_from(service: &str, history: &[DeployRecord], pick: &Pick) -> Resu
                     "no deploy of {service} has revision {rev}; see `prodbox history {service}`"
                 ))
             })?;
-            let until = found.deployed_at.as_deref().and_then(Timestamp::parse).and_then(next_after);
-            Ok(Chosen { record: found.clone(), why: format!("pinned by --revision {rev}"), live_until: until })
+            Ok(Chosen { record: found.clone(), why: format!("pinned by --revision {rev}") })
         }
         Pick::Digest(digest) => {
             let want = digest.trim_start_matches("sha256:");
@@ -73,8 +70,7 @@ pub fn choose_from(service: &str, history: &[DeployRecord], pick: &Pick) -> Resu
                     "no deploy of {service} ran digest {digest}; see `prodbox history {service}`"
                 ))
             })?;
-            let until = found.deployed_at.as_deref().and_then(Timestamp::parse).and_then(next_after);
-            Ok(Chosen { record: found.clone(), why: format!("pinned by digest {digest}"), live_until: until })
+            Ok(Chosen { record: found.clone(), why: format!("pinned by digest {digest}") })
         }
     }
 }

@@ -4,12 +4,11 @@
 //! and wraps every configuration value in a [`Secret`] before anything else can
 //! see it. Parse errors never quote the input: a record is production data.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
 use crate::image_ref::ImageRef;
 use crate::secret::Secret;
+pub use crate::secret::{ProdConfig, ProdValue};
 
 /// A record that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -34,24 +33,16 @@ pub struct DeployRecord {
     pub deployed_by: Option<String>,
     pub revision: Option<String>,
     pub config: ProdConfig,
+    /// Resource limits production gives it (`limits`), used when the profile sets none.
+    pub limits: Limits,
 }
 
-/// Production's configuration, every value still secret.
-#[derive(Debug, Clone, Default)]
-pub struct ProdConfig {
-    pub env: BTreeMap<String, ProdValue>,
-    pub files: BTreeMap<String, ProdValue>,
-}
-
-/// One production value and what the source said about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProdValue {
-    /// A value the source did not mark.
-    Plain(Secret),
-    /// A value the source marked as secret: always redacted unless `set` replaces it.
-    Marked(Secret),
-    /// A secret the source did not read (`{"secret_ref": "name/key"}`).
-    Reference(String),
+/// `limits`: what production allows the app (e.g. a pod's `resources.limits`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Limits {
+    /// Bytes.
+    pub memory: Option<i64>,
+    pub cpus: Option<f64>,
 }
 
 impl DeployRecord {
@@ -77,7 +68,11 @@ impl DeployRecord {
                 Some(_) => Err(field_err(name, "must be a string")),
             }
         };
-        let image_text = text("image")?.ok_or_else(|| field_err("image", "is missing"))?;
+        let image_text = match obj.get("image") {
+            None | Some(Value::Null) => return Err(field_err("image", "is missing")),
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => return Err(field_err("image", "must be a string")),
+        };
         let image = ImageRef::parse(&image_text).map_err(|e| field_err("image", &e))?;
         if image.digest.is_none() {
             return Err(RecordError::NoDigest { origin: origin.into(), image: image_text });
@@ -95,6 +90,17 @@ impl DeployRecord {
                     None | Some(Value::Null) => {}
                     Some(Value::Object(m)) => {
                         for (k, v) in m {
+                            // A name with `=` would smuggle a value into the container's
+                            // env and into every report that names it.
+                            if section == "env" && !valid_env_name(k) {
+                                return Err(field_err(
+                                    "config.env",
+                                    "has a name that is empty or holds `=`, a control character or NUL",
+                                ));
+                            }
+                            if section == "files" && k.contains(['\0', '\n']) {
+                                return Err(field_err("config.files", "has a path with a control character or NUL"));
+                            }
                             let value = prod_value(v).ok_or_else(|| {
                                 field_err(&format!("config.{section}.{k}"), "must be a string, number, boolean, {\"value\": …, \"secret\": true} or {\"secret_ref\": …}")
                             })?;
@@ -111,13 +117,37 @@ impl DeployRecord {
                 }
             }
         }
+        let mut limits = Limits::default();
+        match obj.get("limits") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(l)) => {
+                let quantity = |name: &str| -> Result<Option<f64>, RecordError> {
+                    match l.get(name) {
+                        None | Some(Value::Null) => Ok(None),
+                        Some(Value::Number(n)) => Ok(n.as_f64()),
+                        Some(Value::String(s)) => parse_quantity(s).map(Some).ok_or_else(|| {
+                            field_err(
+                                &format!("limits.{name}"),
+                                "must be a number or a quantity like \"512Mi\" or \"500m\"",
+                            )
+                        }),
+                        Some(_) => Err(field_err(&format!("limits.{name}"), "must be a number or a quantity")),
+                    }
+                };
+                limits.memory = quantity("memory")?.map(|b| b as i64).filter(|b| *b > 0);
+                limits.cpus = quantity("cpus")?.filter(|c| *c > 0.0);
+            }
+            Some(_) => return Err(field_err("limits", "must be an object")),
+        }
         Ok(DeployRecord {
+            limits,
             service: text("service")?.unwrap_or_default(),
             environment: text("environment")?.unwrap_or_default(),
             image,
             deployed_at: text("deployed_at")?,
-            deployed_by: text("deployed_by")?,
-            revision: text("revision")?,
+            // Shown in reports and stored in labels: scrubbed like any message.
+            deployed_by: text("deployed_by")?.map(|t| crate::sanitize::scrub_text(&t)),
+            revision: text("revision")?.map(|t| crate::sanitize::scrub_text(&t)),
             config,
         })
     }
@@ -162,6 +192,34 @@ fn prod_value(v: &Value) -> Option<ProdValue> {
     }
 }
 
+/// Whether `name` can be an env var's name: not empty, no `=`, no control characters.
+fn valid_env_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains('=') && !name.chars().any(char::is_control)
+}
+
+/// A Kubernetes quantity in base units: `512Mi` → 536870912, `500m` → 0.5,
+/// `1G` → 1e9, `2` → 2.
+pub fn parse_quantity(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-')).unwrap_or(s.len());
+    let (num, suffix) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let mult = match suffix {
+        "" => 1.0,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "Ki" => 1024.0,
+        "Mi" => 1024.0 * 1024.0,
+        "Gi" => 1024.0 * 1024.0 * 1024.0,
+        "Ti" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some(n * mult).filter(|v| v.is_finite() && *v >= 0.0)
+}
+
 /// A JSON syntax error, located but never quoting the text.
 pub fn syntax(origin: &str, e: &serde_json::Error) -> RecordError {
     use serde_json::error::Category;
@@ -203,6 +261,18 @@ mod tests {
     }
 
     #[test]
+    fn limits_and_quantities() {
+        let text = format!(r#"{{"image":"r.example/x@{DIGEST}","limits":{{"memory":"512Mi","cpus":"500m"}}}}"#);
+        let r = DeployRecord::from_json("t", &text).unwrap();
+        assert_eq!(r.limits, Limits { memory: Some(512 << 20), cpus: Some(0.5) });
+        assert_eq!(parse_quantity("1G"), Some(1e9));
+        assert_eq!(parse_quantity("2"), Some(2.0));
+        assert_eq!(parse_quantity("lots"), None);
+        let text = format!(r#"{{"image":"r.example/x@{DIGEST}","limits":{{"memory":"lots"}}}}"#);
+        assert!(DeployRecord::from_json("t", &text).unwrap_err().to_string().contains("`limits.memory`"));
+    }
+
+    #[test]
     fn a_tag_without_digest_is_refused() {
         let err = DeployRecord::from_json("t", &record("registry.example.com/shop/checkout:v1", "null")).unwrap_err();
         assert!(matches!(err, RecordError::NoDigest { .. }), "{err}");
@@ -225,5 +295,17 @@ mod tests {
         let text = r#"{"image": "r/x@sha256:1", "config": {"env": {"DB": ["hunter2"]}}}"#;
         let err = DeployRecord::from_json("t", text).unwrap_err().to_string();
         assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn env_names_that_smuggle_values_are_refused() {
+        for name in ["HARMLESS=postgres://u:pw@db", "", "A\u{0}B", "A\nB"] {
+            let config = format!(r#"{{"env":{{{}:""}}}}"#, serde_json::to_string(name).unwrap());
+            let err = DeployRecord::from_json("rec.json", &record(&format!("r/x@{DIGEST}"), &config))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("config.env"), "{err}");
+            assert!(!err.contains("pw@db"), "the name is not echoed: {err}");
+        }
     }
 }

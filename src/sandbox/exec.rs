@@ -28,7 +28,11 @@ pub async fn capture(engine: &Engine, container: &str, cmd: Vec<String>) -> Resu
         }
     }
     let inspect = engine.docker.inspect_exec(&id).await.map_err(|e| engine::api(format!("exec in {container}"), e))?;
-    Ok((inspect.exit_code.unwrap_or(-1), text))
+    let code = inspect.exit_code.ok_or_else(|| EngineError::Api {
+        what: format!("exec in {container}"),
+        detail: "the engine reported no exit code for the command".into(),
+    })?;
+    Ok((code, text))
 }
 
 /// Runs `cmd` in `container` with a TTY, wired to this terminal (raw mode
@@ -56,7 +60,11 @@ pub async fn interactive(engine: &Engine, container: &str, cmd: Vec<String>) -> 
         .await
         .map_err(|e| engine::api(format!("exec in {container}"), e))?;
     let StartExecResults::Attached { mut output, mut input } = started else {
-        return Ok(0);
+        // Nothing attached means nothing ran here that could report success.
+        return Err(EngineError::Api {
+            what: format!("exec in {container}"),
+            detail: "the engine started the command detached; its exit code is unknown".into(),
+        });
     };
     if let Some((rows, cols)) = terminal_size() {
         let _ = engine.docker.resize_exec(&id, ResizeExecOptions { height: rows, width: cols }).await;
@@ -91,7 +99,10 @@ pub async fn interactive(engine: &Engine, container: &str, cmd: Vec<String>) -> 
     pump.abort();
     drop(saved);
     let inspect = engine.docker.inspect_exec(&id).await.map_err(|e| engine::api(format!("exec in {container}"), e))?;
-    Ok(inspect.exit_code.unwrap_or(-1))
+    inspect.exit_code.ok_or_else(|| EngineError::Api {
+        what: format!("exec in {container}"),
+        detail: "the engine reported no exit code for the command".into(),
+    })
 }
 
 /// The terminal's rows and columns, from `stty size`.

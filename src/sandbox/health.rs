@@ -1,6 +1,11 @@
 //! Waiting until the app is ready: the profile's HTTP or TCP check (probed
 //! from the relay, inside the sandbox network), else the image's
 //! HEALTHCHECK, else its first port accepting connections.
+//!
+//! On an engine that does not run image HEALTHCHECKs itself (Podman without
+//! systemd), prodbox runs the check's command through exec; when it cannot
+//! (a `CMD-SHELL` check in an image without a shell), it falls back to the
+//! first port, and the report says so.
 
 use std::time::{Duration, Instant};
 
@@ -30,6 +35,12 @@ pub enum HealthPlan {
     Image {
         timeout: Duration,
     },
+    /// The image's HEALTHCHECK command, run by prodbox through exec (the
+    /// engine runs none); `fallback_port` when the command cannot run.
+    ImageByExec {
+        timeout: Duration,
+        fallback_port: Option<u16>,
+    },
     /// No port and no check: running is enough.
     Running,
 }
@@ -40,6 +51,7 @@ impl HealthPlan {
         profile: Option<&crate::profile::Health>,
         image_has_healthcheck: bool,
         first_port: Option<u16>,
+        engine: crate::engine::EngineKind,
     ) -> HealthPlan {
         use crate::profile::Health;
         match profile {
@@ -47,12 +59,32 @@ impl HealthPlan {
                 HealthPlan::Http { path: path.clone(), port: *port, timeout: *timeout }
             }
             Some(Health::Tcp { port, timeout }) => HealthPlan::Tcp { port: *port, timeout: *timeout },
-            None if image_has_healthcheck => HealthPlan::Image { timeout: DEFAULT_TIMEOUT },
+            None if image_has_healthcheck && engine.runs_image_healthchecks() => {
+                HealthPlan::Image { timeout: DEFAULT_TIMEOUT }
+            }
+            None if image_has_healthcheck => {
+                HealthPlan::ImageByExec { timeout: DEFAULT_TIMEOUT, fallback_port: first_port }
+            }
             None => match first_port {
                 Some(port) => HealthPlan::Tcp { port, timeout: DEFAULT_TIMEOUT },
                 None => HealthPlan::Running,
             },
         }
+    }
+
+    /// The check as data: `kind` (`http`, `tcp`, `image`, `image-by-exec`,
+    /// `running`), with its path, port and timeout where it has them.
+    pub fn view(&self) -> HealthView {
+        let (kind, path, port, timeout) = match self {
+            HealthPlan::Http { path, port, timeout } => ("http", Some(path.clone()), Some(*port), Some(*timeout)),
+            HealthPlan::Tcp { port, timeout } => ("tcp", None, Some(*port), Some(*timeout)),
+            HealthPlan::Image { timeout } => ("image", None, None, Some(*timeout)),
+            HealthPlan::ImageByExec { timeout, fallback_port } => {
+                ("image-by-exec", None, *fallback_port, Some(*timeout))
+            }
+            HealthPlan::Running => ("running", None, None, None),
+        };
+        HealthView { kind, path, port, timeout_secs: timeout.map(|t| t.as_secs()) }
     }
 
     /// One line for the report.
@@ -61,9 +93,31 @@ impl HealthPlan {
             HealthPlan::Http { path, port, .. } => format!("HTTP GET {path} on port {port}"),
             HealthPlan::Tcp { port, .. } => format!("TCP port {port}"),
             HealthPlan::Image { .. } => "the image's HEALTHCHECK".into(),
+            HealthPlan::ImageByExec { fallback_port, .. } => format!(
+                "the image's HEALTHCHECK, run by prodbox through exec (the engine runs none without systemd){}",
+                fallback_port.map(|p| format!("; TCP port {p} if it cannot run")).unwrap_or_default()
+            ),
             HealthPlan::Running => "container running".into(),
         }
     }
+}
+
+/// Serializes a [`HealthPlan`] as its [`HealthView`].
+pub fn serialize_plan<S: serde::Serializer>(plan: &HealthPlan, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&plan.view(), s)
+}
+
+/// A [`HealthPlan`] as JSON data.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HealthView {
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The port checked (for `image-by-exec`, the port checked when the command cannot run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u64>,
 }
 
 /// Why the app never became healthy.
@@ -90,9 +144,14 @@ pub async fn wait(
 ) -> Result<Duration, HealthError> {
     let started = Instant::now();
     let timeout = match plan {
-        HealthPlan::Http { timeout, .. } | HealthPlan::Tcp { timeout, .. } | HealthPlan::Image { timeout } => *timeout,
+        HealthPlan::Http { timeout, .. }
+        | HealthPlan::Tcp { timeout, .. }
+        | HealthPlan::Image { timeout }
+        | HealthPlan::ImageByExec { timeout, .. } => *timeout,
         HealthPlan::Running => Duration::from_secs(5),
     };
+    // Set once the image's check turned out not runnable through exec.
+    let mut fallback: Option<HealthPlan> = None;
     loop {
         let info = engine
             .docker
@@ -113,6 +172,24 @@ pub async fn wait(
                 }
                 _ => false,
             },
+            HealthPlan::ImageByExec { fallback_port, .. } => match &fallback {
+                Some(HealthPlan::Tcp { port, .. }) => probe(engine, relay_container, alias, *port, None).await?,
+                Some(_) => true,
+                None => {
+                    let test = info.config.as_ref().and_then(|c| c.healthcheck.as_ref()).and_then(|h| h.test.clone());
+                    match run_image_check(engine, app, test.unwrap_or_default()).await? {
+                        Some(passed) => passed,
+                        None => {
+                            tracing::debug!("the image's HEALTHCHECK cannot run through exec; using the first port");
+                            fallback = Some(match fallback_port {
+                                Some(port) => HealthPlan::Tcp { port: *port, timeout },
+                                None => HealthPlan::Running,
+                            });
+                            false
+                        }
+                    }
+                }
+            },
             HealthPlan::Http { path, port, .. } => probe(engine, relay_container, alias, *port, Some(path)).await?,
             HealthPlan::Tcp { port, .. } => probe(engine, relay_container, alias, *port, None).await?,
         };
@@ -127,6 +204,24 @@ pub async fn wait(
             });
         }
         tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Runs an image HEALTHCHECK's command (`["CMD", …]` or `["CMD-SHELL", "…"]`)
+/// in the app: `Some(passed)`, or `None` when it cannot run there (no such
+/// executable, no shell).
+async fn run_image_check(engine: &Engine, app: &str, test: Vec<String>) -> Result<Option<bool>, EngineError> {
+    let cmd = match test.split_first() {
+        Some((kind, rest)) if kind == "CMD" && !rest.is_empty() => rest.to_vec(),
+        Some((kind, rest)) if kind == "CMD-SHELL" && !rest.is_empty() => {
+            vec!["/bin/sh".into(), "-c".into(), rest.join(" ")]
+        }
+        _ => return Ok(None),
+    };
+    match exec::capture(engine, app, cmd).await {
+        // 126/127: the runtime could not execute the command.
+        Ok((126 | 127, _)) | Err(_) => Ok(None),
+        Ok((code, _)) => Ok(Some(code == 0)),
     }
 }
 

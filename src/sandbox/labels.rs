@@ -20,14 +20,62 @@ pub const PORTS: &str = "dev.prodbox.ports";
 pub const ROUTES: &str = "dev.prodbox.routes";
 
 /// Labels prodbox sets itself; `--label` may not override them.
-pub const RESERVED: &[&str] =
-    &[SANDBOX, SERVICE, DIGEST, ROLE, ENVIRONMENT, IMAGE, DEPLOYED_AT, DEPLOYED_BY, REVISION, SANITIZE, PORTS, ROUTES];
+pub const RESERVED: &[&str] = &[
+    SANDBOX,
+    SERVICE,
+    DIGEST,
+    ROLE,
+    ENVIRONMENT,
+    IMAGE,
+    DEPLOYED_AT,
+    DEPLOYED_BY,
+    REVISION,
+    SANITIZE,
+    PORTS,
+    ROUTES,
+    IMAGE_ID,
+];
 
-/// Roles.
-pub const ROLE_APP: &str = "app";
-pub const ROLE_CANDIDATE: &str = "candidate";
-pub const ROLE_RELAY: &str = "relay";
-pub const ROLE_DEPENDENCY: &str = "dependency";
+/// On the app and the candidate: the engine's image id (the digest label
+/// holds the registry digest, which a local candidate may not have).
+pub const IMAGE_ID: &str = "dev.prodbox.image-id";
+
+/// What a container is for in its sandbox (the [`ROLE`] label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Production's build.
+    App,
+    /// The build paired with it (`--candidate`).
+    Candidate,
+    /// The only door into the sandbox.
+    Relay,
+    /// A sibling container from the profile's `[[dependencies]]`.
+    Dependency,
+}
+
+impl Role {
+    /// The label value, also the container name's suffix and the network alias.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::App => "app",
+            Role::Candidate => "candidate",
+            Role::Relay => "relay",
+            Role::Dependency => "dependency",
+        }
+    }
+
+    /// From a label value; `None` for a value prodbox never writes.
+    pub fn parse(value: &str) -> Option<Role> {
+        [Role::App, Role::Candidate, Role::Relay, Role::Dependency].into_iter().find(|r| r.as_str() == value)
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A label filter for the engine's list calls: `key=value` or just `key`.
 pub fn filter(pairs: &[(&str, &str)]) -> std::collections::HashMap<String, Vec<String>> {

@@ -1,16 +1,19 @@
-//! Creating a sandbox: the internal network with no host address, the
-//! ingress bridge, dependencies, the hardened app container (config files
-//! copied in through the API before it starts), and the relay.
+//! Creating a sandbox: the internal network with no host address (made and
+//! checked by [`network`](super::network)), the ingress bridge, dependencies,
+//! the hardened app container (config files copied in through the API before
+//! it starts), and the relay.
 
 use std::collections::HashMap;
 
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HostConfig, Mount, MountType, NetworkConnectRequest, NetworkCreateRequest,
-    NetworkingConfig, PortBinding, VolumeCreateRequest,
+    ContainerCreateBody, HostConfig, Mount, MountType, NetworkConnectRequest, NetworkCreateRequest, PortBinding,
+    VolumeCreateRequest,
 };
 use bollard::query_parameters::{CreateContainerOptionsBuilder, UploadToContainerOptionsBuilder};
 
-use super::{container_name, ingress_network_name, labels, network_name, relay, SandboxSpec};
+use super::labels::{self, Role};
+use super::network::{self, slot, SandboxNetwork};
+use super::{container_name, ingress_network_name, network_name, relay, SandboxSpec};
 use crate::engine::{self, Engine, EngineError};
 
 /// Where a started sandbox can be reached.
@@ -25,7 +28,7 @@ pub struct Launched {
 
 impl Launched {
     /// (container port, host port) of `role`'s routes.
-    pub fn ports(&self, role: &str) -> Vec<(u16, u16)> {
+    pub fn ports(&self, role: Role) -> Vec<(u16, u16)> {
         self.routes.iter().filter(|r| r.role == role).map(|r| (r.port, r.host)).collect()
     }
 }
@@ -33,7 +36,7 @@ impl Launched {
 /// One door of the relay: 127.0.0.1:`host` → relay:`listen` → `role`:`port`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Route {
-    pub role: String,
+    pub role: Role,
     pub port: u16,
     pub listen: u16,
     /// 0 until published (or the fixed host port asked for).
@@ -46,7 +49,7 @@ pub fn plan_routes(spec: &SandboxSpec) -> Vec<Route> {
     let mut routes: Vec<Route> = spec
         .ports
         .iter()
-        .map(|p| Route { role: labels::ROLE_APP.into(), port: p.container, listen: p.container, host: p.host })
+        .map(|p| Route { role: Role::App, port: p.container, listen: p.container, host: p.host })
         .collect();
     if spec.candidate.is_some() {
         let mut listen = CANDIDATE_LISTEN_BASE;
@@ -54,7 +57,7 @@ pub fn plan_routes(spec: &SandboxSpec) -> Vec<Route> {
             while routes.iter().any(|r| r.listen == listen) {
                 listen += 1;
             }
-            routes.push(Route { role: labels::ROLE_CANDIDATE.into(), port: p.container, listen, host: 0 });
+            routes.push(Route { role: Role::Candidate, port: p.container, listen, host: 0 });
             listen += 1;
         }
     }
@@ -66,87 +69,319 @@ const CANDIDATE_LISTEN_BASE: u16 = 40_000;
 
 /// Creates and starts everything; on error the caller removes the sandbox by label.
 pub async fn launch(engine: &Engine, spec: &SandboxSpec) -> Result<Launched, EngineError> {
-    let base = base_labels(spec);
-    let net = network_name(&spec.name);
+    // A missing relay is a setup error: say so before anything is made.
+    relay::choose(engine)?;
+    let labels = base_labels(spec);
+    let net_name = network_name(&spec.name);
     let ingress = ingress_network_name(&spec.name);
-    let (relay_image, _, _) = tokio::try_join!(
+    // The sandbox network is checked (never silently open) before anything
+    // starts on it. All three are awaited even when one fails (try_join
+    // would drop a create already sent, and the engine would finish it after
+    // the caller removed the sandbox by label).
+    let (relay_image, net, ingress_made) = tokio::join!(
         relay::ensure_image(engine),
-        create_network(engine, &net, true, &base),
-        create_network(engine, &ingress, false, &base),
-    )?;
-
-    for dep in &spec.dependencies {
-        start_dependency(engine, spec, dep, &net, &base).await?;
-    }
-
-    // The workloads and the relay are independent until a connection arrives
-    // (the relay resolves names per connection), so they are made side by side.
-    let app = container_name(&spec.name, labels::ROLE_APP);
-    let candidate = spec.candidate.as_ref().map(|_| container_name(&spec.name, labels::ROLE_CANDIDATE));
-    let relay_name = container_name(&spec.name, labels::ROLE_RELAY);
-    let routes = plan_routes(spec);
-    let start_app = start_workload(engine, spec, labels::ROLE_APP, &app, &net, &base);
-    let start_candidate = async {
-        match &candidate {
-            Some(name) => start_workload(engine, spec, labels::ROLE_CANDIDATE, name, &net, &base).await,
-            None => Ok(()),
-        }
-    };
-    let start_relay = async {
-        create_relay(engine, &routes, &relay_image, &relay_name, &net, &ingress, &base).await?;
-        start(engine, &relay_name).await?;
-        published_ports(engine, &relay_name).await
-    };
-    let ((), (), published) = tokio::try_join!(start_app, start_candidate, start_relay)?;
-    let routes = routes
-        .into_iter()
-        .map(|r| {
-            let host = published.iter().find(|(listen, _)| *listen == r.listen).map(|(_, h)| *h).unwrap_or(r.host);
-            Route { host, ..r }
-        })
-        .collect();
-    Ok(Launched { app_container: app, candidate_container: candidate, relay_container: relay_name, routes })
+        network::create(engine, &net_name, network::names_for(spec), &labels),
+        create_ingress(engine, &ingress, &labels),
+    );
+    let (net, relay_image) = (net?, relay_image?);
+    ingress_made?;
+    let launcher = Launcher { engine, spec, net, ingress, labels };
+    launcher.run(&relay_image).await
 }
 
-async fn start_workload(
-    engine: &Engine,
-    spec: &SandboxSpec,
-    role: &str,
-    name: &str,
-    net: &str,
-    base: &HashMap<String, String>,
-) -> Result<(), EngineError> {
-    create_workload(engine, spec, role, name, net, base).await?;
-    upload_files(engine, name, &spec.files, spec.read_only).await?;
-    start(engine, name).await
+/// What every container of one sandbox is made with: the engine, the spec,
+/// the two networks and the labels they all carry.
+struct Launcher<'a> {
+    engine: &'a Engine,
+    spec: &'a SandboxSpec,
+    /// The internal sandbox network.
+    net: SandboxNetwork,
+    /// The normal bridge the relay publishes from.
+    ingress: String,
+    /// Sandbox, service and `--label` labels.
+    labels: HashMap<String, String>,
+}
+
+/// The limits of one container, beside the hardening every container gets.
+struct Limits {
+    memory: i64,
+    pids: i64,
+    nano_cpus: Option<i64>,
+    read_only: bool,
+    cap_add: Vec<String>,
+}
+
+/// The one hardening of every container prodbox starts (app, candidate,
+/// relay, dependencies): no privileges, every capability dropped but those
+/// asked for, no-new-privileges, pid and memory limits, optionally a
+/// read-only root with a small /tmp.
+fn harden(host: &mut HostConfig, limits: Limits) {
+    host.privileged = Some(false);
+    host.cap_drop = Some(vec!["ALL".into()]);
+    host.cap_add = (!limits.cap_add.is_empty()).then_some(limits.cap_add);
+    host.security_opt = Some(vec!["no-new-privileges:true".into()]);
+    host.pids_limit = Some(limits.pids);
+    host.memory = Some(limits.memory);
+    host.nano_cpus = limits.nano_cpus;
+    host.readonly_rootfs = Some(limits.read_only);
+    host.tmpfs =
+        limits.read_only.then(|| HashMap::from([("/tmp".to_string(), "rw,nosuid,nodev,size=64m".to_string())]));
+}
+
+impl Launcher<'_> {
+    async fn run(&self, relay_image: &str) -> Result<Launched, EngineError> {
+        let spec = self.spec;
+        for (i, dep) in spec.dependencies.iter().enumerate() {
+            self.start_dependency(dep, slot::DEPENDENCY.saturating_add(i as u8)).await?;
+        }
+        // The workloads and the relay are independent until a connection arrives
+        // (the relay resolves names per connection), so they are made side by side.
+        let app = container_name(&spec.name, Role::App.as_str());
+        let candidate = spec.candidate.as_ref().map(|_| container_name(&spec.name, Role::Candidate.as_str()));
+        let relay_name = container_name(&spec.name, Role::Relay.as_str());
+        let routes = plan_routes(spec);
+        let start_app = self.start_workload(Role::App, &app);
+        let start_candidate = async {
+            match &candidate {
+                Some(name) => self.start_workload(Role::Candidate, name).await,
+                None => Ok(()),
+            }
+        };
+        let start_relay = async {
+            self.create_relay(&routes, relay_image, &relay_name).await?;
+            start(self.engine, &relay_name).await?;
+            published_ports(self.engine, &relay_name).await
+        };
+        // Joined, not try_joined, for the same reason as the networks.
+        let (app_started, candidate_started, published) = tokio::join!(start_app, start_candidate, start_relay);
+        app_started?;
+        candidate_started?;
+        let published = published?;
+        let routes = routes
+            .into_iter()
+            .map(|r| {
+                let host = published.iter().find(|(listen, _)| *listen == r.listen).map(|(_, h)| *h).unwrap_or(r.host);
+                Route { host, ..r }
+            })
+            .collect();
+        Ok(Launched { app_container: app, candidate_container: candidate, relay_container: relay_name, routes })
+    }
+
+    /// The limits of the app and the candidate: the profile's (or production's).
+    fn workload_limits(&self) -> Limits {
+        let spec = self.spec;
+        Limits {
+            memory: spec.memory.unwrap_or(super::DEFAULT_MEMORY),
+            pids: super::PIDS_LIMIT,
+            nano_cpus: spec.cpus.map(|c| (c * 1e9) as i64),
+            read_only: spec.read_only,
+            cap_add: spec.cap_add.clone(),
+        }
+    }
+
+    /// A host config on the sandbox network, hardened with `limits`.
+    fn host_config(&self, limits: Limits) -> HostConfig {
+        let mut host = HostConfig { network_mode: Some(self.net.name.clone()), ..Default::default() };
+        harden(&mut host, limits);
+        self.net.confine(&mut host);
+        host
+    }
+
+    fn labels_for(&self, role: Role) -> HashMap<String, String> {
+        let mut l = self.labels.clone();
+        l.insert(labels::ROLE.into(), role.as_str().into());
+        l
+    }
+
+    async fn start_workload(&self, role: Role, name: &str) -> Result<(), EngineError> {
+        self.create_workload(role, name).await?;
+        upload_files(self.engine, name, &self.spec.files, self.spec.read_only).await?;
+        start(self.engine, name).await
+    }
+
+    /// The app, or the candidate: same sanitized config, same hardening.
+    async fn create_workload(&self, role: Role, name: &str) -> Result<(), EngineError> {
+        let spec = self.spec;
+        let (image, digest, id, aliases, at) = match (role, &spec.candidate) {
+            (Role::Candidate, Some(c)) => (
+                c.image.clone(),
+                c.digest.clone(),
+                Some(c.id.clone()),
+                vec![Role::Candidate.to_string()],
+                slot::CANDIDATE,
+            ),
+            _ => (
+                spec.deploy.image.clone(),
+                Some(spec.deploy.digest.clone()),
+                None,
+                vec![Role::App.to_string(), spec.deploy.service.clone()],
+                slot::APP,
+            ),
+        };
+        let mut l = self.labels_for(role);
+        if let Some(digest) = digest {
+            l.insert(labels::DIGEST.into(), digest);
+        }
+        if let Some(id) = id {
+            l.insert(labels::IMAGE_ID.into(), id);
+        }
+        l.insert(labels::IMAGE.into(), image.clone());
+        l.insert(labels::ENVIRONMENT.into(), spec.deploy.environment.clone());
+        l.insert(labels::SANITIZE.into(), spec.sanitize_json.clone());
+        l.insert(
+            labels::PORTS.into(),
+            spec.ports.iter().map(|p| p.container.to_string()).collect::<Vec<_>>().join(","),
+        );
+        for (key, value) in [
+            (labels::DEPLOYED_AT, &spec.deploy.deployed_at),
+            (labels::DEPLOYED_BY, &spec.deploy.deployed_by),
+            (labels::REVISION, &spec.deploy.revision),
+        ] {
+            if let Some(v) = value {
+                l.insert(key.into(), v.clone());
+            }
+        }
+        let mut host_config = self.host_config(self.workload_limits());
+        if spec.read_only && !spec.files.is_empty() {
+            host_config.mounts = Some(self.config_volumes(role).await?);
+        }
+        let body = ContainerCreateBody {
+            image: Some(image),
+            env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+            labels: Some(l),
+            host_config: Some(host_config),
+            networking_config: Some(self.net.networking(at, aliases)),
+            ..Default::default()
+        };
+        create(self.engine, name, body).await
+    }
+
+    /// A read-only root refuses the archive upload, so with `read_only` each
+    /// config file's folder becomes a labelled volume (filled from the image, then
+    /// given the sanitized files through the API). A file at `/` was refused
+    /// before anything was made ([`SandboxSpec::check`](super::SandboxSpec::check)).
+    async fn config_volumes(&self, role: Role) -> Result<Vec<Mount>, EngineError> {
+        let mut mounts = Vec::new();
+        for (i, dir) in config_dirs(&self.spec.files).iter().enumerate() {
+            let name = format!("prodbox-{}-{role}-config-{i}", self.spec.name);
+            self.engine
+                .docker
+                .create_volume(VolumeCreateRequest {
+                    name: Some(name.clone()),
+                    labels: Some(self.labels.clone()),
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| engine::api(format!("creating volume {name}"), e))?;
+            mounts.push(Mount {
+                target: Some(dir.clone()),
+                source: Some(name),
+                typ: Some(MountType::VOLUME),
+                read_only: Some(false),
+                ..Default::default()
+            });
+        }
+        Ok(mounts)
+    }
+
+    async fn create_relay(&self, routes: &[Route], image: &str, name: &str) -> Result<(), EngineError> {
+        let mut l = self.labels_for(Role::Relay);
+        l.insert(labels::ROUTES.into(), serde_json::to_string(routes).unwrap_or_default());
+        let bindings: HashMap<String, Option<Vec<PortBinding>>> = routes
+            .iter()
+            .map(|r| {
+                (
+                    format!("{}/tcp", r.listen),
+                    Some(vec![PortBinding {
+                        host_ip: Some("127.0.0.1".into()),
+                        host_port: Some(if r.host == 0 { String::new() } else { r.host.to_string() }),
+                    }]),
+                )
+            })
+            .collect();
+        let mut cmd = vec!["forward".to_string()];
+        cmd.extend(routes.iter().map(|r| format!("{}={}:{}", r.listen, r.role, r.port)));
+        let mut host = HostConfig {
+            network_mode: Some(self.ingress.clone()),
+            port_bindings: Some(bindings),
+            ..Default::default()
+        };
+        harden(&mut host, relay_limits());
+        // It resolves the app's name on the sandbox network, so it needs the names too.
+        self.net.confine(&mut host);
+        let body = ContainerCreateBody {
+            image: Some(image.to_string()),
+            cmd: Some(cmd),
+            labels: Some(l),
+            exposed_ports: Some(routes.iter().map(|r| format!("{}/tcp", r.listen)).collect()),
+            host_config: Some(host),
+            ..Default::default()
+        };
+        create(self.engine, name, body).await?;
+        let endpoint = self.net.endpoint(slot::RELAY, vec![]);
+        self.engine
+            .docker
+            .connect_network(
+                &self.net.name,
+                NetworkConnectRequest { container: name.to_string(), endpoint_config: Some(endpoint) },
+            )
+            .await
+            .map_err(|e| engine::api(format!("attaching the relay to {}", self.net.name), e))
+    }
+
+    /// A dependency: hardened like the app (the default memory limit, every
+    /// capability dropped but the dependency's own `cap_add`).
+    async fn start_dependency(&self, dep: &crate::profile::Dependency, at: u8) -> Result<(), EngineError> {
+        let name = container_name(&self.spec.name, &format!("dep-{}", dep.name));
+        let mut aliases = vec![dep.name.clone()];
+        aliases.extend(dep.aliases.iter().cloned());
+        let host = self.host_config(Limits {
+            memory: super::DEFAULT_MEMORY,
+            pids: super::PIDS_LIMIT,
+            nano_cpus: None,
+            read_only: false,
+            cap_add: dep.cap_add.clone(),
+        });
+        let body = ContainerCreateBody {
+            image: Some(dep.image.clone()),
+            env: Some(dep.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+            labels: Some(self.labels_for(Role::Dependency)),
+            host_config: Some(host),
+            networking_config: Some(self.net.networking(at, aliases)),
+            ..Default::default()
+        };
+        create(self.engine, &name, body).await?;
+        start(self.engine, &name).await
+    }
+}
+
+/// The relay's limits: it forwards bytes, so a little memory, few processes
+/// and a read-only root are all it needs.
+fn relay_limits() -> Limits {
+    Limits { memory: 64 << 20, pids: 256, nano_cpus: None, read_only: true, cap_add: Vec::new() }
 }
 
 fn base_labels(spec: &SandboxSpec) -> HashMap<String, String> {
     let mut l = HashMap::from([
-        (labels::SANDBOX.to_string(), spec.name.clone()),
-        (labels::SERVICE.to_string(), spec.service.clone()),
+        (labels::SANDBOX.to_string(), spec.name.to_string()),
+        (labels::SERVICE.to_string(), spec.deploy.service.clone()),
     ]);
     l.extend(spec.extra_labels.iter().cloned());
     l
 }
 
-async fn create_network(
-    engine: &Engine,
-    name: &str,
-    sandbox: bool,
-    base: &HashMap<String, String>,
-) -> Result<(), EngineError> {
-    let options = if sandbox {
-        // Internal alone still lets containers reach the host's own services
-        // through the bridge's host address; inhibit_ipv4 removes that address.
-        Some(HashMap::from([("com.docker.network.bridge.inhibit_ipv4".to_string(), "true".to_string())]))
-    } else {
-        Some(HashMap::from([("com.docker.network.bridge.host_binding_ipv4".to_string(), "127.0.0.1".to_string())]))
-    };
+/// The normal bridge the relay publishes its ports from (on 127.0.0.1 only).
+async fn create_ingress(engine: &Engine, name: &str, base: &HashMap<String, String>) -> Result<(), EngineError> {
+    // Ports are bound to 127.0.0.1 one by one too; the option is a second
+    // guard where the engine takes it (Podman would only warn about it).
+    let options = engine
+        .kind
+        .takes_docker_bridge_options()
+        .then(|| HashMap::from([("com.docker.network.bridge.host_binding_ipv4".to_string(), "127.0.0.1".to_string())]));
     let request = NetworkCreateRequest {
         name: name.to_string(),
         driver: Some("bridge".into()),
-        internal: Some(sandbox),
+        internal: Some(false),
         options,
         labels: Some(base.clone()),
         ..Default::default()
@@ -155,86 +390,9 @@ async fn create_network(
     Ok(())
 }
 
-fn hardened_host_config(spec: &SandboxSpec, network: &str) -> HostConfig {
-    HostConfig {
-        network_mode: Some(network.to_string()),
-        privileged: Some(false),
-        cap_drop: Some(vec!["ALL".into()]),
-        cap_add: Some(spec.cap_add.clone()),
-        security_opt: Some(vec!["no-new-privileges:true".into()]),
-        pids_limit: Some(super::PIDS_LIMIT),
-        memory: Some(spec.memory.unwrap_or(super::DEFAULT_MEMORY)),
-        nano_cpus: spec.cpus.map(|c| (c * 1e9) as i64),
-        readonly_rootfs: Some(spec.read_only),
-        tmpfs: spec.read_only.then(|| HashMap::from([("/tmp".to_string(), "rw,nosuid,nodev,size=64m".to_string())])),
-        ..Default::default()
-    }
-}
-
-fn endpoint(network: &str, aliases: Vec<String>) -> NetworkingConfig {
-    NetworkingConfig {
-        endpoints_config: Some(HashMap::from([(
-            network.to_string(),
-            EndpointSettings { aliases: Some(aliases), ..Default::default() },
-        )])),
-    }
-}
-
-/// The app, or the candidate: same sanitized config, same hardening.
-async fn create_workload(
-    engine: &Engine,
-    spec: &SandboxSpec,
-    role: &str,
-    name: &str,
-    net: &str,
-    base: &HashMap<String, String>,
-) -> Result<(), EngineError> {
-    let (image, digest, aliases) = match (role, &spec.candidate) {
-        (labels::ROLE_CANDIDATE, Some(c)) => (c.image.clone(), c.id.clone(), vec![labels::ROLE_CANDIDATE.to_string()]),
-        _ => (spec.image.clone(), spec.digest.clone(), vec!["app".to_string(), spec.service.clone()]),
-    };
-    let mut l = base.clone();
-    l.insert(labels::ROLE.into(), role.into());
-    l.insert(labels::DIGEST.into(), digest);
-    l.insert(labels::IMAGE.into(), image.clone());
-    l.insert(labels::ENVIRONMENT.into(), spec.environment.clone());
-    l.insert(labels::SANITIZE.into(), spec.sanitize_json.clone());
-    l.insert(labels::PORTS.into(), spec.ports.iter().map(|p| p.container.to_string()).collect::<Vec<_>>().join(","));
-    for (key, value) in [
-        (labels::DEPLOYED_AT, &spec.deployed_at),
-        (labels::DEPLOYED_BY, &spec.deployed_by),
-        (labels::REVISION, &spec.revision),
-    ] {
-        if let Some(v) = value {
-            l.insert(key.into(), v.clone());
-        }
-    }
-    let mut host_config = hardened_host_config(spec, net);
-    if spec.read_only && !spec.files.is_empty() {
-        host_config.mounts = Some(config_volumes(engine, spec, role, base).await?);
-    }
-    let body = ContainerCreateBody {
-        image: Some(image),
-        env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
-        labels: Some(l),
-        host_config: Some(host_config),
-        networking_config: Some(endpoint(net, aliases)),
-        ..Default::default()
-    };
-    create(engine, name, body).await
-}
-
-/// A read-only root refuses the archive upload, so with `read_only` each
-/// config file's folder becomes a labelled volume (filled from the image, then
-/// given the sanitized files through the API).
-async fn config_volumes(
-    engine: &Engine,
-    spec: &SandboxSpec,
-    role: &str,
-    base: &HashMap<String, String>,
-) -> Result<Vec<Mount>, EngineError> {
-    let mut dirs: Vec<String> = spec
-        .files
+/// The folders config files land in (each becomes a volume with a read-only root).
+pub fn config_dirs(files: &[(String, String)]) -> Vec<String> {
+    let mut dirs: Vec<String> = files
         .iter()
         .map(|(path, _)| {
             std::path::Path::new(path).parent().map(|p| p.display().to_string()).unwrap_or_else(|| "/".into())
@@ -242,116 +400,7 @@ async fn config_volumes(
         .collect();
     dirs.sort();
     dirs.dedup();
-    let mut mounts = Vec::new();
-    for (i, dir) in dirs.iter().enumerate() {
-        if dir == "/" {
-            return Err(EngineError::Api {
-                what: "preparing config files".into(),
-                detail: "a config file at / cannot be placed in a read-only container; set run.read_only = false"
-                    .into(),
-            });
-        }
-        let name = format!("prodbox-{}-{role}-config-{i}", spec.name);
-        engine
-            .docker
-            .create_volume(VolumeCreateRequest {
-                name: Some(name.clone()),
-                labels: Some(base.clone()),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| engine::api(format!("creating volume {name}"), e))?;
-        mounts.push(Mount {
-            target: Some(dir.clone()),
-            source: Some(name),
-            typ: Some(MountType::VOLUME),
-            read_only: Some(false),
-            ..Default::default()
-        });
-    }
-    Ok(mounts)
-}
-
-async fn create_relay(
-    engine: &Engine,
-    routes: &[Route],
-    image: &str,
-    name: &str,
-    net: &str,
-    ingress: &str,
-    base: &HashMap<String, String>,
-) -> Result<(), EngineError> {
-    let mut l = base.clone();
-    l.insert(labels::ROLE.into(), labels::ROLE_RELAY.into());
-    l.insert(labels::ROUTES.into(), serde_json::to_string(routes).unwrap_or_default());
-    let bindings: HashMap<String, Option<Vec<PortBinding>>> = routes
-        .iter()
-        .map(|r| {
-            (
-                format!("{}/tcp", r.listen),
-                Some(vec![PortBinding {
-                    host_ip: Some("127.0.0.1".into()),
-                    host_port: Some(if r.host == 0 { String::new() } else { r.host.to_string() }),
-                }]),
-            )
-        })
-        .collect();
-    let mut cmd = vec!["forward".to_string()];
-    cmd.extend(routes.iter().map(|r| format!("{}={}:{}", r.listen, r.role, r.port)));
-    let body = ContainerCreateBody {
-        image: Some(image.to_string()),
-        cmd: Some(cmd),
-        labels: Some(l),
-        exposed_ports: Some(routes.iter().map(|r| format!("{}/tcp", r.listen)).collect()),
-        host_config: Some(HostConfig {
-            network_mode: Some(ingress.to_string()),
-            port_bindings: Some(bindings),
-            privileged: Some(false),
-            cap_drop: Some(vec!["ALL".into()]),
-            security_opt: Some(vec!["no-new-privileges:true".into()]),
-            readonly_rootfs: Some(true),
-            pids_limit: Some(256),
-            memory: Some(64 << 20),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    create(engine, name, body).await?;
-    engine
-        .docker
-        .connect_network(net, NetworkConnectRequest { container: name.to_string(), endpoint_config: None })
-        .await
-        .map_err(|e| engine::api(format!("attaching the relay to {net}"), e))
-}
-
-async fn start_dependency(
-    engine: &Engine,
-    spec: &SandboxSpec,
-    dep: &crate::profile::Dependency,
-    net: &str,
-    base: &HashMap<String, String>,
-) -> Result<(), EngineError> {
-    let name = container_name(&spec.name, &format!("dep-{}", dep.name));
-    let mut l = base.clone();
-    l.insert(labels::ROLE.into(), labels::ROLE_DEPENDENCY.into());
-    let mut aliases = vec![dep.name.clone()];
-    aliases.extend(dep.aliases.iter().cloned());
-    let body = ContainerCreateBody {
-        image: Some(dep.image.clone()),
-        env: Some(dep.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
-        labels: Some(l),
-        host_config: Some(HostConfig {
-            network_mode: Some(net.to_string()),
-            privileged: Some(false),
-            security_opt: Some(vec!["no-new-privileges:true".into()]),
-            pids_limit: Some(super::PIDS_LIMIT),
-            ..Default::default()
-        }),
-        networking_config: Some(endpoint(net, aliases)),
-        ..Default::default()
-    };
-    create(engine, &name, body).await?;
-    start(engine, &name).await
+    dirs
 }
 
 async fn create(engine: &Engine, name: &str, body: ContainerCreateBody) -> Result<(), EngineError> {
@@ -432,4 +481,43 @@ pub async fn published_ports(engine: &Engine, relay: &str) -> Result<Vec<(u16, u
     out.sort_unstable();
     out.dedup();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn harden_drops_everything_for_every_role() {
+        let mut host = HostConfig::default();
+        harden(&mut host, relay_limits());
+        assert_eq!(host.cap_drop.as_deref(), Some(&["ALL".to_string()][..]));
+        assert_eq!(host.cap_add, None);
+        assert_eq!(host.privileged, Some(false));
+        assert_eq!(host.security_opt.as_deref(), Some(&["no-new-privileges:true".to_string()][..]));
+        assert_eq!(host.memory, Some(64 << 20));
+        assert_eq!(host.readonly_rootfs, Some(true));
+        assert!(host.tmpfs.is_some());
+        let mut host = HostConfig::default();
+        let limits = Limits {
+            memory: 1 << 30,
+            pids: 512,
+            nano_cpus: Some(500_000_000),
+            read_only: false,
+            cap_add: vec!["CHOWN".into()],
+        };
+        harden(&mut host, limits);
+        assert_eq!(host.cap_add.as_deref(), Some(&["CHOWN".to_string()][..]));
+        assert_eq!((host.pids_limit, host.nano_cpus, host.tmpfs), (Some(512), Some(500_000_000), None));
+    }
+
+    #[test]
+    fn config_dirs_are_the_files_folders_once_each() {
+        let files = vec![
+            ("/etc/app/a.yaml".to_string(), String::new()),
+            ("/etc/app/b.yaml".to_string(), String::new()),
+            ("/app.conf".to_string(), String::new()),
+        ];
+        assert_eq!(config_dirs(&files), ["/", "/etc/app"]);
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use bollard::query_parameters::{ListContainersOptionsBuilder, ListNetworksOptionsBuilder};
 use serde::Serialize;
 
-use super::labels;
+use super::labels::{self, Role};
 use super::launch::Route;
 use crate::engine::{self, Engine, EngineError};
 
@@ -13,13 +13,8 @@ use crate::engine::{self, Engine, EngineError};
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct SandboxInfo {
     pub name: String,
-    pub service: String,
-    pub environment: String,
-    pub digest: String,
-    pub image: String,
-    pub deployed_at: Option<String>,
-    pub deployed_by: Option<String>,
-    pub revision: Option<String>,
+    #[serde(flatten)]
+    pub deploy: crate::identity::Identity,
     /// The app container's state (`running`, `exited`, …), or `missing`.
     pub status: String,
     /// `http://127.0.0.1:PORT` for each published port.
@@ -42,6 +37,8 @@ pub struct CandidateInfo {
     pub image: String,
     /// The engine's image id.
     pub id: String,
+    /// Its registry digest, when the engine knows one (a local build has none).
+    pub digest: Option<String>,
     pub status: String,
     pub urls: Vec<String>,
     /// (container port, host port).
@@ -64,8 +61,7 @@ impl SandboxInfo {
 pub async fn list(engine: &Engine) -> Result<Vec<SandboxInfo>, EngineError> {
     let options =
         ListContainersOptionsBuilder::default().all(true).filters(&labels::filter(&[(labels::SANDBOX, "")])).build();
-    let containers =
-        engine.docker.list_containers(Some(options)).await.map_err(|e| engine::api("listing containers", e))?;
+    let containers = engine.list_containers(options).await?;
     let mut found: BTreeMap<String, SandboxInfo> = BTreeMap::new();
     for c in &containers {
         let l = c.labels.clone().unwrap_or_default();
@@ -77,26 +73,28 @@ pub async fn list(engine: &Engine) -> Result<Vec<SandboxInfo>, EngineError> {
             ..Default::default()
         });
         info.newest_resource = info.newest_resource.max(c.created.unwrap_or(0));
-        match l.get(labels::ROLE).map(String::as_str) {
-            Some(labels::ROLE_APP) => {
+        match l.get(labels::ROLE).and_then(|r| Role::parse(r)) {
+            Some(Role::App) => {
                 let get = |k: &str| l.get(k).cloned();
-                info.service = get(labels::SERVICE).unwrap_or_default();
-                info.environment = get(labels::ENVIRONMENT).unwrap_or_default();
-                info.digest = get(labels::DIGEST).unwrap_or_default();
-                info.image = get(labels::IMAGE).unwrap_or_default();
-                info.deployed_at = get(labels::DEPLOYED_AT);
-                info.deployed_by = get(labels::DEPLOYED_BY);
-                info.revision = get(labels::REVISION);
+                info.deploy.service = get(labels::SERVICE).unwrap_or_default();
+                info.deploy.environment = get(labels::ENVIRONMENT).unwrap_or_default();
+                info.deploy.digest = get(labels::DIGEST).unwrap_or_default();
+                info.deploy.image = get(labels::IMAGE).unwrap_or_default();
+                info.deploy.deployed_at = get(labels::DEPLOYED_AT);
+                info.deploy.deployed_by = get(labels::DEPLOYED_BY);
+                info.deploy.revision = get(labels::REVISION);
                 info.status = c.state.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into());
                 info.sanitize = l.get(labels::SANITIZE).and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
             }
-            Some(labels::ROLE_CANDIDATE) => {
+            Some(Role::Candidate) => {
                 let candidate = info.candidate.get_or_insert_with(CandidateInfo::default);
                 candidate.image = l.get(labels::IMAGE).cloned().unwrap_or_default();
-                candidate.id = l.get(labels::DIGEST).cloned().unwrap_or_default();
+                // Sandboxes made before the image-id label kept the id in the digest label.
+                candidate.id = l.get(labels::IMAGE_ID).or_else(|| l.get(labels::DIGEST)).cloned().unwrap_or_default();
+                candidate.digest = l.get(labels::DIGEST).filter(|_| l.contains_key(labels::IMAGE_ID)).cloned();
                 candidate.status = c.state.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into());
             }
-            Some(labels::ROLE_RELAY) => {
+            Some(Role::Relay) => {
                 let routes: Vec<Route> =
                     l.get(labels::ROUTES).and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
                 let mut published: Vec<(u16, u16)> = c
@@ -112,10 +110,10 @@ pub async fn list(engine: &Engine) -> Result<Vec<SandboxInfo>, EngineError> {
                     let (role, port) = routes
                         .iter()
                         .find(|r| r.listen == listen)
-                        .map(|r| (r.role.as_str(), r.port))
-                        .unwrap_or((labels::ROLE_APP, listen));
+                        .map(|r| (r.role, r.port))
+                        .unwrap_or((Role::App, listen));
                     let url = format!("http://127.0.0.1:{host}");
-                    if role == labels::ROLE_CANDIDATE {
+                    if role == Role::Candidate {
                         let candidate = info.candidate.get_or_insert_with(CandidateInfo::default);
                         candidate.ports.push((port, host));
                         candidate.urls.push(url);
@@ -125,7 +123,7 @@ pub async fn list(engine: &Engine) -> Result<Vec<SandboxInfo>, EngineError> {
                     }
                 }
             }
-            _ => {}
+            Some(Role::Dependency) | None => {}
         }
     }
     let options = ListNetworksOptionsBuilder::default().filters(&labels::filter(&[(labels::SANDBOX, "")])).build();

@@ -5,11 +5,16 @@ pub mod exec;
 pub mod health;
 pub mod labels;
 pub mod launch;
+pub mod libpod;
 pub mod list;
+pub mod network;
 pub mod relay;
+pub mod selftest;
 pub mod teardown;
 pub mod verify;
 
+use crate::identity::Identity;
+use crate::name::SandboxName;
 use crate::profile::{Dependency, PortSpec};
 
 pub use health::HealthPlan;
@@ -20,15 +25,9 @@ pub use teardown::{remove, remove_all_labelled};
 /// Everything needed to start a sandbox, already sanitized.
 #[derive(Debug, Clone)]
 pub struct SandboxSpec {
-    pub name: String,
-    pub service: String,
-    pub environment: String,
-    /// `repo@digest` as pulled.
-    pub image: String,
-    pub digest: String,
-    pub deployed_at: Option<String>,
-    pub deployed_by: Option<String>,
-    pub revision: Option<String>,
+    pub name: SandboxName,
+    /// What runs (`image` is `repo@digest` as pulled).
+    pub deploy: Identity,
     pub env: Vec<(String, String)>,
     pub files: Vec<(String, String)>,
     /// Decisions as JSON (names and reasons only), for the label.
@@ -53,6 +52,30 @@ pub struct Candidate {
     pub image: String,
     /// The engine's image id.
     pub id: String,
+    /// Its registry digest (`sha256:…`), when the engine knows one; a local
+    /// build has none.
+    pub digest: Option<String>,
+}
+
+impl SandboxSpec {
+    /// Mistakes that would only show once containers exist, refused before
+    /// anything is made: with a read-only root each config file's folder
+    /// becomes a volume, and `/` cannot be one.
+    pub fn check(&self) -> Result<(), SpecError> {
+        if self.read_only && launch::config_dirs(&self.files).iter().any(|d| d == "/") {
+            let file =
+                self.files.iter().map(|(p, _)| p.as_str()).find(|p| p.trim_start_matches('/').find('/').is_none());
+            return Err(SpecError::FileAtRoot { file: file.unwrap_or("/").to_string() });
+        }
+        Ok(())
+    }
+}
+
+/// A sandbox that cannot be made as specified.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("config file {file} sits at / and cannot be placed in a read-only container")]
+    FileAtRoot { file: String },
 }
 
 /// Resource names, derived from the sandbox name.
@@ -70,15 +93,26 @@ pub fn container_name(sandbox: &str, role: &str) -> String {
     format!("prodbox-{sandbox}-{role}")
 }
 
-/// Sandbox names become resource names: keep them to what Docker allows.
-pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 48
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-}
-
 /// Pids limit for the app container.
 pub const PIDS_LIMIT: i64 = 512;
 /// Memory limit when the profile gives none.
 pub const DEFAULT_MEMORY: i64 = 1 << 30;
+
+/// A sandbox that is not there, or lacks the part asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("no sandbox named {0}")]
+    NotFound(String),
+    #[error("sandbox {name} has no candidate")]
+    NoCandidate { name: String, service: String },
+    #[error("sandbox {name} has no {role} container")]
+    NoContainer { name: String, role: labels::Role },
+}
+
+/// The sandbox named `name`, or [`SandboxError::NotFound`].
+pub async fn require(engine: &crate::engine::Engine, name: &str) -> anyhow::Result<SandboxInfo> {
+    match find(engine, name).await? {
+        Some(info) => Ok(info),
+        None => Err(SandboxError::NotFound(name.to_string()).into()),
+    }
+}

@@ -34,8 +34,7 @@ pub async fn remove_all_labelled(engine: &Engine, pairs: &[(&str, &str)]) -> Res
     let filter = labels::filter(pairs);
     let mut removed = Removed::default();
     let options = ListContainersOptionsBuilder::default().all(true).filters(&filter).build();
-    let containers =
-        engine.docker.list_containers(Some(options)).await.map_err(|e| engine::api("listing containers", e))?;
+    let containers = engine.list_containers(options).await?;
     // Removed side by side: each removal is a stop plus a delete in the engine.
     let removals = containers.into_iter().filter_map(|c| c.id).map(|id| async move {
         let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();

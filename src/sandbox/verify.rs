@@ -1,11 +1,13 @@
 //! `verify`: prove the isolation from inside. A short-lived probe container
-//! (the relay image, on the sandbox network only, as the app is) tries to
-//! connect to the host's addresses on the ports the host really listens on,
-//! and to any target the user gives; each comes back open or blocked.
+//! (the relay image, on the sandbox network only and joined to it as the app
+//! is) tries to connect to the host's addresses on the ports the host really
+//! listens on (IPv4 gateways, and the IPv6 link-local address of the sandbox's
+//! bridge when the engine runs on this machine), and to any target the user
+//! gives; each comes back open or blocked.
 
 use std::collections::HashMap;
 
-use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, InspectNetworkOptions, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
     WaitContainerOptions,
@@ -13,6 +15,7 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 use serde::Serialize;
 
+use super::network::{self, slot, SandboxNetwork};
 use super::{container_name, ingress_network_name, labels, network_name, relay};
 use crate::engine::{self, Engine, EngineError};
 
@@ -33,14 +36,33 @@ const MAX_PORTS: usize = 32;
 /// Probes from inside sandbox `name`.
 pub async fn verify(engine: &Engine, name: &str, extra: &[String]) -> Result<Vec<Probe>, EngineError> {
     let image = relay::ensure_image(engine).await?;
-    let mut addresses = Vec::new();
-    for (network, what) in [
-        (network_name(name), "the host, on the sandbox's own bridge"),
-        (ingress_network_name(name), "the host, on the relay's bridge"),
-        ("bridge".to_string(), "the host, on Docker's default bridge"),
-    ] {
-        if let Some(gw) = gateway(engine, &network).await? {
-            addresses.push((gw, what));
+    let Some(sandbox_net) = network::open(engine, &network_name(name)).await? else {
+        return Err(EngineError::Api {
+            what: format!("verifying sandbox {name}"),
+            detail: format!("its network {} is gone; `prodbox down {name}` and `up` again", network_name(name)),
+        });
+    };
+    let mut addresses: Vec<(String, String)> = sandbox_net
+        .gateways
+        .iter()
+        .map(|gw| (host_part(*gw), "the host, on the sandbox's own bridge".to_string()))
+        .collect();
+    let (default_network, default_what) = engine.kind.default_network();
+    for (network, what) in
+        [(ingress_network_name(name), "the host, on the relay's bridge"), (default_network.to_string(), default_what)]
+    {
+        for gw in gateways(engine, &network).await? {
+            addresses.push((gw, what.to_string()));
+        }
+    }
+    // The bridge's IPv6 link-local address is the host too; it is readable
+    // here only when the engine runs on this machine.
+    if engine.kind.may_share_this_host() && engine.unix_socket().is_some() {
+        if let Some(interface) = &sandbox_net.interface {
+            for ll in link_local_addresses(interface) {
+                // Inside the probe the sandbox network is eth0.
+                addresses.push((format!("[{ll}%eth0]"), format!("the host's IPv6 link-local, on {interface}")));
+            }
         }
     }
     let mut ports = host_listening_ports();
@@ -63,7 +85,7 @@ pub async fn verify(engine: &Engine, name: &str, extra: &[String]) -> Result<Vec
         probes.push(Probe { target: t.clone(), what: "given".into(), open: false, must_block: false });
     }
     let targets: Vec<String> = probes.iter().map(|p| p.target.clone()).collect();
-    let output = run_probe(engine, name, &image, &targets).await?;
+    let output = run_probe(engine, name, &sandbox_net, &image, &targets).await?;
     for line in output.lines() {
         if let Some((target, verdict)) = line.trim().rsplit_once(' ') {
             for p in probes.iter_mut().filter(|p| p.target == target) {
@@ -74,12 +96,47 @@ pub async fn verify(engine: &Engine, name: &str, extra: &[String]) -> Result<Vec
     Ok(probes)
 }
 
-async fn gateway(engine: &Engine, network: &str) -> Result<Option<String>, EngineError> {
+/// A network's gateway addresses, real ones only (Podman reports none as `<nil>`).
+async fn gateways(engine: &Engine, network: &str) -> Result<Vec<String>, EngineError> {
     match engine.docker.inspect_network(network, None::<InspectNetworkOptions>).await {
-        Ok(n) => Ok(n.ipam.and_then(|i| i.config).and_then(|c| c.into_iter().find_map(|c| c.gateway))),
-        Err(e) if engine::is_not_found(&e) => Ok(None),
+        Ok(n) => Ok(n
+            .ipam
+            .and_then(|i| i.config)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|c| c.gateway?.parse::<std::net::IpAddr>().ok())
+            .map(host_part)
+            .collect()),
+        Err(e) if engine::is_not_found(&e) => Ok(Vec::new()),
         Err(e) => Err(engine::api(format!("inspecting network {network}"), e)),
     }
+}
+
+/// An address as the host part of `HOST:PORT` (IPv6 in brackets).
+fn host_part(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        v4 => v4.to_string(),
+    }
+}
+
+/// The IPv6 link-local addresses of `interface` on this machine, from /proc/net/if_inet6.
+pub fn link_local_addresses(interface: &str) -> Vec<std::net::Ipv6Addr> {
+    let text = std::fs::read_to_string("/proc/net/if_inet6").unwrap_or_default();
+    parse_if_inet6(&text, interface)
+}
+
+fn parse_if_inet6(text: &str, interface: &str) -> Vec<std::net::Ipv6Addr> {
+    text.lines()
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            // address, ifindex, prefix length, scope (0x20: link), flags, name
+            if cols.len() < 6 || cols[5] != interface || cols[3] != "20" {
+                return None;
+            }
+            u128::from_str_radix(cols[0], 16).ok().map(std::net::Ipv6Addr::from)
+        })
+        .collect()
 }
 
 /// TCP ports something on this machine listens on for every address
@@ -106,10 +163,18 @@ pub fn host_listening_ports() -> Vec<u16> {
     ports
 }
 
-async fn run_probe(engine: &Engine, name: &str, image: &str, targets: &[String]) -> Result<String, EngineError> {
+async fn run_probe(
+    engine: &Engine,
+    name: &str,
+    net: &SandboxNetwork,
+    image: &str,
+    targets: &[String],
+) -> Result<String, EngineError> {
     let container = container_name(name, "probe");
     let mut cmd = vec!["scan".to_string()];
     cmd.extend(targets.iter().cloned());
+    // Joined as the app is: the same names, IPv6 off where the app has it off.
+    let host = network::probe_host(net);
     let body = ContainerCreateBody {
         image: Some(image.to_string()),
         cmd: Some(cmd),
@@ -117,13 +182,8 @@ async fn run_probe(engine: &Engine, name: &str, image: &str, targets: &[String])
             (labels::SANDBOX.to_string(), name.to_string()),
             (labels::ROLE.to_string(), "probe".to_string()),
         ])),
-        host_config: Some(HostConfig {
-            network_mode: Some(network_name(name)),
-            cap_drop: Some(vec!["ALL".into()]),
-            security_opt: Some(vec!["no-new-privileges:true".into()]),
-            readonly_rootfs: Some(true),
-            ..Default::default()
-        }),
+        host_config: Some(host),
+        networking_config: Some(net.networking(slot::PROBE, vec![])),
         ..Default::default()
     };
     let _ = engine
@@ -156,4 +216,16 @@ async fn run_probe(engine: &Engine, name: &str, image: &str, targets: &[String])
         .remove_container(&container, Some(RemoveContainerOptionsBuilder::default().force(true).build()))
         .await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_link_local_addresses_of_one_interface() {
+        let text = "fe8000000000000000fc00fffe000001 04 40 20 80     eth0\n\
+                    fe80000000000000a0b1c2fffed3e4f5 09 40 20 80  podman1\n\
+                    fd000000000000000000000000000002 09 40 00 82  podman1\n";
+        let found = super::parse_if_inet6(text, "podman1");
+        assert_eq!(found, vec!["fe80::a0b1:c2ff:fed3:e4f5".parse::<std::net::Ipv6Addr>().unwrap()]);
+    }
 }

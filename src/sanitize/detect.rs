@@ -1,111 +1,29 @@
-//! Detectors: does a name, or part of a value, look secret?
+//! Detectors: does part of a value look secret?
 //!
 //! The value rules are data ([`TOKEN_RULES`]): an id the report names, the
 //! prefixes that mark the format, the characters and length of its body —
-//! the formats secret scanners such as gitleaks and trufflehog know. A few
-//! formats need a parser instead (JWT, PEM, URL and key=value credentials,
-//! bot tokens); the entropy test catches random keys without a known prefix.
-//! Each finding carries its [`Shape`] so a stand-in of the same shape can
-//! replace it. No regex engine: a prefix scan keeps 10 MB of config fast.
+//! the formats secret scanners such as gitleaks and trufflehog know. Formats
+//! that need a parser have one here: JWTs, PEM blocks (also base64-wrapped,
+//! or a bare DER body), PuTTY keys, credentials in URLs, in userinfo without
+//! a scheme (`user:pw@tcp(…)`, JDBC thin `user/pw@host`), in `.pgpass` and
+//! `.netrc` lines, in `Authorization` schemes, and any `key=value`,
+//! `key: value`, `"key": "value"` or `--flag value` whose key is a secret
+//! name ([`super::names`]). The entropy test catches random keys without a
+//! known prefix.
+//!
+//! Public material is found first and never flagged: certificates, SSH
+//! public keys, publishable keys, OAuth client ids, SRI hashes, ARNs,
+//! `data:` URIs, ULIDs. Each finding carries its [`Shape`] so a stand-in of
+//! the same shape can replace it. No regex engine: one Aho-Corasick pass
+//! finds every marker, which keeps 10 MB of config fast.
 
 use std::ops::Range;
 
-use super::glob;
+use base64::Engine as _;
 
-/// Names that mark a value secret, whatever the value.
-pub const SECRET_NAMES: &[&str] = &[
-    "*PASSWORD*",
-    "*PASSWD*",
-    "*PASSPHRASE*",
-    "*SECRET*",
-    "*TOKEN*",
-    "*_KEY",
-    "*-KEY",
-    "*.KEY",
-    "KEY",
-    "*APIKEY*",
-    "*API_KEY*",
-    "*ACCESS_KEY*",
-    "*PRIVATE*",
-    "*CREDENTIAL*",
-    "*AUTH*",
-    "*DSN*",
-    "*SIGNING*",
-    "*SALT*",
-    "*COOKIE*",
-    "*SESSION_KEY*",
-    "*CONNECTION_STRING*",
-    "*CONN_STR*",
-    "PWD",
-    "*_PWD",
-];
+use super::names;
 
-/// Names that match a pattern above but are known not to hold secrets.
-const NOT_SECRET_NAMES: &[&str] =
-    &["*_TOKEN_URL", "*_AUTH_URL", "*AUTHOR*", "*_KEY_ID", "*TOKEN_TTL*", "*_KEY_PATH", "*_KEY_FILE", "*AUTH_METHOD*"];
-
-/// The secret-name pattern `name` matches, if any.
-pub fn secret_name(name: &str) -> Option<&'static str> {
-    // Config files repeat the same keys thousands of times: remember answers.
-    thread_local! {
-        static SEEN: std::cell::RefCell<std::collections::HashMap<String, Option<&'static str>>> =
-            std::cell::RefCell::new(std::collections::HashMap::new());
-    }
-    if let Some(hit) = SEEN.with(|seen| seen.borrow().get(name).copied()) {
-        return hit;
-    }
-    let names = name_matcher();
-    let answer = if names.not_secret.first_match(name).is_some() { None } else { names.secret.first_match(name) };
-    SEEN.with(|seen| {
-        let mut seen = seen.borrow_mut();
-        if seen.len() >= 4096 {
-            seen.clear();
-        }
-        seen.insert(name.to_string(), answer);
-    });
-    answer
-}
-
-/// Name patterns compiled once: `*WORD*` patterns become one case-insensitive
-/// Aho-Corasick search, the rest go through the glob. (It runs for every
-/// key of every config file.)
-struct NameMatcher {
-    secret: PatternSet,
-    not_secret: PatternSet,
-}
-
-struct PatternSet {
-    contains: aho_corasick::AhoCorasick,
-    contains_patterns: Vec<&'static str>,
-    others: Vec<&'static str>,
-}
-
-impl PatternSet {
-    fn new(patterns: &'static [&'static str]) -> PatternSet {
-        let (contains_patterns, others): (Vec<&'static str>, Vec<&'static str>) = patterns
-            .iter()
-            .partition(|p| p.len() > 2 && p.starts_with('*') && p.ends_with('*') && !p[1..p.len() - 1].contains('*'));
-        let words: Vec<&str> = contains_patterns.iter().map(|p| &p[1..p.len() - 1]).collect();
-        let contains =
-            aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(words).expect("static patterns");
-        PatternSet { contains, contains_patterns, others }
-    }
-
-    fn first_match(&self, name: &str) -> Option<&'static str> {
-        if let Some(m) = self.contains.find(name) {
-            return Some(self.contains_patterns[m.pattern().as_usize()]);
-        }
-        self.others.iter().copied().find(|p| glob::matches(p, name))
-    }
-}
-
-fn name_matcher() -> &'static NameMatcher {
-    static NAMES: std::sync::OnceLock<NameMatcher> = std::sync::OnceLock::new();
-    NAMES.get_or_init(|| NameMatcher {
-        secret: PatternSet::new(SECRET_NAMES),
-        not_secret: PatternSet::new(NOT_SECRET_NAMES),
-    })
-}
+pub use super::names::secret_name;
 
 /// The characters a token's body may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +40,8 @@ pub enum Charset {
     Hex,
     /// URL path characters.
     Path,
+    /// Any visible ASCII but quotes and backslash.
+    Printable,
 }
 
 impl Charset {
@@ -134,6 +54,7 @@ impl Charset {
             Charset::Dotted => c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.',
             Charset::Hex => c.is_ascii_hexdigit(),
             Charset::Path => c.is_ascii_alphanumeric() || "-_./@".contains(c),
+            Charset::Printable => c.is_ascii_graphic() && !"\"'\\`".contains(c),
         }
     }
 }
@@ -169,7 +90,6 @@ pub const TOKEN_RULES: &[TokenRule] = &[
     TokenRule { id: "sendgrid-key", prefixes: &["SG."], body: Charset::Dotted, min: 60, max: 80 },
     TokenRule { id: "mailgun-key", prefixes: &["key-"], body: Charset::Hex, min: 32, max: 32 },
     TokenRule { id: "twilio-api-key", prefixes: &["SK"], body: Charset::Hex, min: 32, max: 32 },
-    TokenRule { id: "shopify-token", prefixes: &["shpat_", "shpss_", "shpca_", "shppa_"], body: Charset::Hex, min: 32, max: 32 },
     TokenRule { id: "square-token", prefixes: &["sq0atp-", "sq0csp-"], body: Charset::Token, min: 22, max: 60 },
     TokenRule { id: "digitalocean-token", prefixes: &["dop_v1_", "doo_v1_", "dor_v1_"], body: Charset::Hex, min: 64, max: 64 },
     TokenRule { id: "vault-token", prefixes: &["hvs.", "hvb."], body: Charset::Token, min: 24, max: 255 },
@@ -179,6 +99,24 @@ pub const TOKEN_RULES: &[TokenRule] = &[
     TokenRule { id: "age-secret-key", prefixes: &["AGE-SECRET-KEY-1"], body: Charset::UpperAlnum, min: 58, max: 58 },
     TokenRule { id: "huggingface-token", prefixes: &["hf_"], body: Charset::Alnum, min: 34, max: 40 },
     TokenRule { id: "datadog-key", prefixes: &["ddapi_", "ddapp_"], body: Charset::Alnum, min: 30, max: 60 },
+    TokenRule { id: "grafana-token", prefixes: &["glsa_", "glc_"], body: Charset::Token, min: 32, max: 200 },
+    TokenRule { id: "docker-hub-token", prefixes: &["dckr_pat_"], body: Charset::Token, min: 24, max: 64 },
+    TokenRule { id: "atlassian-token", prefixes: &["ATATT3"], body: Charset::Token, min: 100, max: 300 },
+    TokenRule { id: "postman-key", prefixes: &["PMAK-"], body: Charset::Token, min: 50, max: 80 },
+    TokenRule { id: "newrelic-key", prefixes: &["NRAK-", "NRII-", "NRJS-"], body: Charset::UpperAlnum, min: 27, max: 40 },
+    TokenRule { id: "pulumi-token", prefixes: &["pul-"], body: Charset::Hex, min: 40, max: 40 },
+    TokenRule { id: "terraform-token", prefixes: &[".atlasv1."], body: Charset::Token, min: 60, max: 100 },
+    TokenRule { id: "django-secret-key", prefixes: &["django-insecure-"], body: Charset::Printable, min: 20, max: 100 },
+    TokenRule { id: "azure-client-secret", prefixes: &["8Q~", "7Q~"], body: Charset::Dotted, min: 30, max: 40 },
+    TokenRule { id: "facebook-token", prefixes: &["EAACEdEose0cBA", "EAAG", "EAAB"], body: Charset::Alnum, min: 60, max: 300 },
+    TokenRule { id: "password-hash", prefixes: &["$2a$", "$2b$", "$2y$"], body: Charset::Printable, min: 56, max: 60 },
+    TokenRule { id: "password-hash", prefixes: &["$argon2id$", "$argon2i$", "$argon2d$"], body: Charset::Printable, min: 30, max: 200 },
+    TokenRule { id: "stripe-key", prefixes: &["sk_prod_", "rk_prod_"], body: Charset::Alnum, min: 16, max: 255 },
+    TokenRule { id: "password-hash", prefixes: &["$1$", "$5$", "$6$", "$apr1$", "$y$", "$7$", "$sha1$", "$pbkdf2-sha256$", "$pbkdf2-sha512$", "$scrypt$"], body: Charset::Printable, min: 8, max: 200 },
+    TokenRule { id: "password-hash", prefixes: &["SCRAM-SHA-256$", "SCRAM-SHA-1$"], body: Charset::Printable, min: 20, max: 300 },
+    TokenRule { id: "password-hash", prefixes: &["{SSHA}", "{SHA}", "{SSHA256}", "{SSHA512}", "{CRYPT}", "{PBKDF2}"], body: Charset::Printable, min: 8, max: 200 },
+    TokenRule { id: "sentry-token", prefixes: &["sntrys_", "sntryu_"], body: Charset::Token, min: 40, max: 255 },
+    TokenRule { id: "shopify-token", prefixes: &["shpat_", "shpss_", "shpca_", "shppa_"], body: Charset::Hex, min: 32, max: 32 },
 ];
 
 /// What a finding looks like, so its stand-in can look the same.
@@ -190,7 +128,8 @@ pub enum Shape {
     Jwt,
     /// A PEM block; the label (`RSA PRIVATE KEY`) is the format, not the secret.
     Pem { label: String },
-    /// A password (in a URL's userinfo or a `Password=…` pair): the span is the password alone.
+    /// A password (in a URL's userinfo, a `Password=…` pair, after a secret
+    /// key): the span is the password alone.
     Password,
     /// A bot token `digits:secret`: the span is the secret part.
     BotSecret { len: usize },
@@ -206,104 +145,281 @@ pub struct Finding {
     pub shape: Shape,
 }
 
-/// The shortest secret a token rule, JWT, bot token or the entropy test can
-/// find (`xoxb-` and ten characters).
-const SHORTEST_TOKEN: usize = 15;
-
 /// What one pattern of the scanner stands for.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Marker {
     /// `TOKEN_RULES[rule]`, with this prefix.
     Prefix(usize, &'static str),
     Pem,
+    PemBase64,
+    Putty,
     Url,
     Jwt,
+    AuthScheme,
+    /// A word that may end a secret name (`pass`, `token`, `key`): the
+    /// identifier around it is checked as a key.
+    SecretWord,
+    /// The start of something public (`pk_live_`, `ssh-rsa AAAA…`).
+    Public(Public),
+    /// A literal that gates a rule (`LoginModule`, ` -u `, `$ANSIBLE_VAULT;`).
+    Gate(Gate),
 }
+
+/// Literals whose presence turns on one of the rarer rules.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    UserFlag,
+    CredentialLine,
+    Jaas,
+    AnsibleVault,
+    Mailchimp,
+    Netrc,
+}
+
+const GATES: &[(&str, Gate)] = &[
+    (" -u ", Gate::UserFlag),
+    (" --user", Gate::UserFlag),
+    (" -U ", Gate::UserFlag),
+    ("\" \"", Gate::CredentialLine),
+    (" >", Gate::CredentialLine),
+    ("LoginModule", Gate::Jaas),
+    ("$ANSIBLE_VAULT;", Gate::AnsibleVault),
+    ("-us", Gate::Mailchimp),
+    ("machine ", Gate::Netrc),
+    ("default ", Gate::Netrc),
+];
+
+/// Kinds of public material, found before secrets so they are never flagged.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Public {
+    /// The token from here to its end.
+    Token,
+    /// `data:…`, `arn:…`: up to a quote or blank.
+    Word,
+    /// A token ending here belongs to the public suffix (`….apps.googleusercontent.com`).
+    Suffix,
+    /// `Public-Lines: N` and the N lines after it.
+    PuttyLines,
+    /// A PEM block that holds no private key, up to its END line.
+    Pem,
+}
+
+#[rustfmt::skip]
+const PUBLIC_MARKERS: &[(&str, Public)] = &[
+    ("pk_live_", Public::Token), ("pk_test_", Public::Token),
+    ("AAAAB3NzaC1", Public::Token), ("AAAAC3NzaC1", Public::Token), ("AAAAE2VjZHNh", Public::Token),
+    ("AAAAGnNrLXNzaC1", Public::Token), ("AAAAInNrLWVj", Public::Token),
+    ("sha256-", Public::Token), ("sha384-", Public::Token), ("sha512-", Public::Token),
+    ("nonce-", Public::Token), ("arn:", Public::Word), ("|1|", Public::Token),
+    ("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS", Public::Token), ("LS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS", Public::Token),
+    ("data:", Public::Word), ("pin-sha256=", Public::Word), ("age1", Public::Token),
+    ("-----BEGIN CERTIFICATE", Public::Pem), ("-----BEGIN PUBLIC KEY", Public::Pem),
+    ("-----BEGIN RSA PUBLIC KEY", Public::Pem), ("-----BEGIN X509 CRL", Public::Pem),
+    ("-----BEGIN TRUSTED CERTIFICATE", Public::Pem), ("-----BEGIN PGP PUBLIC KEY", Public::Pem),
+    (".apps.googleusercontent.com", Public::Suffix),
+    ("Public-Lines:", Public::PuttyLines),
+];
+
+/// Words whose presence makes the identifier around them worth checking
+/// as a secret name (lower case; matched case-insensitively).
+const SECRET_WORDS: &[&str] = &[
+    "pass", "pw", "secret", "token", "key", "auth", "cred", "dsn", "hmac", "sign", "salt", "pepper", "cookie", "conn",
+    "sas", "sig", "public", "seed", "otp",
+];
 
 /// One pass over a value finds every prefix and marker (Aho-Corasick), so
 /// the cost does not grow with the number of rules.
 struct Scanner {
     markers: aho_corasick::AhoCorasick,
     kinds: Vec<Marker>,
-    passwords: aho_corasick::AhoCorasick,
 }
 
 fn scanner() -> &'static Scanner {
     static SCANNER: std::sync::OnceLock<Scanner> = std::sync::OnceLock::new();
     SCANNER.get_or_init(|| {
-        let mut patterns: Vec<&'static str> = Vec::new();
+        let mut patterns: Vec<String> = Vec::new();
         let mut kinds = Vec::new();
         for (i, rule) in TOKEN_RULES.iter().enumerate() {
             for prefix in rule.prefixes {
-                patterns.push(prefix);
+                patterns.push(prefix.to_string());
                 kinds.push(Marker::Prefix(i, prefix));
             }
         }
-        for (p, k) in [("-----BEGIN ", Marker::Pem), ("://", Marker::Url), ("eyJ", Marker::Jwt)] {
-            patterns.push(p);
+        for (p, k) in [
+            ("-----BEGIN ", Marker::Pem),
+            ("LS0tLS1CRUdJTi", Marker::PemBase64),
+            ("PuTTY-User-Key-File-", Marker::Putty),
+            ("://", Marker::Url),
+            ("eyJ", Marker::Jwt),
+        ] {
+            patterns.push(p.to_string());
             kinds.push(k);
         }
+        for scheme in AUTH_SCHEMES {
+            for variant in [scheme.to_string(), scheme.to_lowercase(), scheme.to_uppercase()] {
+                if !patterns.contains(&variant) {
+                    patterns.push(variant);
+                    kinds.push(Marker::AuthScheme);
+                }
+            }
+        }
+        for (p, k) in PUBLIC_MARKERS {
+            patterns.push(p.to_string());
+            kinds.push(Marker::Public(*k));
+        }
+        for (p, g) in GATES {
+            patterns.push(p.to_string());
+            kinds.push(Marker::Gate(*g));
+        }
+        // Secret words in the three usual spellings (a case-insensitive
+        // automaton for everything would be slower on 10 MB of text).
+        for w in SECRET_WORDS {
+            let title: String = w[..1].to_uppercase() + &w[1..];
+            for variant in [w.to_string(), w.to_uppercase(), title] {
+                patterns.push(variant);
+                kinds.push(Marker::SecretWord);
+            }
+        }
         Scanner {
-            markers: aho_corasick::AhoCorasick::new(&patterns).expect("static patterns"),
-            kinds,
-            passwords: aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(PASSWORD_KEYS)
+            markers: aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::Standard)
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(&patterns)
                 .expect("static patterns"),
+            kinds,
         }
     })
 }
 
+/// `Authorization` schemes whose credential follows after one space.
+const AUTH_SCHEMES: &[&str] = &["Bearer ", "Basic ", "Token "];
+
+/// What one scan of a value found.
+#[derive(Default)]
+struct Hits {
+    prefixes: Vec<(usize, usize, &'static str)>,
+    words: Vec<usize>,
+    schemes: Vec<usize>,
+    public: Vec<(usize, usize, Public)>,
+    gates: Vec<Gate>,
+    pem: bool,
+    pem64: bool,
+    putty: bool,
+    url: bool,
+    jwt: bool,
+}
+
 /// Every secret in `value`, left to right, not overlapping.
 pub fn find_all(value: &str) -> Vec<Finding> {
-    let sc = scanner();
-    let mut found = Vec::new();
-    // Below this length only credentials in a URL or a key=value pair fit;
-    // most config values are that short, so skip the full scan.
-    if value.len() < SHORTEST_TOKEN {
-        if value.contains("://") {
-            url_credentials(value, &mut found);
-        }
-        if value.contains('=') && sc.passwords.is_match(value) {
-            key_value_passwords(value, &mut found);
-        }
-        return found;
+    // Most config values are short words, numbers and names: nothing below
+    // fits a secret rule without one of these characters.
+    if value.len() < SHORTEST_TOKEN && !value.contains(['=', ':', '@', ' ', '\t']) {
+        return Vec::new();
     }
-    let (mut pem, mut url, mut jwt) = (false, false, false);
-    let mut prefixes: Vec<(usize, usize, &'static str)> = Vec::new();
+    let sc = scanner();
+    let mut hits = Hits::default();
     for m in sc.markers.find_overlapping_iter(value) {
         match sc.kinds[m.pattern().as_usize()] {
-            Marker::Prefix(rule, prefix) => prefixes.push((m.start(), rule, prefix)),
-            Marker::Pem => pem = true,
-            Marker::Url => url = true,
-            Marker::Jwt => jwt = true,
+            Marker::Prefix(rule, prefix) => hits.prefixes.push((m.start(), rule, prefix)),
+            Marker::Pem => hits.pem = true,
+            Marker::PemBase64 => hits.pem64 = true,
+            Marker::Putty => hits.putty = true,
+            Marker::Url => hits.url = true,
+            Marker::Jwt => hits.jwt = true,
+            Marker::AuthScheme => hits.schemes.push(m.start()),
+            Marker::SecretWord => hits.words.push(m.start()),
+            Marker::Public(kind) => hits.public.push((m.start(), m.end(), kind)),
+            Marker::Gate(g) => hits.gates.push(g),
         }
     }
-    if pem {
+    // One pass for the characters the rules below need.
+    let (mut at, mut colon, mut blank, mut quote) = (false, false, false, false);
+    for b in value.bytes() {
+        match b {
+            b'@' => at = true,
+            b':' => colon = true,
+            b' ' | b'\n' | b'\t' => blank = true,
+            b'"' => quote = true,
+            _ => {}
+        }
+    }
+    let gate = |g| hits.gates.contains(&g);
+    let mut public = public_spans(value, &hits.public);
+    let mut found = Vec::new();
+    if hits.pem {
         pem_blocks(value, &mut found);
     }
-    if url {
-        url_credentials(value, &mut found);
+    if hits.pem64 {
+        base64_pems(value, &mut found);
     }
-    if sc.passwords.is_match(value) {
-        key_value_passwords(value, &mut found);
+    if hits.putty {
+        putty_keys(value, &mut found);
     }
-    if !prefixes.is_empty() {
-        prefixes.sort_unstable_by_key(|&(start, rule, _)| (start, rule));
-        prefixed_tokens(value, &prefixes, &mut found);
+    if let Some(at) = gate(Gate::AnsibleVault).then(|| value.find("$ANSIBLE_VAULT;")).flatten() {
+        // The header names the cipher; the hex lines after it are the secret.
+        let from = value[at..].find(char::is_whitespace).map_or(value.len(), |i| at + i + 1);
+        let mut end = from;
+        for word in value[from..].split_inclusive(char::is_whitespace) {
+            let w = word.trim();
+            if !w.is_empty() && !w.bytes().all(|b| b.is_ascii_hexdigit()) {
+                break;
+            }
+            end += word.len();
+        }
+        let end = value[..end].trim_end().len().max(from);
+        push(&mut found, "ansible-vault", from..end, Shape::Opaque);
     }
-    if jwt {
+    if !hits.prefixes.is_empty() {
+        hits.prefixes.sort_unstable_by_key(|&(start, rule, _)| (start, rule));
+        prefixed_tokens(value, &hits.prefixes, &public, &mut found);
+    }
+    if hits.jwt {
         jwts(value, &mut found);
     }
-    if value.contains(':') {
-        bot_tokens(value, &mut found);
+    if hits.url {
+        url_credentials(value, &mut found);
     }
-    if value.contains("-us") {
-        mailchimp_keys(value, &mut found);
+    if at {
+        bare_userinfo(value, &mut found);
     }
-    high_entropy(value, &mut found);
+    if !hits.schemes.is_empty() {
+        auth_schemes(value, &hits.schemes, &mut found);
+    }
+    if !hits.words.is_empty() {
+        secret_keys(value, &hits.words, &mut found, &mut public);
+        if gate(Gate::Netrc) {
+            netrc_passwords(value, &mut found);
+        }
+    }
+    if gate(Gate::UserFlag) {
+        user_flags(value, &mut found);
+    }
+    if gate(Gate::CredentialLine) {
+        credential_lines(value, &mut found);
+    }
+    if colon && (blank || quote) {
+        user_password_tokens(value, &mut found);
+    }
+    if gate(Gate::Jaas) {
+        jaas_users(value, &mut found);
+    }
+    if value.len() >= SHORTEST_TOKEN {
+        if colon {
+            bot_tokens(value, &mut found);
+            if value.bytes().filter(|&b| b == b':').count() >= 4 {
+                pgpass_lines(value, &mut found);
+            }
+        }
+        if gate(Gate::Mailchimp) {
+            mailchimp_keys(value, &mut found);
+        }
+        high_entropy(value, &public, &mut found);
+    }
+    if !public.is_empty() {
+        found.retain(|f| f.rule == "pem-private-key" || !inside(&public, &f.span));
+    }
     if found.len() > 1 {
-        found.sort_by_key(|f| f.span.start);
+        found.sort_by_key(|f| (f.span.start, std::cmp::Reverse(f.span.end)));
         let mut out: Vec<Finding> = Vec::with_capacity(found.len());
         for f in found {
             if out.last().is_none_or(|last| f.span.start >= last.span.end) {
@@ -315,39 +431,158 @@ pub fn find_all(value: &str) -> Vec<Finding> {
     found
 }
 
-/// The id of the first rule that fires on `value`, if any.
-pub fn secret_value(value: &str) -> Option<&'static str> {
-    find_all(value).first().map(|f| f.rule)
-}
+/// The shortest secret a token rule, JWT, bot token or the entropy test can
+/// find (`xoxb-` and ten characters).
+const SHORTEST_TOKEN: usize = 15;
 
 fn overlaps(found: &[Finding], span: &Range<usize>) -> bool {
     found.iter().any(|f| f.span.start < span.end && span.start < f.span.end)
+}
+
+fn inside(spans: &[Range<usize>], span: &Range<usize>) -> bool {
+    spans.iter().any(|p| p.start <= span.start && span.end <= p.end)
+}
+
+fn push(found: &mut Vec<Finding>, rule: &'static str, span: Range<usize>, shape: Shape) {
+    if !span.is_empty() && !overlaps(found, &span) {
+        found.push(Finding { rule, span, shape });
+    }
 }
 
 fn boundary_before(value: &str, at: usize) -> bool {
     value[..at].chars().next_back().is_none_or(|c| !c.is_ascii_alphanumeric())
 }
 
+/// Characters of base64 and base64url tokens (and of most keys).
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-' | b'=' | b'~')
+}
+
+/// The token (base64-ish run) that starts at `start`.
+fn token_end(value: &str, start: usize) -> usize {
+    start + value.as_bytes()[start..].iter().take_while(|&&b| is_token_byte(b) || b == b'.' || b == b'|').count()
+}
+
+/// Spans of public material: never secrets, whatever their entropy.
+fn public_spans(value: &str, hits: &[(usize, usize, Public)]) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    for &(start, end, kind) in hits {
+        match kind {
+            Public::Token => {
+                if boundary_before(value, start) || value[..start].ends_with('\'') {
+                    spans.push(start..token_end(value, start));
+                }
+            }
+            Public::Word => {
+                let len = value[start..].find(['"', '\'', ' ', '\n', ')', '>']).unwrap_or(value.len() - start);
+                spans.push(start..start + len);
+            }
+            Public::Suffix => {
+                let from = value[..start].bytes().rev().take_while(|b| b.is_ascii_alphanumeric() || *b == b'-').count();
+                spans.push(start - from..end);
+            }
+            Public::Pem => {
+                let end = value[end..].find("-----END ").map_or(value.len(), |i| {
+                    let e = end + i + "-----END ".len();
+                    value[e..].find("-----").map_or(value.len(), |j| e + j + 5)
+                });
+                spans.push(start..end);
+            }
+            Public::PuttyLines => {
+                let lines: usize = value[end..].lines().next().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
+                let mut at = value[end..].find('\n').map_or(value.len(), |i| end + i + 1);
+                for _ in 0..lines.min(1000) {
+                    at = value[at..].find('\n').map_or(value.len(), |i| at + i + 1);
+                }
+                spans.push(start..at);
+            }
+        }
+    }
+    // Whole-token shapes that are public: ULIDs, VAPID public keys, site keys,
+    // base64 certificates and public keys in DER.
+    spans
+}
+
+/// Whether all of `value` is public material (a certificate, an SSH
+/// public key, a publishable key, …).
+pub fn is_public(value: &str) -> bool {
+    let sc = scanner();
+    let hits: Vec<(usize, usize, Public)> = sc
+        .markers
+        .find_overlapping_iter(value)
+        .filter_map(|m| match sc.kinds[m.pattern().as_usize()] {
+            Marker::Public(kind) => Some((m.start(), m.end(), kind)),
+            _ => None,
+        })
+        .collect();
+    let t = value.trim();
+    let from = value.len() - value.trim_start().len();
+    public_spans(value, &hits).iter().any(|s| s.start <= from && s.end >= from + t.len())
+}
+
+/// Whether a whole token is public material by its shape alone.
+pub fn public_token(t: &str) -> bool {
+    let crockford = |c: char| c.is_ascii_digit() || (c.is_ascii_uppercase() && !"ILOU".contains(c));
+    if t.len() == 26 && t.chars().all(crockford) && t.starts_with(['0', '1', '2', '3', '4', '5', '6', '7']) {
+        return true; // ULID
+    }
+    if t.len() == 87 && t.starts_with('B') && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return true; // VAPID / P-256 public key, uncompressed point
+    }
+    if t.len() == 40 && t.starts_with("6L") && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return true; // reCAPTCHA site key
+    }
+    der_kind(t) == Some(Der::Public)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Der {
+    Private,
+    Public,
+}
+
+/// A base64 DER body: a private key (PKCS#1, PKCS#8, SEC1: a SEQUENCE that
+/// opens with a small version INTEGER) or public material (a certificate or
+/// SubjectPublicKeyInfo: a SEQUENCE that opens with a SEQUENCE).
+fn der_kind(t: &str) -> Option<Der> {
+    if t.len() < 60 || !(t.starts_with("MI") || t.starts_with("MC") || t.starts_with("MH")) {
+        return None;
+    }
+    let head = base64::engine::general_purpose::STANDARD_NO_PAD.decode(&t[..16]).ok()?;
+    if head.first() != Some(&0x30) {
+        return None;
+    }
+    let len_bytes = match head.get(1)? {
+        n if n & 0x80 == 0 => 0,
+        n => (n & 0x7f) as usize,
+    };
+    let body = head.get(2 + len_bytes..)?;
+    match body {
+        [0x02, 0x01, 0x00 | 0x01, ..] => Some(Der::Private),
+        [0x30, ..] => Some(Der::Public),
+        _ => None,
+    }
+}
+
 /// Checks each (start, rule, prefix) hit: a boundary before it, a body of
 /// the rule's characters and length after it.
-fn prefixed_tokens(value: &str, hits: &[(usize, usize, &'static str)], found: &mut Vec<Finding>) {
+fn prefixed_tokens(
+    value: &str,
+    hits: &[(usize, usize, &'static str)],
+    public: &[Range<usize>],
+    found: &mut Vec<Finding>,
+) {
     for &(start, rule_index, prefix) in hits {
         let rule = &TOKEN_RULES[rule_index];
-        if !boundary_before(value, start) {
+        if !boundary_before(value, start) && !prefix.starts_with(|c: char| !c.is_ascii_alphanumeric()) {
             continue;
         }
         let from = start + prefix.len();
         let body = value[from..].bytes().take_while(|&b| rule.body.has(b as char)).count();
         let ends_clean = value[from + body..].chars().next().is_none_or(|c| !c.is_ascii_alphanumeric());
-        if body >= rule.min && body <= rule.max && ends_clean {
-            let span = start..from + body;
-            if !overlaps(found, &span) {
-                found.push(Finding {
-                    rule: rule.id,
-                    span,
-                    shape: Shape::Prefixed { prefix, charset: rule.body, len: body },
-                });
-            }
+        let span = start..from + body;
+        if body >= rule.min && body <= rule.max && ends_clean && !inside(public, &span) {
+            push(found, rule.id, span, Shape::Prefixed { prefix, charset: rule.body, len: body });
         }
     }
 }
@@ -365,8 +600,51 @@ fn pem_blocks(value: &str, found: &mut Vec<Finding>) {
         }
         let end_marker = format!("-----END {label}-----");
         let end = value[from..].find(&end_marker).map(|j| from + j + end_marker.len()).unwrap_or(value.len());
-        found.push(Finding { rule: "pem-private-key", span: start..end, shape: Shape::Pem { label } });
+        push(found, "pem-private-key", start..end, Shape::Pem { label });
         from = end;
+    }
+}
+
+/// A PEM block wrapped in base64 (kubeconfig `client-key-data`, Kubernetes
+/// Secret `data:`): a private key is redacted, a certificate stays.
+fn base64_pems(value: &str, found: &mut Vec<Finding>) {
+    for (start, _) in value.match_indices("LS0tLS1CRUdJTi") {
+        let end =
+            start + value[start..].bytes().take_while(|&b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)).count();
+        let token = &value[start..end];
+        let Ok(decoded) = base64::engine::general_purpose::STANDARD
+            .decode(token.trim_end_matches('='))
+            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(token.trim_end_matches('=')))
+        else {
+            // Not decodable whole (cut, or wrapped over lines): fail closed.
+            push(found, "base64-pem", start..end, Shape::Opaque);
+            continue;
+        };
+        let text = String::from_utf8_lossy(&decoded);
+        if text.contains("PRIVATE KEY") {
+            push(found, "base64-pem-private-key", start..end, Shape::Opaque);
+        }
+    }
+}
+
+/// PuTTY key files: the private lines and the MAC.
+fn putty_keys(value: &str, found: &mut Vec<Finding>) {
+    for (start, _) in value.match_indices("Private-Lines:") {
+        let after = start + "Private-Lines:".len();
+        let count: usize = value[after..].lines().next().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
+        let body_start = value[after..].find('\n').map_or(value.len(), |i| after + i + 1);
+        let mut end = body_start;
+        for _ in 0..count.min(1000) {
+            end = value[end..].find('\n').map_or(value.len(), |i| end + i + 1);
+        }
+        let end = value[..end].trim_end_matches(['\n', '\r']).len().max(body_start);
+        push(found, "putty-private-key", body_start..end, Shape::Opaque);
+    }
+    for (start, _) in value.match_indices("Private-MAC:") {
+        let from = start + "Private-MAC:".len();
+        let from = from + value[from..].len() - value[from..].trim_start_matches([' ', '\t']).len();
+        let len = value[from..].find(['\n', '\r']).unwrap_or(value.len() - from);
+        push(found, "putty-private-key", from..from + len, Shape::Opaque);
     }
 }
 
@@ -380,16 +658,139 @@ fn url_credentials(value: &str, found: &mut Vec<Finding>) {
         let Some(at_sign) = authority.rfind('@') else { continue };
         let userinfo = &authority[..at_sign];
         match userinfo.find(':') {
-            Some(colon) if colon + 1 < userinfo.len() => {
-                let span = start + colon + 1..start + at_sign;
-                if !overlaps(found, &span) {
-                    found.push(Finding { rule: "url-credentials", span, shape: Shape::Password });
-                }
+            Some(colon) if colon + 1 < userinfo.len() && !is_reference(&userinfo[colon + 1..]) => {
+                push(found, "url-credentials", start + colon + 1..start + at_sign, Shape::Password);
             }
             None if userinfo.len() >= 16 && userinfo.chars().all(|c| c.is_ascii_alphanumeric()) => {
-                let span = start..start + at_sign;
-                if !overlaps(found, &span) {
-                    found.push(Finding { rule: "url-key", span, shape: Shape::Password });
+                push(found, "url-key", start..start + at_sign, Shape::Password);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Userinfo without a scheme: Go's MySQL DSN `user:pw@tcp(host)/db`,
+/// `user:pw@host`, and JDBC thin / EZConnect `user/pw@host:1521/svc`.
+fn bare_userinfo(value: &str, found: &mut Vec<Finding>) {
+    let b = value.as_bytes();
+    for (at, _) in value.match_indices('@') {
+        // What follows must look like a host or a Go DSN protocol.
+        let next = b.get(at + 1).copied().unwrap_or(b' ');
+        if !(next.is_ascii_alphanumeric() || next == b'[' || next == b'/' || next == b'(') {
+            continue;
+        }
+        if value[at + 1..].starts_with("sha256:") || value[at + 1..].starts_with("sha512:") {
+            continue; // image@digest
+        }
+        // Walk back over the password to its separator.
+        let mut i = at;
+        while i > 0 && !matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'"' | b'\'' | b'=' | b',' | b'@' | b'(' | b'>') {
+            i -= 1;
+        }
+        let credential = &value[i..at];
+        if credential.contains("//") {
+            continue; // a URL: url_credentials decides
+        }
+        // JDBC thin / EZConnect `…:user/password@`, else `user:password@`.
+        let (user, password, offset) = if let Some(slash) = credential.rfind('/') {
+            let user_from = credential[..slash].rfind(':').map_or(0, |c| c + 1);
+            (&credential[user_from..slash], &credential[slash + 1..], slash + 1)
+        } else if let Some(colon) = credential.find(':') {
+            (&credential[..colon], &credential[colon + 1..], colon + 1)
+        } else {
+            continue;
+        };
+        let user_ok = !user.is_empty()
+            && user.len() <= 64
+            && user.bytes().all(|c| c.is_ascii_alphanumeric() || b"._-$#%+\\".contains(&c))
+            && !user.bytes().all(|c| c.is_ascii_digit());
+        // Images (`repo/name@sha…`) and paths have no password shape: a
+        // password here has no further `/` and something besides letters.
+        let pw_ok = !password.is_empty()
+            && !password.contains('/')
+            && !is_reference(password)
+            && (!credential.contains('/') || password.bytes().any(|c| !c.is_ascii_lowercase()));
+        if user_ok && pw_ok {
+            push(found, "userinfo-credentials", i + offset..at, Shape::Password);
+        }
+    }
+}
+
+/// `Bearer <token>`, `Basic <base64 user:pass>`, `Token <token>`: the credential.
+fn auth_schemes(value: &str, starts: &[usize], found: &mut Vec<Finding>) {
+    for &start in starts {
+        if !boundary_before(value, start) {
+            continue;
+        }
+        let scheme_len = value[start..].find(' ').map_or(0, |i| i + 1);
+        let from = start + scheme_len;
+        let len = value[from..].bytes().take_while(|&b| is_token_byte(b) || b == b'.').count();
+        let token = &value[from..from + len];
+        let basic = value[start..].to_ascii_lowercase().starts_with("basic");
+        let credential = if basic {
+            basic_credentials(token)
+        } else {
+            token.len() >= 8 && token.bytes().any(|b| !b.is_ascii_lowercase())
+        };
+        if credential {
+            push(found, "authorization-credentials", from..from + len, Shape::Opaque);
+        }
+    }
+}
+
+/// Whether `token` is base64 of `user:password`.
+pub fn basic_credentials(token: &str) -> bool {
+    if token.len() < 8 || token.len() > 512 {
+        return false;
+    }
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(token) else { return false };
+    let Ok(text) = std::str::from_utf8(&bytes) else { return false };
+    let Some((user, pass)) = text.split_once(':') else { return false };
+    !user.is_empty() && !pass.is_empty() && text.chars().all(|c| c.is_ascii_graphic())
+}
+
+/// Any `key=value`, `key: value`, `"key": "value"`, `key => value`,
+/// `--key value`, `-Dkey=value` or `<key>value</key>` whose key is a
+/// secret name: the value. `starts` are where secret words were seen.
+fn secret_keys(value: &str, starts: &[usize], found: &mut Vec<Finding>, public: &mut Vec<Range<usize>>) {
+    let b = value.as_bytes();
+    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-';
+    let mut last_start = usize::MAX;
+    for &hit in starts {
+        let mut start = hit;
+        while start > 0 && is_ident(b[start - 1]) {
+            start -= 1;
+        }
+        // Flags: `--db-password`, `-Dx.password`: the name starts after the dashes.
+        let dashes = b[start..].iter().take_while(|&&c| c == b'-').count();
+        let flag = dashes > 0;
+        let name_start = start + dashes;
+        if name_start == last_start || name_start >= b.len() {
+            continue;
+        }
+        last_start = name_start;
+        let mut end = hit;
+        while end < b.len() && is_ident(b[end]) {
+            end += 1;
+        }
+        let name = value[name_start..end].trim_end_matches(['.', '-']);
+        if name.is_empty() || !name.as_bytes()[0].is_ascii_alphabetic() && name.as_bytes()[0] != b'_' {
+            continue;
+        }
+        match names::classify(name) {
+            names::NameClass::Secret(rule) => {
+                if let Some(span) = value_after_key(value, start, name_start + name.len(), flag) {
+                    let v = &value[span.clone()];
+                    let mode = rule == "AUTH" && v.len() <= 16 && v.bytes().all(|b| b.is_ascii_alphabetic());
+                    if !mode && !is_public(v) {
+                        push(found, "secret-named-key", span, Shape::Password);
+                    }
+                }
+            }
+            // `PublicKey = …`: what follows is public, whatever its entropy.
+            names::NameClass::Public => {
+                if let Some(span) = value_after_key(value, start, name_start + name.len(), flag) {
+                    public.push(span);
                 }
             }
             _ => {}
@@ -397,26 +798,470 @@ fn url_credentials(value: &str, found: &mut Vec<Finding>) {
     }
 }
 
-/// `Password=…;`, `pwd=…`, `AccountKey=…`, `SharedAccessKey=…` in connection strings.
-/// Keys whose value in a `k=v;…` connection string is a secret.
-const PASSWORD_KEYS: &[&str] = &["password=", "pwd=", "accountkey=", "sharedaccesskey=", "sharedsecret=", "secret="];
+/// The span of the value that follows a key ending at `end`.
+fn value_after_key(value: &str, key_start: usize, end: usize, flag: bool) -> Option<Range<usize>> {
+    let b = value.as_bytes();
+    let mut i = end;
+    // A quoted key: `"password": …`, `\"password\": …` (escaped any number
+    // of times), `'password' => …`, `define('DB_PASSWORD', '…')`.
+    let opened_with = key_start.checked_sub(1).map(|k| b[k]);
+    let mut quoted_key = false;
+    if matches!(opened_with, Some(b'"' | b'\'')) {
+        let slashes = b[i..].iter().take_while(|&&c| c == b'\\').count();
+        if b.get(i + slashes) == opened_with.as_ref() {
+            i += slashes + 1;
+            quoted_key = true;
+        }
+    } else if opened_with == Some(b'[') && b.get(i) == Some(&b']') {
+        i += 1; // `env[DB_PASS] = …`
+    } else if opened_with == Some(b'<') && b.get(i) == Some(&b'>') {
+        // `<password>value</password>`
+        let from = i + 1;
+        let len = value[from..].find('<')?;
+        return plausible(value, from..from + len);
+    }
+    let spaces = |i: &mut usize| {
+        while *i < b.len() && (b[*i] == b' ' || b[*i] == b'\t') {
+            *i += 1;
+        }
+    };
+    let before_sep = i;
+    spaces(&mut i);
+    let equals = b.get(i) == Some(&b'=');
+    // A directive at the start of a line (`requirepass x`, nginx, redis,
+    // sshd, .netrc-like files) is followed by its value after blanks.
+    let line_start = value[..key_start].rfind('\n').map_or(0, |n| n + 1);
+    let directive = value[line_start..key_start].trim().is_empty() && !quoted_key;
+    match b.get(i) {
+        Some(b'=') if b.get(i + 1) == Some(&b'>') => i += 2,
+        Some(b'=') if !matches!(b.get(i + 1), Some(b'=' | b'~')) => i += 1,
+        Some(b':') if b.get(i + 1) == Some(&b'=') => i += 2,
+        Some(b':') if !value[i..].starts_with("::") && !value[i..].starts_with("://") => i += 1,
+        // `["--password", "x"]`, `define('KEY', 'x')`.
+        Some(b',') if flag || (quoted_key && value[..key_start - 1].trim_end().ends_with('(')) => i += 1,
+        Some(b'\n' | b'\r') | None => return None,
+        Some(_) if (flag || directive) && i > before_sep => {}
+        // `user legacy insecure-password x`: a compound key word, then its value.
+        Some(_)
+            if i > before_sep
+                && !quoted_key
+                && value[key_start..end].contains(['-', '_', '.'])
+                && key_start > 0
+                && b[key_start - 1] == b' ' => {}
+        _ => return None,
+    }
+    spaces(&mut i);
+    let rest = &value[i..];
+    if ["${", "{{", "#{", "$(", "%(", "<%", "%env(", "env(", "ENV.fetch(", "ENV[", "os.environ", "getenv("]
+        .iter()
+        .any(|p| rest.starts_with(p))
+    {
+        // A reference or a template; a default value inside it is a value.
+        return reference_default(rest).and_then(|r| plausible(value, i + r.start..i + r.end));
+    }
+    // `password=''x''` inside a single-quoted string (libpq in postgresql.conf).
+    if let Some(inner) = rest.strip_prefix("''") {
+        let len = inner.find("''")?;
+        return plausible(value, i + 2..i + 2 + len);
+    }
+    // Quoted values, escaped any number of times: up to the same quote.
+    let slashes = rest.bytes().take_while(|&c| c == b'\\').count();
+    if let Some(&q) = rest.as_bytes().get(slashes).filter(|q| matches!(q, b'"' | b'\'' | b'`')) {
+        let from = i + slashes + 1;
+        let inner = &value[from..];
+        let close = if slashes > 0 { inner.find(&rest[..slashes + 1]) } else { closing_quote(inner, q) };
+        let len = close.unwrap_or_else(|| inner.find('\n').unwrap_or(inner.len()));
+        return plausible(value, from..from + len);
+    }
+    if rest.starts_with('{') && !equals {
+        return None; // a structured value: its own keys are checked where they stand
+    }
+    if rest.starts_with('{') {
+        // ODBC braces: `Pwd={a;b}`, `}}` standing for `}`.
+        let rb = rest.as_bytes();
+        let mut j = 1;
+        while j < rb.len() {
+            if rb[j] == b'}' {
+                if rb.get(j + 1) == Some(&b'}') {
+                    j += 2;
+                    continue;
+                }
+                break;
+            }
+            j += 1;
+        }
+        let inner = &rest[1..j.min(rest.len())];
+        if !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)) {
+            return None; // `{token}`: a template
+        }
+        return plausible(value, i + 1..i + j.max(1));
+    }
+    // `Authorization: Bearer x`: the credential follows the scheme.
+    let scheme = ["Bearer ", "Basic ", "Token ", "Digest ", "Negotiate ", "bearer ", "basic ", "token "]
+        .iter()
+        .find(|s| rest.starts_with(**s))
+        .map_or(0, |s| s.len());
+    let (i, rest) = (i + scheme, &rest[scheme..]);
+    let spaced = (flag || directive) && !equals && i > before_sep;
+    let stop = if directive && !flag { "\"')}]<>" } else { ";&,\"')}]<>" };
+    let len = rest.find(|c: char| c.is_whitespace() || stop.contains(c)).unwrap_or(rest.len());
+    let len = if directive && !flag { rest[..len].trim_end_matches(';').len() } else { len };
+    if spaced && directive && !flag {
+        // `requirepass x`: the value ends the line (or a `;`, or a comment);
+        // `API_TOKEN (name matches …)` is prose, not a directive.
+        let after = rest[len..].trim_start_matches([' ', '\t', ';']);
+        if !(after.is_empty() || after.starts_with(['\n', '\r', '#'])) {
+            return None;
+        }
+    }
+    let word = rest.bytes().take_while(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'.').count();
+    if word > 0 && rest[word..].starts_with(['(', '[']) && rest.as_bytes()[0].is_ascii_alphabetic() {
+        return None; // a call or a lookup: `env("DB_PASSWORD")`, `os.environ['X']`
+    }
+    let code = &rest[..len];
+    if code.contains('.')
+        && code.split('.').all(|p| {
+            !p.is_empty()
+                && p.as_bytes()[0].is_ascii_alphabetic()
+                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+        && code
+            .split('.')
+            .any(|p| p == "env" || p == "environ" || p == "ENV" || p == "settings" || p == "config" || p == "Values")
+    {
+        return None; // `process.env.DB_PASSWORD`, `settings.DB_PASSWORD`
+    }
+    plausible(value, i..i + len)
+}
 
-fn key_value_passwords(value: &str, found: &mut Vec<Finding>) {
-    for m in scanner().passwords.find_iter(value) {
-        {
-            let i = m.start();
-            if !boundary_before(value, i) {
-                continue;
+/// The default inside a reference: `${VAR:default}`, `${VAR:-default}`,
+/// `env('X', 'default')`, `ENV.fetch("X", "default")`, `getenv('X', 'd')`.
+pub fn reference_default(t: &str) -> Option<Range<usize>> {
+    if let Some(body) = t.strip_prefix("${") {
+        let close = body.find('}')?;
+        let inner = &body[..close];
+        let colon = inner.find(':').or_else(|| inner.find('-'))?;
+        let mut from = colon + 1;
+        if inner[from..].starts_with(['-', '=', '?', '+']) {
+            from += 1;
+        }
+        return (from < inner.len()).then(|| 2 + from..2 + inner.len());
+    }
+    // A call with a second, quoted argument.
+    let open = t.find('(')?;
+    let close = t[open..].find(')').map(|c| open + c)?;
+    let args = &t[open + 1..close];
+    let comma = args.find(',')?;
+    let second = args[comma + 1..].trim_start();
+    let q = second.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let start = open + 1 + comma + 1 + (args[comma + 1..].len() - second.len()) + 1;
+    let len = t[start..].find(q)?;
+    (len > 0).then(|| start..start + len)
+}
+
+/// `curl -u user:password`, `--user user:password`: the password.
+fn user_flags(value: &str, found: &mut Vec<Finding>) {
+    for flag in [" -u ", " --user ", " --user=", " -U "] {
+        for (at, _) in value.match_indices(flag) {
+            let from = at + flag.len();
+            let word = value[from..].split(|c: char| c.is_whitespace()).next().unwrap_or("");
+            let word_trim = word.trim_matches(['"', '\'']);
+            let offset = word.len() - word.trim_start_matches(['"', '\'']).len();
+            if let Some(colon) = word_trim.find(':') {
+                let pw = &word_trim[colon + 1..];
+                if !pw.is_empty() && !is_reference(pw) {
+                    let s = from + offset + colon + 1;
+                    push(found, "user-flag-password", s..s + pw.len(), Shape::Password);
+                }
             }
-            let start = m.end();
-            let len = value[start..].find([';', '&', ' ', '\n', '"', '\'']).unwrap_or(value.len() - start);
-            if len == 0 {
-                continue;
+        }
+    }
+}
+
+/// `user:password` standing as a word in text (`[smtp]:587 user:pw`,
+/// `"ops:pw"`): a password with capitals, digits and symbols.
+fn user_password_tokens(value: &str, found: &mut Vec<Finding>) {
+    let mut at = 0;
+    for word in value.split_inclusive(|c: char| c.is_whitespace() || c == '"' || c == '\'') {
+        let w = word.trim_end_matches(|c: char| c.is_whitespace() || c == '"' || c == '\'');
+        if w.len() > 8 && user_password_pair(w) {
+            let (_, pw) = w.split_once(':').expect("a pair");
+            let strong =
+                pw.bytes().any(|b| b.is_ascii_uppercase()) || pw.bytes().any(|b| b"!#$%^&*()+=?~@.-_".contains(&b));
+            if strong && !w.contains('/') {
+                let s = at + w.len() - pw.len();
+                push(found, "user-password-pair", s..at + w.len(), Shape::Password);
             }
-            let span = start..start + len;
-            if !overlaps(found, &span) {
-                found.push(Finding { rule: "connection-string-password", span, shape: Shape::Password });
+        }
+        at += word.len();
+    }
+}
+
+/// Kafka's JAAS `PlainLoginModule`: `user_<name>="<password>"` entries.
+fn jaas_users(value: &str, found: &mut Vec<Finding>) {
+    for (at, _) in value.match_indices("user_") {
+        if !boundary_before(value, at) {
+            continue;
+        }
+        let rest = &value[at..];
+        let Some(eq) = rest.find("=\"") else { continue };
+        if !rest[5..eq].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            continue;
+        }
+        let from = at + eq + 2;
+        if let Some(len) = value[from..].find('"') {
+            push(found, "jaas-user-password", from..from + len, Shape::Password);
+        }
+    }
+}
+
+/// Lines of two quoted strings (`"user" "password"`: pgbouncer's
+/// `auth_file`), and Redis ACL rules (`user app on >password ~* +@all`).
+fn credential_lines(value: &str, found: &mut Vec<Finding>) {
+    let mut at = 0;
+    for line in value.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let t = body.trim();
+        let lead = body.len() - body.trim_start().len();
+        if t.starts_with('"') && t.ends_with('"') && t.matches('"').count() == 4 {
+            let parts: Vec<&str> = t.split('"').collect();
+            if parts[2].trim().is_empty() && !parts[3].is_empty() {
+                let s = at + lead + parts[1].len() + 2 + parts[2].len() + 1;
+                push(found, "auth-file-password", s..s + parts[3].len(), Shape::Password);
             }
+        }
+        if t.starts_with("user ") {
+            for (i, _) in body.match_indices(" >") {
+                let s = at + i + 2;
+                let len = value[s..].find(char::is_whitespace).unwrap_or(value.len() - s);
+                push(found, "acl-password", s..s + len, Shape::Password);
+            }
+        }
+        at += line.len();
+    }
+}
+
+/// The index of the closing `q` in `s`, skipping backslash escapes (and
+/// doubled quotes for `'`).
+fn closing_quote(s: &str, q: u8) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            c if c == q => {
+                if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                    continue;
+                }
+                return Some(i);
+            }
+            b'\n' => return None,
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// A value span that can hold a secret: not empty, not a boolean or null,
+/// not a reference or template (`${DB_PASSWORD}`, `{password}`, `%(pw)s`),
+/// not a file path.
+fn plausible(value: &str, span: Range<usize>) -> Option<Range<usize>> {
+    let v = value.get(span.clone())?;
+    if v.trim().is_empty()
+        || !value_can_be_secret(v)
+        || looks_like_path(v)
+        || matches!(v, "|" | ">" | "|-" | ">-" | "|+" | ">+")
+    {
+        return None;
+    }
+    Some(span)
+}
+
+/// An absolute or relative file path, which no secret looks like
+/// (`${user.home}/.ssh/id_rsa` too: a variable standing for a folder).
+pub fn looks_like_path(v: &str) -> bool {
+    let var_end = if v.starts_with("${") {
+        v.find('}').map(|i| i + 1)
+    } else if let Some(rest) = v.strip_prefix('%') {
+        rest.find('%').map(|i| i + 2)
+    } else {
+        v.strip_prefix('$').map(|rest| 1 + rest.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count())
+    };
+    let v = match var_end.map(|e| &v[e..]) {
+        Some(rest) if rest.starts_with('/') => rest,
+        _ => v,
+    };
+    let rest = v.strip_prefix('/').or_else(|| v.strip_prefix("./")).or_else(|| v.strip_prefix("~/"));
+    rest.is_some_and(|r| {
+        let parts: Vec<&str> = r.split('/').collect();
+        parts.len() >= 2
+            && parts.iter().all(|p| {
+                !p.is_empty() && p.len() <= 64 && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-@".contains(&b))
+            })
+    })
+}
+
+/// Whether a value could hold a secret at all: booleans, nulls, numbers
+/// of a few digits and references to secrets kept elsewhere cannot.
+pub fn value_can_be_secret(v: &str) -> bool {
+    let t = v.trim();
+    let lower = t.to_ascii_lowercase();
+    if matches!(lower.as_str(), "" | "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "none" | "nil" | "~") {
+        return false;
+    }
+    // Masks and placeholders (`**********`, `<redacted>`) hold nothing.
+    let first = t.chars().next().unwrap_or(' ');
+    if t.len() >= 3 && "*xX•#.-".contains(first) && t.chars().all(|c| c == first) {
+        return false;
+    }
+    if matches!(
+        lower.as_str(),
+        "redacted"
+            | "[redacted]"
+            | "<redacted>"
+            | "(redacted)"
+            | "<secret>"
+            | "<password>"
+            | "<token>"
+            | "hidden"
+            | "[hidden]"
+    ) {
+        return false;
+    }
+    if is_timestamp(t) || is_hostname(t) {
+        return false;
+    }
+    // The name of another variable (`STRIPE_SECRET_KEY`) points at a secret.
+    if t.contains('_')
+        && t.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && t.as_bytes()[0].is_ascii_uppercase()
+    {
+        return false;
+    }
+    !is_reference(t)
+}
+
+/// A DNS name (`login.microsoftonline.com`, `db-1.prod.internal`), with an
+/// optional port: where something is, not a secret.
+pub fn is_hostname(t: &str) -> bool {
+    let host = t
+        .rsplit_once(':')
+        .filter(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(t, |(h, _)| h);
+    let labels: Vec<&str> = host.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        && labels.last().is_some_and(|tld| (2..=12).contains(&tld.len()) && tld.bytes().all(|b| b.is_ascii_lowercase()))
+        && labels[0].bytes().any(|b| b.is_ascii_lowercase())
+}
+
+/// An ISO date or timestamp (`2026-10-01`, `2026-10-01T00:00:00Z`).
+fn is_timestamp(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b'-'
+        && b[8..10].iter().all(u8::is_ascii_digit)
+        && t[10..].bytes().all(|c| c.is_ascii_digit() || b"T:.+-Z ".contains(&c))
+}
+
+/// A reference to a value kept elsewhere, or a template placeholder.
+pub fn is_reference(t: &str) -> bool {
+    // Most values are none of the shapes below: a cheap look first.
+    let Some(&b0) = t.as_bytes().first() else { return false };
+    if !matches!(b0, b'$' | b'%' | b'{' | b'#' | b'<' | b'@' | b'E')
+        && !t.contains([':', '/', '[', '(', '.', ' '])
+        && !names::is_reference_context(t)
+    {
+        return false;
+    }
+    let whole_braced =
+        |open: &str, close: &str| t.starts_with(open) && t.ends_with(close) && t.len() > open.len() + close.len();
+    whole_braced("${", "}")
+        || whole_braced("{{", "}}")
+        || whole_braced("%(", ")s")
+        || whole_braced("<%", "%>")
+        || whole_braced("$(", ")")
+        || whole_braced("#{", "}")
+        || (whole_braced("{", "}")
+            && t[1..t.len() - 1].bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.'))
+        || (t.starts_with('$') && t.len() > 1 && t[1..].bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_'))
+        || whole_braced("#{", "}#")
+        || [
+            "op://",
+            "sm://",
+            "ref+",
+            "gcpsm://",
+            "awssm://",
+            "azkv://",
+            "doppler://",
+            "bws://",
+            "secret://",
+            "vault://",
+            "k8s://",
+            "awskms:",
+        ]
+        .iter()
+        .any(|p| t.starts_with(p))
+        || t.starts_with("secretref:")
+        || t.starts_with("vault:")
+        || t.starts_with("arn:aws:secretsmanager:")
+        || t.starts_with("arn:aws:ssm:")
+        || t.starts_with("projects/") && t.contains("/secrets/")
+        || t.starts_with("@Microsoft.KeyVault(")
+        || t.starts_with("ENC[")
+        || whole_braced("%env(", ")%")
+        || whole_braced("%(", ")")
+        || whole_braced("$[", "]")
+        || whole_braced("@@", "@@")
+        || t.split([':', '/', '.', ' ']).next().is_some_and(names::is_reference_context)
+}
+
+/// `.netrc`: `machine host login user password secret` (and `passwd`).
+fn netrc_passwords(value: &str, found: &mut Vec<Finding>) {
+    if !(value.contains("machine ") || value.contains("default ")) || !value.contains("login") {
+        return;
+    }
+    let mut words = value.split_ascii_whitespace().peekable();
+    while let Some(w) = words.next() {
+        if w == "password" || w == "passwd" || w == "account" {
+            if let Some(secret) = words.peek() {
+                let start = secret.as_ptr() as usize - value.as_ptr() as usize;
+                push(found, "netrc-password", start..start + secret.len(), Shape::Password);
+            }
+        }
+    }
+}
+
+/// `.pgpass`: `host:port:database:user:password`, colons escaped as `\:`.
+fn pgpass_lines(value: &str, found: &mut Vec<Finding>) {
+    let mut offset = 0;
+    for line in value.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let at = offset;
+        offset += line.len();
+        if body.starts_with('#') || body.contains(' ') {
+            continue;
+        }
+        let b = body.as_bytes();
+        let colons: Vec<usize> = (0..b.len()).filter(|&i| b[i] == b':' && (i == 0 || b[i - 1] != b'\\')).collect();
+        if colons.len() != 4 {
+            continue;
+        }
+        let port = &body[colons[0] + 1..colons[1]];
+        if !(port == "*" || (!port.is_empty() && port.bytes().all(|c| c.is_ascii_digit()))) || colons[0] == 0 {
+            continue;
+        }
+        let from = colons[3] + 1;
+        if from < body.len() {
+            push(found, "pgpass-password", at + from..at + body.len(), Shape::Password);
         }
     }
 }
@@ -430,10 +1275,7 @@ fn jwts(value: &str, found: &mut Vec<Finding>) {
         let token = &value[start..start + len];
         let parts: Vec<&str> = token.split('.').collect();
         if boundary_before(value, start) && parts.len() == 3 && parts[1].len() >= 8 && parts[2].len() >= 8 {
-            let span = start..start + len;
-            if !overlaps(found, &span) {
-                found.push(Finding { rule: "jwt", span, shape: Shape::Jwt });
-            }
+            push(found, "jwt", start..start + len, Shape::Jwt);
         }
     }
 }
@@ -445,10 +1287,7 @@ fn bot_tokens(value: &str, found: &mut Vec<Finding>) {
         let secret = value[i + 1..].chars().take_while(|&c| Charset::Token.has(c)).count();
         let start = i - digits;
         if (8..=10).contains(&digits) && secret == 35 && boundary_before(value, start) {
-            let span = i + 1..i + 1 + secret;
-            if !overlaps(found, &span) {
-                found.push(Finding { rule: "telegram-bot-token", span, shape: Shape::BotSecret { len: secret } });
-            }
+            push(found, "telegram-bot-token", i + 1..i + 1 + secret, Shape::BotSecret { len: secret });
         }
     }
 }
@@ -459,10 +1298,7 @@ fn mailchimp_keys(value: &str, found: &mut Vec<Finding>) {
         let hex = value[..i].chars().rev().take_while(char::is_ascii_hexdigit).count();
         let dc = value[i + 3..].chars().take_while(char::is_ascii_digit).count();
         if hex == 32 && (1..=2).contains(&dc) && boundary_before(value, i - 32) {
-            let span = i - 32..i + 3 + dc;
-            if !overlaps(found, &span) {
-                found.push(Finding { rule: "mailchimp-key", span, shape: Shape::Opaque });
-            }
+            push(found, "mailchimp-key", i - 32..i + 3 + dc, Shape::Opaque);
         }
     }
 }
@@ -473,11 +1309,11 @@ pub const ENTROPY_MIN_LEN: usize = 20;
 pub const ENTROPY_BITS: f64 = 3.7;
 
 /// Long tokens of mixed letters and digits with high Shannon entropy: random
-/// keys. Paths, URLs, UUIDs, hex digests under 40 characters, dotted names
-/// and version strings stay.
-fn high_entropy(value: &str, found: &mut Vec<Finding>) {
+/// keys, and base64 DER private keys. Paths, URLs, UUIDs, hex digests under
+/// 40 characters, dotted names, version strings and public material stay.
+fn high_entropy(value: &str, public: &[Range<usize>], found: &mut Vec<Finding>) {
     let bytes = value.as_bytes();
-    let is_token = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-');
+    let is_token = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-' | b'~');
     let mut i = 0;
     while i < bytes.len() {
         if !is_token(bytes[i]) {
@@ -491,19 +1327,49 @@ fn high_entropy(value: &str, found: &mut Vec<Finding>) {
         if i - start < ENTROPY_MIN_LEN {
             continue;
         }
+        // Base64 padding belongs to the token.
+        let mut end = i;
+        while end < bytes.len() && bytes[end] == b'=' && end - i < 2 {
+            end += 1;
+        }
         let token = &value[start..i];
-        // Content digests (`sha256:<hex>`) name public content.
-        let digest = value[..start].ends_with("sha256:") || value[..start].ends_with("sha512:");
-        let span = start..i;
-        if !digest && looks_random(token) && !overlaps(found, &span) {
-            found.push(Finding { rule: "high-entropy", span, shape: Shape::Opaque });
+        let span = start..end;
+        if inside(public, &span) || overlaps(found, &span) {
+            continue;
+        }
+        // Content digests (`sha256:<hex>`) name public content, and so do
+        // image references pinned by one.
+        if value[..start].ends_with("sha256:")
+            || value[..start].ends_with("sha512:")
+            || value[..start].ends_with("sha1:")
+            || value[end..].starts_with("@sha256:")
+        {
+            continue;
+        }
+        match der_kind(token) {
+            Some(Der::Private) => push(found, "der-private-key", span, Shape::Opaque),
+            Some(Der::Public) => {}
+            None if !public_token(token) && looks_random(token) => match base64_text(&value[span.clone()]) {
+                // Base64 of text is judged by the text: credentials or secrets in it make it secret.
+                Some(text) if !basic_credentials(&value[span.clone()]) => {
+                    if !find_all(&text).is_empty() {
+                        push(found, "base64-secret", span, Shape::Opaque);
+                    }
+                }
+                _ => push(found, "high-entropy", span, Shape::Opaque),
+            },
+            None => {}
         }
     }
 }
 
 /// The entropy test on one token.
 pub fn looks_random(t: &str) -> bool {
-    if t.len() < ENTROPY_MIN_LEN || t.starts_with('/') || t.contains("//") {
+    let path = t.starts_with('/')
+        && t[1..]
+            .split('/')
+            .all(|p| p.len() <= 40 && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)));
+    if t.len() < ENTROPY_MIN_LEN || path || t.contains("//") {
         return false;
     }
     let hex = t.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
@@ -515,14 +1381,154 @@ pub fn looks_random(t: &str) -> bool {
     // Words joined by -, _ or / (feature-flag-names, snake_case, resource
     // paths) are not keys: each word short with at most one digit, or a number.
     let word_like = |w: &str| {
+        let letters = w.bytes().take_while(u8::is_ascii_alphabetic).count();
         w.chars().all(|c| c.is_ascii_digit())
             || (w.len() <= 12 && w.chars().filter(|c| c.is_ascii_digit()).count() <= 1)
+            // A word and a number: `java21`, `debian12`, `v1beta1`.
+            || (w.len() <= 14 && letters >= 2 && w[letters..].bytes().filter(u8::is_ascii_alphabetic).count() <= 4
+                && w[letters..].bytes().take_while(u8::is_ascii_digit).count() >= 1)
     };
     if t.split(['-', '_', '/']).count() > 1 && t.split(['-', '_', '/']).all(word_like) {
         return false;
     }
     // Random keys mix letters and digits; identifiers and words rarely carry two digits.
     digits >= 2 && letters >= 2 && shannon(t) >= ENTROPY_BITS
+}
+
+/// Whether a whole value is opaque: one token that can only be a key or an
+/// identifier (random-looking, 32+ hex digits, a UUID, a 40+ character
+/// mix of classes, a passphrase of joined words). Under a name that says
+/// nothing about it, such a value is taken for a key ([`super::names::NameClass::Neutral`]).
+pub fn opaque(value: &str) -> bool {
+    let t = value.trim();
+    if t.len() < 10 || t.len() > 512 || t.contains(char::is_whitespace) && !passphrase(t) {
+        return false;
+    }
+    if passphrase(t) {
+        return true;
+    }
+    if t.contains("://")
+        || t.starts_with('/')
+        || t.starts_with("./")
+        || public_token(t)
+        || is_reference(t)
+        || is_public(t)
+    {
+        return false;
+    }
+    let hexish = t.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    let hex_digits = t.bytes().filter(u8::is_ascii_hexdigit).count();
+    if hexish && hex_digits >= 32 {
+        return true; // 32/40/64 hex, UUIDs
+    }
+    if user_password_pair(t) {
+        return true;
+    }
+    // Lists and settings (`a:1,b:2`, `k=v;…`) and pinned images are not one key.
+    let setting = t.split_once('=').is_some_and(|(k, _)| {
+        !k.is_empty()
+            && k.as_bytes()[0].is_ascii_alphabetic()
+            && k.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+    });
+    if t.contains([',', ';', ' ']) || setting || t.contains("@sha256:") {
+        return false;
+    }
+    if strong_password(t) {
+        return true;
+    }
+    let symbols = t.bytes().filter(|b| b"!#$%^&*()+{}[]<>?~|\\".contains(b)).count();
+    let classes = [
+        t.bytes().any(|b| b.is_ascii_lowercase()),
+        t.bytes().any(|b| b.is_ascii_uppercase()),
+        t.bytes().any(|b| b.is_ascii_digit()),
+        symbols > 0,
+    ];
+    let n_classes = classes.iter().filter(|&&c| c).count();
+    let dotted_words = t.split(['.', '-', '_', ':', '/', '@']).all(|w| w.len() <= 12);
+    let token = t.bytes().all(is_token_byte);
+    (t.len() >= 24 && symbols >= 1 && n_classes >= 3 && !dotted_words)
+        || (t.len() >= 32 && n_classes >= 3 && symbols >= 2)
+        || (token && looks_random(t) && base64_text(t).is_none_or(|text| !find_all(&text).is_empty()))
+        || (t.len() >= 32 && base64_key(t))
+}
+
+/// A short password by its make-up: no blanks, and capitals, small letters,
+/// digits and a symbol all at once (`Lilaccherry84!`).
+fn strong_password(t: &str) -> bool {
+    (10..=64).contains(&t.len())
+        && !t.contains(char::is_whitespace)
+        && t.bytes().any(|b| b.is_ascii_uppercase())
+        && t.bytes().any(|b| b.is_ascii_lowercase())
+        && t.bytes().any(|b| b.is_ascii_digit())
+        && t.bytes().any(|b| b"!#$%^&*()+{}[]<>?~|\\@".contains(&b))
+        && !t.contains("://")
+        && !is_reference(t)
+}
+
+/// `user:password` as a whole value: a name, a colon, and a password that
+/// mixes letters with digits or symbols (not a port, a version or a tag).
+pub fn user_password_pair(t: &str) -> bool {
+    let Some((user, pw)) = t.split_once(':') else { return false };
+    let user_ok = !user.is_empty()
+        && user.len() <= 64
+        && user.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-@+".contains(&b))
+        && user.as_bytes()[0].is_ascii_alphabetic();
+    let has = |f: fn(&u8) -> bool| pw.bytes().any(|b| f(&b));
+    // `redis:7-alpine`, `app:v1.2.3`: a tag, not a password.
+    let versionish = (pw.starts_with(|c: char| c.is_ascii_digit())
+        || (pw.starts_with('v') && pw[1..].starts_with(|c: char| c.is_ascii_digit())))
+        && pw.contains(['.', '-', '_']);
+    let alnum_or_symbols = pw.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%^&*()+=?~@".contains(&b));
+    let pw_ok = pw.len() >= 6
+        && !pw.contains(['/', ':', ' '])
+        && !versionish
+        && has(u8::is_ascii_alphabetic)
+        && has(u8::is_ascii_digit)
+        && (alnum_or_symbols || has(u8::is_ascii_uppercase));
+    user_ok && pw_ok
+}
+
+/// The text a base64 token encodes, when it encodes readable text (JSON,
+/// prose, settings) rather than random bytes.
+fn base64_text(token: &str) -> Option<String> {
+    if token.len() < 16 || token.len() > 64 * 1024 {
+        return None;
+    }
+    let engine = if token.contains(['-', '_']) {
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+    } else {
+        &base64::engine::general_purpose::STANDARD_NO_PAD
+    };
+    let bytes = engine.decode(token.trim_end_matches('=')).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let readable =
+        text.chars().filter(|c| c.is_alphanumeric() || c.is_ascii_punctuation() || *c == ' ' || *c == '\n').count();
+    let spaced = text.contains([' ', '\n', ':', '=', ',']);
+    (readable * 20 >= text.chars().count() * 19 && spaced).then_some(text)
+}
+
+/// Base64 of 24+ random bytes (`openssl rand -base64 32`).
+fn base64_key(t: &str) -> bool {
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(t) else { return false };
+    bytes.len() >= 24 && bytes.iter().filter(|b| !b.is_ascii_graphic()).count() * 3 > bytes.len()
+}
+
+/// Four to eight lower-case words joined by one separator
+/// (`correct-horse-battery-staple`): a passphrase.
+fn passphrase(t: &str) -> bool {
+    let Some(sep) = t.chars().find(|c| !c.is_ascii_lowercase()) else { return false };
+    if !matches!(sep, '-' | ' ' | '.' | '_' | '+') {
+        return false;
+    }
+    let mut words: Vec<&str> = t.split(sep).collect();
+    // `drizzle-sparrow-acorn-50`: words and a number.
+    let numbered = words.last().is_some_and(|w| (2..=4).contains(&w.len()) && w.bytes().all(|b| b.is_ascii_digit()));
+    if numbered {
+        words.pop();
+    }
+    let least = if numbered { 3 } else { 4 };
+    (least..=8).contains(&words.len())
+        && words.iter().all(|w| (3..=10).contains(&w.len()) && w.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
 /// Shannon entropy in bits per character.
@@ -548,26 +1554,87 @@ pub fn shannon(s: &str) -> f64 {
 mod tests {
     use super::*;
 
+    fn secrets(v: &str) -> Vec<&str> {
+        find_all(v).iter().map(|f| &v[f.span.clone()]).collect()
+    }
+
     #[test]
     fn spans_cover_only_the_secret() {
         let v = "postgres://shop:pr0d-Pa55@db.example.com:5432/shop";
-        let f = find_all(v);
-        assert_eq!(f.len(), 1);
-        assert_eq!(&v[f[0].span.clone()], "pr0d-Pa55");
+        assert_eq!(secrets(v), ["pr0d-Pa55"]);
         let v = "Server=db;User Id=app;Password=hunter2;Encrypt=true";
-        assert_eq!(&v[find_all(v)[0].span.clone()], "hunter2");
+        assert_eq!(secrets(v), ["hunter2"]);
         let v = "token AKIAIOSFODNN7EXAMPLE, and ghp_16C7e42F292c6912E7710c838347Ae178B4a";
         let ids: Vec<_> = find_all(v).iter().map(|f| f.rule).collect();
         assert_eq!(ids, vec!["aws-access-key-id", "github-token"]);
     }
 
     #[test]
-    fn secret_names() {
-        for n in ["DB_PASSWORD", "STRIPE_KEY", "api_token", "AUTH_HEADER", "SENTRY_DSN", "PWD", "GITHUB_TOKEN"] {
-            assert!(secret_name(n).is_some(), "{n}");
+    fn connection_strings_of_every_driver_family() {
+        assert_eq!(secrets("host=db user=app password='a b;c' sslmode=require"), ["a b;c"]);
+        assert_eq!(secrets("Driver={ODBC};Server=x;Uid=app;Pwd={p;w};"), ["p;w"]);
+        assert_eq!(secrets("jdbc:oracle:thin:scott/Tig3rPass@db.internal:1521/ORCL"), ["Tig3rPass"]);
+        assert_eq!(secrets("app:Secr3t@tcp(mysql.internal:3306)/shop?parseTime=true"), ["Secr3t"]);
+        assert_eq!(
+            secrets(
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"k@fka!\";"
+            ),
+            ["k@fka!"]
+        );
+        assert_eq!(secrets("https://api.internal/v1?user=a&apikey=abc123def&x=1"), ["abc123def"]);
+        assert_eq!(secrets("https://acct.blob.core.windows.net/c?sv=2022&sig=AbC%2Bdef%3D&se=2030"), ["AbC%2Bdef%3D"]);
+        assert_eq!(secrets("db.internal:5432:shop:app:pg\\:pass"), ["pg\\:pass"]);
+        assert_eq!(secrets("machine api.internal login deploy password n3tRcPass"), ["n3tRcPass"]);
+    }
+
+    #[test]
+    fn credentials_inside_structured_values() {
+        assert_eq!(secrets(r#"{"db":{"credentials":{"password":"vcapPw1"}}}"#), ["vcapPw1"]);
+        assert_eq!(secrets(r#"{\"password\":\"innerPw2\"}"#), ["innerPw2"]);
+        assert_eq!(secrets("--verbose --db-password=fl4gPw --x"), ["fl4gPw"]);
+        assert_eq!(secrets("--password fl4gPw2"), ["fl4gPw2"]);
+        assert_eq!(secrets("-Djavax.net.ssl.keyStorePassword=ks-pass-9"), ["ks-pass-9"]);
+        assert_eq!(secrets("Authorization: Bearer abcDEF123456"), ["abcDEF123456"]);
+        assert_eq!(secrets("Basic dXNlcjpodW50ZXIy"), ["dXNlcjpodW50ZXIy"]);
+        assert_eq!(secrets("<password>xmlPw3</password>"), ["xmlPw3"]);
+    }
+
+    #[test]
+    fn references_and_public_material_stay() {
+        for v in [
+            "password=${DB_PASSWORD}",
+            "password: {password}",
+            "PASSWORD = env('DB_PASSWORD')",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl user@host",
+            "pk_live_51HqLyjWDarjtT1zdp7dcXYZabc123",
+            "sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC",
+            "arn:aws:iam::123456789012:role/checkout-Prod-Role-1A2B3C4D5E6F",
+            "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+            "1234567890-abc123def456ghi789jkl012mno345pq.apps.googleusercontent.com",
+            "auth: true",
+        ] {
+            assert!(find_all(v).is_empty(), "{v}: {:?}", secrets(v));
         }
-        for n in ["LOG_LEVEL", "KEYBOARD_LAYOUT", "AUTHOR_NAME", "AWS_ACCESS_KEY_ID", "OAUTH_TOKEN_URL", "MONKEY"] {
-            assert_eq!(secret_name(n), None, "{n}");
+    }
+
+    #[test]
+    fn opaque_values() {
+        for v in [
+            "9e048c07dd7753eda83d7c58dfe0d5a0",
+            "3f2b8a4e-9c1d-4e7a-b5f6-0a1b2c3d4e5f",
+            "x!k2#Lm9$pQ8^rT7&vW6*yZ5(aB4)cD3-eF2_gH1=iJ0+kL9",
+            "correct-horse-battery-staple",
+            "basalt-marble-pylon-meadow-70",
+            "keboegsm:5zsiv0uc",
+            "Lilaccherry84!",
+            "q83vEjRWeJqrze8pZn2ZVkVjxXWUnBEq+/6uf2hk4yw=",
+        ] {
+            assert!(opaque(v), "{v}");
+        }
+        for v in
+            ["https://example.com/a", "info", "checkout-service", "eu-west-1", "2026-11-20T14:05:00Z", "/var/lib/app"]
+        {
+            assert!(!opaque(v), "{v}");
         }
     }
 }

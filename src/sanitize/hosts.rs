@@ -20,6 +20,9 @@ pub fn rewrite(
     // Names with a dot (and addresses) are what the patterns match, unless
     // one of them is a bare name (`db-prod`).
     let dotless_patterns = prod_hosts.iter().any(|p| !p.contains('.'));
+    if !dotless_patterns && !value.contains('.') {
+        return None;
+    }
     let mut out: Option<String> = None;
     let mut replaced = Vec::new();
     let mut copied = 0;

@@ -1,29 +1,72 @@
 //! The fail-closed second pass: a secret taken out in one place must not
 //! survive in another (the same password unmarked in a file, a token
-//! repeated under an innocent name). Every occurrence left is replaced by
-//! `prodbox-redacted`, and the decision that kept it becomes a redaction.
+//! repeated under an innocent name). [`Finder`] finds the text of every
+//! secret redacted anywhere; the values that still hold one are decided
+//! again and become redactions. Only values are searched, never keys, and
+//! never text shorter than [`MIN_LEN`].
 
 use std::collections::{HashMap, HashSet};
 
 use aho_corasick::AhoCorasick;
 
-use super::{Action, Decision, SanitizedConfig, REDACTED};
+use super::REDACTED;
 
 /// Secret text shorter than this is not hunted for elsewhere: short values
 /// (`1234`, `admin`) turn up in ordinary config by chance.
 pub const MIN_LEN: usize = 8;
 
+/// The reason a value is redacted by this pass.
+pub const REASON: &str = "holds the text of a secret redacted elsewhere";
+
+/// Marks text the deploy record itself called secret: it is hunted
+/// whatever it looks like.
+const CERTAIN: &str = "\u{0}";
+
+/// `text` as taken out of a value the deploy record marked secret.
+pub fn certain(text: &str) -> String {
+    format!("{CERTAIN}{text}")
+}
+
+/// Whether text taken out could be recognised elsewhere as the secret: a
+/// word, a host name or a path that a name made secret (`password`,
+/// `login.example.com`) is ordinary anywhere else, and hunting it would
+/// damage every value that mentions it.
+fn distinctive(s: &str) -> bool {
+    let plain = s.bytes().all(|b| b.is_ascii_alphabetic() || b"._-/:".contains(&b));
+    !plain || (s.len() >= 20 && super::detect::looks_random(s))
+}
+
 /// Finds any of many secrets in text. The automaton holds only their first
 /// [`MIN_LEN`] bytes (far fewer states to build and walk than the whole
 /// secrets); each hit is confirmed against the secrets with that start.
-struct Finder<'a> {
+pub struct Finder<'a> {
     starts: AhoCorasick,
     /// Per start: the lengths its secrets have (longest first), and the secrets.
     candidates: Vec<(Vec<usize>, HashSet<&'a str>)>,
 }
 
 impl<'a> Finder<'a> {
-    fn new(secrets: &[&'a str]) -> Option<Finder<'a>> {
+    /// A finder for the `removed` secrets; None when none is long enough to
+    /// hunt. An automaton that cannot be built is an error: the caller must
+    /// not go on as if nothing repeated.
+    pub fn of(removed: &'a [String]) -> Result<Option<Finder<'a>>, String> {
+        let mut secrets: Vec<&str> = removed
+            .iter()
+            .filter_map(|p| match p.strip_prefix(CERTAIN) {
+                Some(marked) => Some(marked.trim()),
+                None => Some(p.trim()).filter(|p| distinctive(p)),
+            })
+            .filter(|p| p.len() >= MIN_LEN && *p != REDACTED)
+            .collect();
+        secrets.sort_unstable();
+        secrets.dedup();
+        if secrets.is_empty() {
+            return Ok(None);
+        }
+        Finder::new(&secrets).map(Some)
+    }
+
+    fn new(secrets: &[&'a str]) -> Result<Finder<'a>, String> {
         let mut by_start: HashMap<&[u8], (Vec<usize>, HashSet<&'a str>)> = HashMap::new();
         for s in secrets {
             let entry = by_start.entry(&s.as_bytes()[..MIN_LEN]).or_default();
@@ -38,71 +81,48 @@ impl<'a> Finder<'a> {
             starts.push(start);
             candidates.push((lengths, set));
         }
-        let starts = AhoCorasick::new(&starts).ok()?;
-        Some(Finder { starts, candidates })
+        let starts = AhoCorasick::new(&starts).map_err(|e| e.to_string())?;
+        Ok(Finder { starts, candidates })
     }
 
-    /// `text` with every secret replaced, or None when it holds none.
-    fn replace(&self, text: &str) -> Option<String> {
-        let mut out: Option<String> = None;
-        let mut copied = 0;
+    /// The (start, length) of each secret in `text`, left to right.
+    fn hits(&self, text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut next = 0;
         for m in self.starts.find_overlapping_iter(text) {
-            if m.start() < copied {
+            if m.start() < next {
                 continue;
             }
             let rest = &text[m.start()..];
             let (lengths, set) = &self.candidates[m.pattern().as_usize()];
-            let Some(len) = lengths.iter().copied().find(|&l| rest.get(..l).is_some_and(|head| set.contains(head)))
-            else {
-                continue;
-            };
-            let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
-            o.push_str(&text[copied..m.start()]);
-            o.push_str(REDACTED);
-            copied = m.start() + len;
+            if let Some(len) = lengths.iter().copied().find(|&l| rest.get(..l).is_some_and(|head| set.contains(head))) {
+                out.push((m.start(), len));
+                next = m.start() + len;
+            }
         }
-        let mut o = out?;
-        o.push_str(&text[copied..]);
-        Some(o)
+        out
     }
-}
 
-/// Replaces every occurrence of `removed` (the secret text other decisions
-/// took out) left in `out`.
-pub fn scrub(out: &mut SanitizedConfig, removed: &[String]) {
-    let mut secrets: Vec<&str> =
-        removed.iter().map(String::as_str).filter(|p| p.len() >= MIN_LEN && *p != REDACTED).collect();
-    secrets.sort_unstable();
-    secrets.dedup();
-    if secrets.is_empty() {
-        return;
+    /// Whether `text` holds any of the secrets.
+    pub fn contains(&self, text: &str) -> bool {
+        self.starts.is_match(text) && !self.hits(text).is_empty()
     }
-    let Some(finder) = Finder::new(&secrets) else { return };
-    let reason = "holds the text of a secret redacted elsewhere";
-    for (name, value) in out.env.iter_mut() {
-        if let Some(clean) = finder.replace(value) {
-            *value = clean;
-            if let Some(d) = out.decisions.iter_mut().find(|d| d.kind == "env" && &d.name == name) {
-                d.action = Action::Redacted;
-                d.reason = reason.into();
-                d.by_profile = false;
-            }
+
+    /// `text` with every secret replaced, or None when it holds none.
+    pub fn replace(&self, text: &str) -> Option<String> {
+        let hits = self.hits(text);
+        if hits.is_empty() {
+            return None;
         }
-    }
-    for (path, content) in out.files.iter_mut() {
-        if let Some(clean) = finder.replace(content) {
-            *content = clean;
-            out.decisions.push(Decision {
-                kind: "key",
-                name: format!("{path}:(text)"),
-                action: Action::Redacted,
-                reason: reason.into(),
-                by_profile: false,
-            });
-            if let Some(d) = out.decisions.iter_mut().find(|d| d.kind == "file" && &d.name == path) {
-                d.action = Action::Redacted;
-            }
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        for (start, len) in hits {
+            out.push_str(&text[copied..start]);
+            out.push_str(REDACTED);
+            copied = start + len;
         }
+        out.push_str(&text[copied..]);
+        Some(out)
     }
 }
 
@@ -112,12 +132,13 @@ mod tests {
 
     #[test]
     fn finds_secrets_that_share_a_start() {
-        let secrets = ["s3cr3t-10-pw", "s3cr3t-1-pw", "AKIAIOSFODNN7EXAMPLE"];
-        let f = Finder::new(&secrets).unwrap();
+        let removed = ["s3cr3t-10-pw".to_string(), "s3cr3t-1-pw".into(), "AKIAIOSFODNN7EXAMPLE".into(), "short".into()];
+        let f = Finder::of(&removed).unwrap().unwrap();
         assert_eq!(
             f.replace("a s3cr3t-10-pw b s3cr3t-1-pw c AKIAIOSFODNN7EXAMPLE").unwrap(),
             "a prodbox-redacted b prodbox-redacted c prodbox-redacted"
         );
-        assert_eq!(f.replace("s3cr3t-2-pw"), None);
+        assert_eq!(f.replace("s3cr3t-2-pw short"), None);
+        assert!(Finder::of(&["short".to_string()]).unwrap().is_none());
     }
 }

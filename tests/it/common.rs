@@ -42,6 +42,40 @@ pub fn docker(args: &[&str]) -> String {
     sh(Command::new("docker").args(args))
 }
 
+/// Whether the engine under test (`DOCKER_HOST`) is Podman: a few
+/// assertions read its answers differently (it reports dropped capabilities
+/// one by one, and its sandbox networks are libpod ones).
+pub fn podman() -> bool {
+    static PODMAN: OnceLock<bool> = OnceLock::new();
+    *PODMAN.get_or_init(|| {
+        docker_quiet(&["version", "--format", "{{range .Server.Components}}{{.Name}} {{end}}"]).contains("Podman")
+    })
+}
+
+/// Whether a container's HostConfig drops every capability (Docker says
+/// `["ALL"]`, Podman lists each one it dropped).
+pub fn drops_all_capabilities(host: &serde_json::Value) -> bool {
+    let dropped: Vec<&str> = host["CapDrop"].as_array().into_iter().flatten().filter_map(|c| c.as_str()).collect();
+    dropped == ["ALL"]
+        || (podman() && ["CHOWN", "DAC_OVERRIDE", "NET_RAW", "SETUID", "SETGID"].iter().all(|c| dropped.contains(c)))
+}
+
+/// The networks a container is attached to, by name (Podman's NetworkMode
+/// says "bridge" for any network).
+pub fn networks_of(container: &serde_json::Value) -> Vec<String> {
+    container["NetworkSettings"]["Networks"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+}
+
+/// Removes an image prodbox pulled as `repo@digest`. Not on Podman: there a
+/// removal by digest removes the image with all its names, the fixture tags
+/// other tests use among them (and what Podman pulled is the fixture image
+/// with one more name, nothing more to clean).
+pub fn remove_pulled(pinned: &str) {
+    if !podman() {
+        let _ = Command::new("docker").args(["rmi", "-f", pinned]).output();
+    }
+}
+
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -92,6 +126,8 @@ pub fn fixture_image(version: &str) -> String {
             &format!("REVISION=rev{}", version.replace('.', "")),
         ])
         .args(["--label", &format!("{TEST_LABEL}=fixture"), "-t", &tag])
+        // Podman 4.3's build cache reuses a layer across different build args.
+        .args(if podman() { &["--no-cache"][..] } else { &[] })
         .arg(binary.parent().unwrap()));
     built.insert(version.to_string(), tag.clone());
     tag
@@ -159,6 +195,10 @@ impl Registry {
     /// Pushes a local image as `repo:tag`; returns `address/repo@digest`. The
     /// local tag is removed again so `up` has to pull by digest.
     pub fn push(&self, image: &str, repo: &str, tag: &str) -> String {
+        // One push at a time: Podman 4.3 loses a name when two tests add and
+        // remove names of the same fixture image at once ("image not known").
+        static NAMING: Mutex<()> = Mutex::new(());
+        let _one_at_a_time = NAMING.lock().unwrap_or_else(|e| e.into_inner());
         let target = format!("{}/{repo}:{tag}", self.address);
         docker(&["tag", image, &target]);
         let mut push = Command::new("docker");
@@ -166,12 +206,41 @@ impl Registry {
             push.env("DOCKER_CONFIG", dir);
         }
         sh(push.args(["push", "-q", &target]));
-        let digests = docker(&["inspect", "--format", "{{range .RepoDigests}}{{println .}}{{end}}", &target]);
-        let prefix = format!("{}/{repo}@", self.address);
-        let pinned = digests.lines().find(|l| l.starts_with(&prefix)).expect("pushed digest").to_string();
+        // The registry's digest, not the engine's RepoDigests: Podman
+        // recompresses on push, so its local record may name another manifest.
+        let pinned = format!("{}/{repo}@{}", self.address, self.manifest_digest(repo, tag));
         docker(&["rmi", &target]);
         self.pushed.lock().unwrap().push(pinned.clone());
         pinned
+    }
+
+    /// The digest the registry serves for `repo:tag` (`Docker-Content-Digest`).
+    pub fn manifest_digest(&self, repo: &str, tag: &str) -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&self.address).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let auth = match &self.docker_config {
+            Some(dir) => {
+                let config: serde_json::Value =
+                    serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+                format!("Authorization: Basic {}\r\n", config["auths"][&self.address]["auth"].as_str().unwrap())
+            }
+            None => String::new(),
+        };
+        write!(
+            s,
+            "HEAD /v2/{repo}/manifests/{tag} HTTP/1.0\r\nHost: {}\r\n{auth}Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json\r\n\r\n",
+            self.address
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        text.lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("docker-content-digest").then(|| v.trim().to_string())
+            })
+            .unwrap_or_else(|| panic!("no digest for {repo}:{tag}:\n{text}"))
     }
 
     /// Where the registry keeps a blob's bytes (to tamper with in tests).
@@ -186,8 +255,10 @@ impl Drop for Registry {
         let _ = self.child.kill();
         let _ = self.child.wait();
         // Images pulled from this registry by prodbox.
-        for pinned in self.pushed.lock().unwrap().iter() {
-            let _ = Command::new("docker").args(["rmi", "-f", pinned]).output();
+        if let Ok(pushed) = self.pushed.lock() {
+            for pinned in pushed.iter() {
+                remove_pulled(pinned);
+            }
         }
     }
 }
@@ -239,36 +310,71 @@ impl Project {
 
     /// The prodbox binary, run in this project with a clean environment and
     /// this test's label on everything it creates.
+    #[must_use = "check the run: .success(), .code(N), .json()"]
     pub fn prodbox(&self, args: &[&str]) -> Run {
         self.prodbox_env(args, &[])
     }
 
+    #[must_use = "check the run: .success(), .code(N), .json()"]
     pub fn prodbox_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_prodbox"));
-        cmd.current_dir(self.dir.path()).env_clear();
-        for key in ["PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG"] {
-            if let Some(v) = std::env::var_os(key) {
-                cmd.env(key, v);
-            }
-        }
-        cmd.env("NO_COLOR", "1");
+        let mut cmd = self.command();
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        if args.first() == Some(&"up") {
-            all.push("--label".into());
-            all.push(format!("{TEST_LABEL}={}", self.id));
-        }
+        let all = self.labelled(args);
         cmd.args(&all).stdin(Stdio::null());
         let output = cmd.output().unwrap();
         Run::from(output, all)
+    }
+
+    /// The prodbox binary in this project's folder, with [`clean_env`].
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_prodbox"));
+        cmd.current_dir(self.dir.path());
+        clean_env(&mut cmd);
+        cmd
+    }
+
+    /// `args` with this test's label right after `up`, wherever `up` is
+    /// (global flags may come first); other commands make nothing to label.
+    pub fn labelled(&self, args: &[&str]) -> Vec<String> {
+        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let end = args.iter().position(|a| *a == "--").unwrap_or(args.len());
+        if let Some(at) = args[..end].iter().position(|a| *a == "up") {
+            all.insert(at + 1, "--label".into());
+            all.insert(at + 2, format!("{TEST_LABEL}={}", self.id));
+        }
+        all
     }
 
     /// Containers, networks and volumes this test's sandboxes left.
     pub fn leftovers(&self) -> Vec<String> {
         leftovers(&format!("{TEST_LABEL}={}", self.id))
     }
+}
+
+/// The one environment every run of the binary gets: nothing of the
+/// caller's but how to find programs, the home folder and the engine and its
+/// credentials; no colour; the time zone fixed to UTC, so output does not
+/// depend on the machine.
+pub fn clean_env(cmd: &mut Command) {
+    cmd.env_clear();
+    for key in ["PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG"] {
+        if let Some(v) = std::env::var_os(key) {
+            cmd.env(key, v);
+        }
+    }
+    cmd.env("NO_COLOR", "1").env("TZ", "UTC");
+}
+
+/// Runs `docker args` for cleanup: never panics (a `Drop` may run while a
+/// failed test unwinds, and a panic then would abort the whole run).
+fn docker_quiet(args: &[&str]) -> String {
+    Command::new("docker")
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
 }
 
 /// Resources carrying `label` (`key=value`), as "kind name" lines.
@@ -290,20 +396,20 @@ pub fn leftovers(label: &str) -> Vec<String> {
 impl Drop for Project {
     fn drop(&mut self) {
         let filter = format!("label={TEST_LABEL}={}", self.id);
-        let ids = docker(&["ps", "-aq", "--filter", &filter]);
-        for id in ids.lines().filter(|l| !l.is_empty()) {
-            let _ = Command::new("docker").args(["rm", "-f", "-v", id]).output();
+        for id in docker_quiet(&["ps", "-aq", "--filter", &filter]).lines().filter(|l| !l.is_empty()) {
+            docker_quiet(&["rm", "-f", "-v", id]);
         }
-        for id in docker(&["network", "ls", "-q", "--filter", &filter]).lines().filter(|l| !l.is_empty()) {
-            let _ = Command::new("docker").args(["network", "rm", id]).output();
+        for id in docker_quiet(&["network", "ls", "-q", "--filter", &filter]).lines().filter(|l| !l.is_empty()) {
+            docker_quiet(&["network", "rm", id]);
         }
-        for id in docker(&["volume", "ls", "-q", "--filter", &filter]).lines().filter(|l| !l.is_empty()) {
-            let _ = Command::new("docker").args(["volume", "rm", id]).output();
+        for id in docker_quiet(&["volume", "ls", "-q", "--filter", &filter]).lines().filter(|l| !l.is_empty()) {
+            docker_quiet(&["volume", "rm", id]);
         }
     }
 }
 
-/// One run of the binary.
+/// One run of the binary. The functions that make one are `#[must_use]`:
+/// a run nobody checks (exit code, output) proves nothing.
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -331,6 +437,12 @@ impl Run {
             "prodbox {:?} exited {}, want {want}\nstdout:\n{}\nstderr:\n{}",
             self.args, self.code, self.stdout, self.stderr
         );
+        self
+    }
+
+    /// Asserts stdout is exactly `want`.
+    pub fn stdout_is(self, want: &str) -> Run {
+        assert_eq!(self.stdout, want, "prodbox {:?} stdout differs; stderr:\n{}", self.args, self.stderr);
         self
     }
 
@@ -365,36 +477,33 @@ pub fn inspect(what: &str) -> serde_json::Value {
 /// line by line in the background.
 pub struct Foreground {
     pub child: Child,
-    lines: std::sync::mpsc::Receiver<String>,
+    lines: std::sync::mpsc::Receiver<(bool, String)>,
+    /// Every line, stdout and stderr interleaved as they came.
     pub seen: Vec<String>,
+    /// The lines that came on stdout.
+    pub stdout: Vec<String>,
 }
 
 impl Project {
     /// Starts prodbox without waiting for it.
     pub fn spawn(&self, args: &[&str]) -> Foreground {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_prodbox"));
-        cmd.current_dir(self.dir.path()).env_clear();
-        for key in ["PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG"] {
-            if let Some(v) = std::env::var_os(key) {
-                cmd.env(key, v);
-            }
-        }
-        cmd.args(args).args(["--label", &format!("{TEST_LABEL}={}", self.id)]);
+        let mut cmd = self.command();
+        cmd.args(self.labelled(args));
         let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
+        for (is_stdout, stream) in [
+            (true, Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>),
+            (false, Box::new(child.stderr.take().unwrap())),
         ] {
             let tx = tx.clone();
             std::thread::spawn(move || {
                 use std::io::BufRead;
                 for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
-                    let _ = tx.send(line);
+                    let _ = tx.send((is_stdout, line));
                 }
             });
         }
-        Foreground { child, lines: rx, seen: Vec::new() }
+        Foreground { child, lines: rx, seen: Vec::new(), stdout: Vec::new() }
     }
 }
 
@@ -403,8 +512,11 @@ impl Foreground {
     pub fn wait_for(&mut self, needle: &str) {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+            if let Ok((is_stdout, line)) = self.lines.recv_timeout(Duration::from_millis(200)) {
                 let hit = line.contains(needle);
+                if is_stdout {
+                    self.stdout.push(line.clone());
+                }
                 self.seen.push(line);
                 if hit {
                     return;
@@ -415,12 +527,23 @@ impl Foreground {
     }
 
     /// Sends SIGINT (what Ctrl-C sends) and waits for the exit code.
-    pub fn interrupt(mut self) -> (i32, Vec<String>) {
+    pub fn interrupt(self) -> (i32, Vec<String>) {
+        let (code, seen, _) = self.interrupt_split();
+        (code, seen)
+    }
+
+    /// As [`Foreground::interrupt`], with the lines that came on stdout apart.
+    pub fn interrupt_split(mut self) -> (i32, Vec<String>, Vec<String>) {
         sh(Command::new("kill").args(["-INT", &self.child.id().to_string()]));
         let status = self.child.wait().unwrap();
         std::thread::sleep(Duration::from_millis(100));
-        self.seen.extend(self.lines.try_iter());
-        (status.code().unwrap_or(-1), std::mem::take(&mut self.seen))
+        for (is_stdout, line) in self.lines.try_iter() {
+            if is_stdout {
+                self.stdout.push(line.clone());
+            }
+            self.seen.push(line);
+        }
+        (status.code().unwrap_or(-1), std::mem::take(&mut self.seen), std::mem::take(&mut self.stdout))
     }
 }
 
@@ -455,4 +578,70 @@ pub fn sha256(bytes: &[u8]) -> String {
     child.stdin.take().unwrap().write_all(bytes).unwrap();
     let out = child.wait_with_output().unwrap();
     format!("sha256:{}", String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap())
+}
+
+/// The setup most tests repeat: a registry, the fixture image pushed as a
+/// service's release, its profile and its deploy record.
+///
+/// ```ignore
+/// let f = Fixture::new("checkout").run(HTTP_HEALTH).config(json!({"env": {"A": "1"}})).build();
+/// f.project.prodbox(&["up", "checkout", "-d"]).success();
+/// ```
+pub struct Fixture {
+    service: String,
+    version: String,
+    run: String,
+    config: serde_json::Value,
+}
+
+/// What [`Fixture::build`] made. Fields drop in order: the project (and its
+/// sandboxes) before the registry.
+pub struct Released {
+    pub project: Project,
+    /// `registry/shop/SERVICE@sha256:…` as pushed.
+    pub pinned: String,
+    /// `registry/shop/SERVICE`.
+    pub repository: String,
+    pub registry: Registry,
+}
+
+impl Fixture {
+    /// Version 1.0.0 of `service`, no `[run]` section, no config.
+    pub fn new(service: &str) -> Fixture {
+        Fixture {
+            service: service.into(),
+            version: "1.0.0".into(),
+            run: String::new(),
+            config: serde_json::Value::Null,
+        }
+    }
+
+    /// The profile's extra sections (`[run]`, `[sanitize]`, …).
+    pub fn run(mut self, extra: &str) -> Fixture {
+        self.run = extra.into();
+        self
+    }
+
+    /// The record's `config`.
+    pub fn config(mut self, config: serde_json::Value) -> Fixture {
+        self.config = config;
+        self
+    }
+
+    /// Which fixture version is released.
+    pub fn version(mut self, version: &str) -> Fixture {
+        self.version = version.into();
+        self
+    }
+
+    /// Starts the registry, pushes, writes the profile and the record.
+    pub fn build(self) -> Released {
+        let registry = Registry::start();
+        let repository = format!("{}/shop/{}", registry.address, self.service);
+        let pinned = registry.push(&fixture_image(&self.version), &format!("shop/{}", self.service), &self.version);
+        let project = Project::new();
+        project.profile(&self.service, &repository, &self.run);
+        project.record(&self.service, &pinned, self.config);
+        Released { project, pinned, repository, registry }
+    }
 }

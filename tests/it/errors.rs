@@ -30,13 +30,13 @@ fn bad_records_and_unreachable_parts_fail_cleanly() {
     let p = Project::new();
     p.profile("svc", &repo, "");
     p.record("svc", &format!("{repo}:1.0.0"), serde_json::Value::Null);
-    check(&p, &Case { what: "tag only", code: 1, stderr: "has no digest" }, &[]);
+    check(&p, &Case { what: "tag only", code: 2, stderr: "has no digest" }, &[]);
 
     // A record for another repository.
     let p = Project::new();
     p.profile("svc", &repo, "");
     p.record("svc", &format!("{}/shop/other@{digest}", registry.address), serde_json::Value::Null);
-    check(&p, &Case { what: "other repository", code: 1, stderr: "is not in repository" }, &[]);
+    check(&p, &Case { what: "other repository", code: 2, stderr: "is not in repository" }, &[]);
 
     // An unreachable deploy registry (http source on a closed port).
     let p = Project::new();
@@ -106,7 +106,7 @@ fn a_manifest_whose_bytes_do_not_match_its_digest_is_refused() {
     let blob = registry.blob_path(digest);
     let bytes = std::fs::read(&blob).unwrap();
     // Same JSON, one more space: a different digest.
-    let tampered = String::from_utf8(bytes).unwrap().replacen("\"schemaVersion\": 2", "\"schemaVersion\":  2", 1);
+    let tampered = String::from_utf8(bytes).unwrap().replacen('{', "{ ", 1);
     std::fs::write(&blob, tampered).unwrap();
 
     let p = Project::new();
@@ -119,6 +119,7 @@ fn a_manifest_whose_bytes_do_not_match_its_digest_is_refused() {
 fn every_command_rejects_bad_input_cleanly() {
     let p = Project::new();
     p.profile("svc", "127.0.0.1:9/shop/svc", "");
+    p.record("svc", "127.0.0.1:9/shop/svc:1.0", serde_json::json!(null));
     let cases: &[(&[&str], i32, &str)] = &[
         (&["down", "nope-x"], 1, "no sandbox named nope-x"),
         (&["down"], 2, "--all"),
@@ -137,6 +138,8 @@ fn every_command_rejects_bad_input_cleanly() {
         (&["up", "svc", "--at", "2026-01-01", "--revision", "abc"], 2, "cannot be used with"),
         (&["up", "--from", "missing.json"], 2, "repro file missing.json"),
         (&["diff", "x", "--request", "FETCH cart"], 2, "want METHOD /path"),
+        (&["record", "missing.json"], 2, "record missing.json: cannot read"),
+        (&["record", "deploys/svc.json"], 2, "has no digest"),
     ];
     for (args, code, needle) in cases {
         let run = p.prodbox(args);

@@ -50,12 +50,19 @@ fn history_and_at_pick_the_deploy_live_then() {
         .json();
     assert_eq!(r["digest"], digest(&v1).as_str());
     assert_eq!(r["chosen"], "live at 2026-11-20T14:04:59Z: from 2026-11-01T09:00:00Z to 2026-11-20T14:05:00Z (19d 5h)");
-    let body = http_get(r["ports"][0][1].as_u64().unwrap() as u16, "/");
+    let port = r["ports"][0][1].as_u64().unwrap() as u16;
+    let body = http_get(port, "/");
     assert!(body.contains("\"version\":\"1.0.0\""), "{body}");
     // Before the first deploy: a clear error, and the running sandbox is untouched.
     project.prodbox(&["up", "hist", "-d", "--name", &name, "--at", "2026-10-01"]).code(1).stderr_has(
         "no deploy of hist was live at 2026-10-01T00:00:00Z: the oldest known deploy is from 2026-11-01T09:00:00Z",
     );
+    let listed = project.prodbox(&["ls", "--json"]).success().json();
+    let still = listed.as_array().unwrap().iter().find(|s| s["name"] == name.as_str()).expect("sandbox still listed");
+    assert_eq!(still["status"], "running", "{still}");
+    assert_eq!(still["digest"], digest(&v1).as_str(), "{still}");
+    let body = http_get(port, "/");
+    assert!(body.contains("\"version\":\"1.0.0\""), "the sandbox no longer answers as before: {body}");
     project.prodbox(&["up", "hist", "-d", "--at", "last tuesday"]).code(2).stderr_has("--at");
 
     // Pins.
@@ -102,4 +109,50 @@ fn a_repro_file_round_trips_and_warns_when_the_profile_changed() {
     assert_eq!(r.json()["digest"], repro["digest"]);
     project.prodbox(&["down", &name]).success();
     assert!(project.leftovers().is_empty());
+}
+
+/// `--at` in the user's zone: a zone name, an offset, `--tz`, `TZ`; the
+/// report shows the instant in UTC and in the zone asked for.
+#[test]
+fn at_reads_times_in_the_zone_asked_for() {
+    let registry = Registry::start();
+    let (project, v1, v2) = two_releases(&registry);
+    let digest = |pinned: &str| pinned.split('@').nth(1).unwrap().to_string();
+    let name = unique("tz");
+    // v2 was deployed at 14:05Z = 15:05 in Berlin (CET, +01:00).
+    for (at, env, want) in [
+        (&["--at", "2026-11-20 15:05 Europe/Berlin"][..], &[][..], &v2),
+        (&["--at", "2026-11-20 15:04:59 +01:00"], &[], &v1),
+        (&["--at", "2026-11-20 15:05", "--tz", "Europe/Berlin"], &[], &v2),
+        (&["--at", "2026-11-20 15:04"], &[("TZ", "Europe/Berlin")], &v1),
+    ] {
+        let mut args = vec!["up", "hist", "-d", "--name", &name, "--json"];
+        args.extend_from_slice(at);
+        let r = project.prodbox_env(&args, env).success().json();
+        assert_eq!(r["digest"], digest(want).as_str(), "{at:?} {env:?}: {}", r["chosen"]);
+    }
+    let r = project
+        .prodbox(&[
+            "up",
+            "hist",
+            "-d",
+            "--name",
+            &name,
+            "--json",
+            "--at",
+            "2026-11-20 15:04:59",
+            "--tz",
+            "Europe/Berlin",
+        ])
+        .success()
+        .json();
+    assert_eq!(
+        r["chosen"],
+        "live at 2026-11-20T14:04:59Z: from 2026-11-01T09:00:00Z to 2026-11-20T14:05:00Z (19d 5h); asked for 2026-11-20 15:04:59 CET (+01:00)"
+    );
+    project
+        .prodbox(&["up", "hist", "-d", "--at", "2026-11-20 15:05", "--tz", "Mars/Olympus"])
+        .code(2)
+        .stderr_has("--tz");
+    project.prodbox(&["down", &name]).success();
 }

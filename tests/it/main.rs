@@ -2,11 +2,21 @@
 //! One module per area; the harness is in `common`.
 
 mod auth;
+mod command_source;
 mod common;
 mod errors;
+mod examples;
 mod history;
 mod http_source;
+mod isolation;
+mod kubernetes_source;
+mod kubernetes_target;
 mod lifecycle;
+mod oci_source;
 mod pair;
+mod regressions;
+mod relay;
+mod sanitize;
 mod secrets;
+mod snapshots;
 mod up;

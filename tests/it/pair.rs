@@ -26,10 +26,20 @@ fn a_candidate_runs_beside_production_and_diff_shows_the_difference() {
     // The candidate is as hardened and isolated as the app.
     let c = inspect(&format!("prodbox-{name}-candidate"));
     assert_eq!(c["Config"]["Labels"]["dev.prodbox.role"], "candidate");
-    assert_eq!(c["HostConfig"]["CapDrop"], serde_json::json!(["ALL"]));
+    // Issue #9: the digest label held the image id. The id has its own
+    // label; the digest label is absent for a build never pushed, else one of
+    // the image's registry digests (other tests push this fixture).
+    let id = docker(&["image", "inspect", &candidate, "--format", "{{.Id}}"]);
+    assert_eq!(c["Config"]["Labels"]["dev.prodbox.image-id"], id.as_str());
+    if let Some(digest) = c["Config"]["Labels"].get("dev.prodbox.digest").and_then(|d| d.as_str()) {
+        assert_ne!(digest, id, "the digest label holds the image id");
+        let repo_digests = docker(&["image", "inspect", &candidate, "--format", "{{json .RepoDigests}}"]);
+        assert!(repo_digests.contains(&format!("@{digest}")), "{digest} not in {repo_digests}");
+    }
+    assert!(drops_all_capabilities(&c["HostConfig"]), "{}", c["HostConfig"]["CapDrop"]);
     assert_eq!(c["HostConfig"]["Privileged"], false);
     assert!(c["HostConfig"]["SecurityOpt"].to_string().contains("no-new-privileges"));
-    assert_eq!(c["HostConfig"]["NetworkMode"], format!("prodbox-{name}"));
+    assert_eq!(networks_of(&c), [format!("prodbox-{name}")]);
     let listener = TcpListener::bind("0.0.0.0:0").unwrap();
     let host_port = listener.local_addr().unwrap().port();
     let gw = docker(&[

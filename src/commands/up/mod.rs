@@ -1,35 +1,39 @@
 //! `prodbox up SERVICE`: resolve → fetch → sanitize → launch → report.
 
+pub mod attach;
 mod report;
 mod request;
 
-pub use report::{repro_of, CandidateReport, UpReport};
+pub use report::{repro_of, CandidateReport, ConfigCounts, UpReport};
 pub use request::UpRequest;
 
 use std::time::Instant;
 
 use anyhow::Context as _;
 
+use super::Ctx;
 use crate::engine::Engine;
-use crate::error::UsageError;
+use crate::error::{StrictError, UsageError};
 use crate::fetch::{self, auth};
+use crate::identity::Identity;
 use crate::profile::{self, PortSpec, Profile};
 use crate::progress::Progress;
-use crate::sandbox::labels;
+use crate::sandbox::labels::{self, Role};
 use crate::sandbox::{self, HealthPlan, SandboxSpec};
 use crate::sanitize;
-use crate::settings::Settings;
 use crate::{resolve, sandbox::health};
 use report::urls;
 
 /// Runs the pipeline; on any failure after launch began, removes the sandbox.
-pub async fn run(settings: &Settings, req: &UpRequest, progress: &dyn Progress) -> anyhow::Result<UpReport> {
+pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     let started = Instant::now();
+    let settings = &ctx.settings;
+    let progress = ctx.progress.as_ref();
     let mut profile = Profile::find(&settings.profile_dirs, &req.service)?;
     if let Some(env) = &req.environment {
         profile.environment = env.clone();
     }
-    let engine = Engine::connect().await?;
+    let engine = ctx.engine().await?;
 
     progress.step(&format!("resolving {} in {}", profile.service, profile.environment));
     if let Some(repro) = &req.from {
@@ -40,121 +44,142 @@ pub async fn run(settings: &Settings, req: &UpRequest, progress: &dyn Progress) 
             ));
         }
     }
-    let chosen = resolve::choose(&profile, &req.pick).await?;
+    let mut chosen = resolve::choose(&profile, &req.pick, &settings.registry).await?;
+    if let resolve::Pick::At(at) = &req.pick {
+        // Shown back in UTC (above) and in the zone it was asked in.
+        if req.zone != jiff::tz::TimeZone::UTC {
+            chosen.why.push_str(&format!("; asked for {}", at.in_zone(&req.zone)));
+        }
+    }
+    let (memory, cpus) = limits(&profile, &chosen.record, &mut chosen.why);
     let record = chosen.record;
     let digest = record.image.digest.clone().unwrap_or_default();
 
     let platform = match &profile.image.platform {
         Some(p) => p.clone(),
-        None => engine.platform().await?,
+        None => engine.platform(),
     };
     progress.step(&format!("reading manifest {}", record.image.pinned()));
-    let creds = auth::for_registry(&record.image.registry).map_err(UsageError)?;
+    let creds = auth::for_registry(&record.image.registry)?;
     let facts = fetch::inspect_remote(&record.image, &platform, &creds, &settings.registry).await?;
-    let pulled = fetch::pull(&engine, &facts, profile.image.platform.as_deref(), &creds, progress).await?;
+    let pulled = fetch::pull(engine, &facts, profile.image.platform.as_deref(), &creds, progress).await?;
 
     for dep in &profile.dependencies {
-        ensure_image(&engine, &dep.image, &format!("dependency {}", dep.name), progress).await?;
+        ensure_image(engine, &dep.image, &format!("dependency {}", dep.name), progress).await?;
     }
     let candidate = match &req.candidate {
         Some(image) => {
-            let id = ensure_image(&engine, image, "--candidate", progress).await?;
-            Some(sandbox::Candidate { image: image.clone(), id })
+            let id = ensure_image(engine, image, "--candidate", progress).await?;
+            let digest = repo_digest(engine, &id).await?;
+            Some(sandbox::Candidate { image: image.clone(), id, digest })
         }
         None => None,
     };
 
     progress.step("sanitizing production's configuration");
-    let clean = sanitize::sanitize(&record.config, &profile.sanitize);
+    let clean = sanitize::sanitize(&record.config, &profile.sanitize)?;
     if req.strict || profile.sanitize.strict {
         check_strict(&clean, &profile)?;
     }
 
     let name = req.sandbox_name();
-    let (ports, health) = plan_ports(&profile, &facts, &req.publish);
+    let (ports, health) = plan_ports(&profile, &facts, &req.publish, engine.kind);
     let spec = SandboxSpec {
         name: name.clone(),
-        service: profile.service.clone(),
-        environment: profile.environment.clone(),
-        image: pulled.reference.clone(),
-        digest: digest.clone(),
-        deployed_at: record.deployed_at.clone(),
-        deployed_by: record.deployed_by.clone(),
-        revision: record
-            .revision
-            .clone()
-            .or_else(|| facts.label("org.opencontainers.image.revision").map(str::to_string)),
+        deploy: Identity {
+            service: profile.service.clone(),
+            environment: profile.environment.clone(),
+            image: pulled.reference.clone(),
+            digest: digest.clone(),
+            deployed_at: record.deployed_at.clone(),
+            deployed_by: record.deployed_by.clone(),
+            revision: record
+                .revision
+                .clone()
+                .or_else(|| facts.label("org.opencontainers.image.revision").map(str::to_string)),
+        },
         env: clean.env.clone(),
         files: clean.files.clone(),
         sanitize_json: labels::decisions_json(&clean.decisions),
         ports,
         health: health.clone(),
-        memory: profile.run.memory,
-        cpus: profile.run.cpus,
+        memory,
+        cpus,
         read_only: profile.run.read_only,
         cap_add: profile.run.cap_add.clone(),
         dependencies: profile.dependencies.clone(),
         extra_labels: req.labels.clone(),
         candidate,
     };
+    spec.check().map_err(|e| anyhow::Error::new(e).context(format!("profile {}", profile.path.display())))?;
 
     tracing::debug!(elapsed = ?started.elapsed(), "resolved, fetched and sanitized");
-    let existing = sandbox::remove(&engine, &name).await?;
+    let existing = sandbox::remove(engine, &name).await?;
     if !existing.is_empty() {
         progress.step(&format!("replaced the running sandbox {name}"));
     }
     progress.step(&format!("starting sandbox {name}"));
     let candidate_health = match &spec.candidate {
-        Some(c) => Some(candidate_health(&engine, &c.id, profile.run.health.as_ref(), &spec.ports).await?),
+        Some(c) => Some(candidate_health(engine, &c.id, profile.run.health.as_ref(), &spec.ports).await?),
         None => None,
     };
-    let launched = match launch_and_wait(&engine, &spec, candidate_health.as_ref(), progress).await {
+    let launched = match launch_and_wait(engine, &spec, candidate_health.as_ref(), progress).await {
         Ok(l) => l,
         Err(e) => {
-            let _ = sandbox::remove(&engine, &name).await;
+            let _ = sandbox::remove(engine, &name).await;
             return Err(e.context(format!("up {name}: removed the half-made sandbox")));
         }
     };
 
-    Ok(UpReport {
-        name: name.clone(),
-        service: profile.service.clone(),
-        environment: profile.environment.clone(),
-        image: pulled.reference,
-        digest,
+    let mut report = UpReport {
+        name: name.to_string(),
+        deploy: spec.deploy.clone(),
         platform: facts.platform.clone(),
         size: facts.size,
-        deployed_at: record.deployed_at,
-        deployed_by: record.deployed_by,
-        revision: spec.revision.clone(),
         source: facts.label("org.opencontainers.image.source").map(str::to_string),
         version: facts.label("org.opencontainers.image.version").map(str::to_string),
         created: facts.created.clone(),
         downloaded: pulled.downloaded,
-        health: health.describe(),
-        urls: urls(&launched.ports(labels::ROLE_APP)),
-        ports: launched.ports(labels::ROLE_APP),
+        health: health.clone(),
+        urls: urls(&launched.ports(Role::App)),
+        ports: launched.ports(Role::App),
         chosen: chosen.why,
         candidate: spec.candidate.as_ref().map(|c| CandidateReport {
             image: c.image.clone(),
             id: c.id.clone(),
-            urls: urls(&launched.ports(labels::ROLE_CANDIDATE)),
-            ports: launched.ports(labels::ROLE_CANDIDATE),
+            digest: c.digest.clone(),
+            urls: urls(&launched.ports(Role::Candidate)),
+            ports: launched.ports(Role::Candidate),
         }),
-        sanitized: clean.summary(),
+        sanitized: ConfigCounts::of(&clean.decisions),
         decisions: clean.decisions,
         seconds: started.elapsed().as_secs_f64(),
-        stop: format!("prodbox down {name}"),
         profile_hash: profile.hash.clone(),
         saved: None,
-    })
-    .and_then(|mut report: UpReport| {
-        if let Some(path) = &req.save {
-            repro_of(&report).write(path)?;
-            report.saved = Some(path.clone());
+        stop: format!("prodbox down {name}"),
+        detached: true,
+    };
+    if let Some(path) = &req.save {
+        // The sandbox is up, but the user asked for the repro file too: a
+        // failure here must not leave a sandbox nobody reported.
+        if let Err(e) = repro_of(&report).write(path) {
+            let _ = sandbox::remove(engine, &name).await;
+            return Err(anyhow::Error::new(e).context(format!("up {name}: removed the sandbox")));
         }
-        Ok(report)
-    })
+        report.saved = Some(path.clone());
+    }
+    Ok(report)
+}
+
+/// The registry digest the engine knows for a local image (its first
+/// `RepoDigests` entry), if any.
+async fn repo_digest(engine: &Engine, image_id: &str) -> anyhow::Result<Option<String>> {
+    let image = engine
+        .docker
+        .inspect_image(image_id)
+        .await
+        .map_err(|e| crate::engine::api(format!("inspecting image {image_id}"), e))?;
+    Ok(image.repo_digests.unwrap_or_default().iter().find_map(|d| d.split_once('@').map(|(_, h)| h.to_string())))
 }
 
 async fn launch_and_wait(
@@ -171,7 +196,7 @@ async fn launch_and_wait(
     let candidate = async {
         match (&launched.candidate_container, candidate_health) {
             (Some(container), Some(plan)) => {
-                health::wait(engine, container, labels::ROLE_CANDIDATE, &launched.relay_container, plan)
+                health::wait(engine, container, Role::Candidate.as_str(), &launched.relay_container, plan)
                     .await
                     .map(Some)
                     .context("the candidate")
@@ -201,7 +226,7 @@ async fn candidate_health(
         .map_err(|e| crate::engine::api(format!("inspecting candidate image {image_id}"), e))?;
     let has_check =
         image.config.and_then(|c| c.healthcheck).and_then(|h| h.test).is_some_and(|t| !t.is_empty() && t[0] != "NONE");
-    Ok(HealthPlan::choose(profile_health, has_check, ports.first().map(|p| p.container)))
+    Ok(HealthPlan::choose(profile_health, has_check, ports.first().map(|p| p.container), engine.kind))
 }
 
 /// A dependency's or the candidate's image, present in the engine (pulled
@@ -209,13 +234,18 @@ async fn candidate_health(
 async fn ensure_image(engine: &Engine, image: &str, what: &str, progress: &dyn Progress) -> anyhow::Result<String> {
     let reference =
         crate::image_ref::ImageRef::parse(image).map_err(|e| UsageError(format!("{what}: image {image} {e}")))?;
-    let creds = auth::for_registry(&reference.registry).map_err(UsageError)?;
+    let creds = auth::for_registry(&reference.registry)?;
     Ok(fetch::ensure_image(engine, image, &creds, progress).await?)
 }
 
 /// The ports to publish (the profile's, else the image's EXPOSE, plus `-p`)
 /// and the health plan; a health port is always published too.
-fn plan_ports(profile: &Profile, facts: &fetch::ImageFacts, publish: &[PortSpec]) -> (Vec<PortSpec>, HealthPlan) {
+fn plan_ports(
+    profile: &Profile,
+    facts: &fetch::ImageFacts,
+    publish: &[PortSpec],
+    engine: crate::engine::EngineKind,
+) -> (Vec<PortSpec>, HealthPlan) {
     let mut ports = profile.run.ports.clone();
     if ports.is_empty() {
         ports = facts.exposed_ports.iter().map(|&c| PortSpec { host: 0, container: c }).collect();
@@ -224,14 +254,43 @@ fn plan_ports(profile: &Profile, facts: &fetch::ImageFacts, publish: &[PortSpec]
         ports.retain(|p| p.container != extra.container);
         ports.push(*extra);
     }
-    let health =
-        HealthPlan::choose(profile.run.health.as_ref(), facts.has_healthcheck, ports.first().map(|p| p.container));
-    if let HealthPlan::Http { port, .. } | HealthPlan::Tcp { port, .. } = &health {
+    let health = HealthPlan::choose(
+        profile.run.health.as_ref(),
+        facts.has_healthcheck,
+        ports.first().map(|p| p.container),
+        engine,
+    );
+    if let HealthPlan::Http { port, .. }
+    | HealthPlan::Tcp { port, .. }
+    | HealthPlan::ImageByExec { fallback_port: Some(port), .. } = &health
+    {
         if !ports.iter().any(|p| p.container == *port) {
             ports.push(PortSpec { host: 0, container: *port });
         }
     }
     (ports, health)
+}
+
+/// The sandbox's memory and CPU limits: the profile's, else production's
+/// (`limits` in the record), saying so in `why`.
+fn limits(profile: &Profile, record: &resolve::DeployRecord, why: &mut String) -> (Option<i64>, Option<f64>) {
+    let memory = profile.run.memory.or(record.limits.memory);
+    let cpus = profile.run.cpus.or(record.limits.cpus);
+    let mut from_prod = Vec::new();
+    if profile.run.memory.is_none() {
+        if let Some(m) = record.limits.memory {
+            from_prod.push(format!("memory {} MiB", m >> 20));
+        }
+    }
+    if profile.run.cpus.is_none() {
+        if let Some(c) = record.limits.cpus {
+            from_prod.push(format!("cpus {c}"));
+        }
+    }
+    if !from_prod.is_empty() {
+        why.push_str(&format!("; limits from production: {} (the profile sets none)", from_prod.join(", ")));
+    }
+    (memory, cpus)
 }
 
 /// `--strict`: every redaction must be named by the profile.
@@ -248,8 +307,3 @@ fn check_strict(clean: &sanitize::SanitizedConfig, profile: &Profile) -> Result<
         list.join("\n")
     )))
 }
-
-/// `--strict` found redactions the profile does not name.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct StrictError(String);

@@ -11,40 +11,84 @@ use crate::sanitize::Decision;
 #[derive(Debug, Clone, Serialize)]
 pub struct UpReport {
     pub name: String,
-    pub service: String,
-    pub environment: String,
-    pub image: String,
-    pub digest: String,
+    #[serde(flatten)]
+    pub deploy: crate::identity::Identity,
     pub platform: String,
     pub size: u64,
-    pub deployed_at: Option<String>,
-    pub deployed_by: Option<String>,
-    pub revision: Option<String>,
     pub source: Option<String>,
     pub version: Option<String>,
     pub created: Option<String>,
     pub downloaded: bool,
-    pub health: String,
+    /// How health was decided (`--json`: kind, path, port, timeout).
+    #[serde(serialize_with = "crate::sandbox::health::serialize_plan")]
+    pub health: crate::sandbox::HealthPlan,
     pub urls: Vec<String>,
     pub ports: Vec<(u16, u16)>,
     /// Which deploy was chosen and why ("what runs now", "live at … from … to …").
     pub chosen: String,
     pub candidate: Option<CandidateReport>,
-    pub sanitized: String,
+    /// How many env vars and files took each action.
+    pub sanitized: ConfigCounts,
     pub decisions: Vec<Decision>,
     pub seconds: f64,
-    pub stop: String,
     /// sha256 of the profile file used.
     pub profile_hash: String,
     /// Where `--save` wrote the repro file.
     pub saved: Option<PathBuf>,
+    /// How to stop it, for the human report (not data: left out of JSON).
+    #[serde(skip)]
+    pub stop: String,
+    /// `-d`: the report is all; otherwise the CLI stays attached to the logs.
+    #[serde(skip)]
+    pub detached: bool,
+}
+
+/// How many env vars and files (not keys inside files) took each action.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ConfigCounts {
+    pub kept: usize,
+    pub replaced: usize,
+    pub dropped: usize,
+    pub redacted: usize,
+    pub rewritten: usize,
+}
+
+impl ConfigCounts {
+    /// Counts `decisions`.
+    pub fn of(decisions: &[Decision]) -> ConfigCounts {
+        use crate::sanitize::{Action, DecisionKind};
+        let mut c = ConfigCounts::default();
+        for d in decisions.iter().filter(|d| d.kind != DecisionKind::Key) {
+            *match d.action {
+                Action::Kept => &mut c.kept,
+                Action::Replaced => &mut c.replaced,
+                Action::Dropped => &mut c.dropped,
+                Action::Redacted => &mut c.redacted,
+                Action::Rewritten => &mut c.rewritten,
+            } += 1;
+        }
+        c
+    }
+}
+
+impl std::fmt::Display for ConfigCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} kept, {} replaced, {} dropped, {} redacted, {} rewritten",
+            self.kept, self.replaced, self.dropped, self.redacted, self.rewritten
+        )
+    }
 }
 
 /// The candidate's part of the report.
 #[derive(Debug, Clone, Serialize)]
 pub struct CandidateReport {
     pub image: String,
+    /// The engine's image id.
     pub id: String,
+    /// Its registry digest, when it has one.
+    pub digest: Option<String>,
     pub urls: Vec<String>,
     pub ports: Vec<(u16, u16)>,
 }
@@ -58,12 +102,12 @@ pub fn urls(ports: &[(u16, u16)]) -> Vec<String> {
 pub fn repro_of(report: &UpReport) -> Repro {
     Repro {
         prodbox: env!("CARGO_PKG_VERSION").into(),
-        service: report.service.clone(),
-        environment: report.environment.clone(),
-        image: report.image.clone(),
-        digest: report.digest.clone(),
-        deployed_at: report.deployed_at.clone(),
-        revision: report.revision.clone(),
+        service: report.deploy.service.clone(),
+        environment: report.deploy.environment.clone(),
+        image: report.deploy.image.clone(),
+        digest: report.deploy.digest.clone(),
+        deployed_at: report.deploy.deployed_at.clone(),
+        revision: report.deploy.revision.clone(),
         profile_hash: report.profile_hash.clone(),
     }
 }

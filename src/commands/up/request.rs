@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 
 use crate::error::UsageError;
+use crate::name::SandboxName;
 use crate::profile::{self, PortSpec};
 use crate::repro::Repro;
 use crate::resolve::Pick;
-use crate::sandbox::{self, labels};
+use crate::sandbox::labels;
 use crate::timestamp::Timestamp;
 
 /// What the user asked `up` for, validated.
@@ -14,15 +15,18 @@ use crate::timestamp::Timestamp;
 pub struct UpRequest {
     pub service: String,
     pub environment: Option<String>,
-    pub name: String,
+    pub name: SandboxName,
     pub publish: Vec<PortSpec>,
     pub labels: Vec<(String, String)>,
     pub pick: Pick,
     pub candidate: Option<String>,
     pub save: Option<PathBuf>,
+    /// The zone `--at` was read in (`--tz`, else `TZ`, else the system's).
+    pub zone: jiff::tz::TimeZone,
     /// The repro file `--from` named, already read.
     pub from: Option<Repro>,
-    /// Refuse unnamed redactions (`--strict`, or the profile's `strict`).
+    /// `--strict`: refuse unnamed redactions (`up` also honours the
+    /// profile's `[sanitize] strict`, which is not read here).
     pub strict: bool,
 }
 
@@ -54,12 +58,13 @@ impl UpRequest {
             (None, Some(r)) => r.service.clone(),
             (None, None) => return Err(UsageError("name a SERVICE or pass --from FILE".into()).into()),
         };
+        let zone = crate::timestamp::user_zone(args.tz.as_deref()).map_err(UsageError)?;
         let pick = if let Some(r) = &from {
             Pick::Digest(r.digest.clone())
         } else if let Some(at) = &args.at {
-            Pick::At(Timestamp::parse_relative(at, Timestamp::now()).ok_or_else(|| {
+            Pick::At(Timestamp::parse_relative(at, Timestamp::now(), &zone).ok_or_else(|| {
                 UsageError(format!(
-                    "--at {at:?}: not a time; use RFC 3339 (2026-11-20T14:05:00Z), \"2026-11-20 14:05\" (UTC), a date, or \"2h ago\""
+                    "--at {at:?}: not a time; use RFC 3339 (2026-11-20T14:05:00Z), \"2026-11-20 14:05\" (in --tz, else TZ), \"2026-11-20 14:05 Europe/Berlin\", \"2h ago\" or \"yesterday 14:05\""
                 ))
             })?)
         } else if let Some(rev) = &args.revision {
@@ -74,12 +79,11 @@ impl UpRequest {
             Pick::Current
         };
         let name = args.name.clone().unwrap_or_else(|| service.clone());
-        if !sandbox::valid_name(&name) {
-            return Err(UsageError(format!(
+        let name = SandboxName::parse(&name).map_err(|_| {
+            UsageError(format!(
                 "sandbox name {name:?}: use letters, digits, '-', '_' or '.', at most 48, starting with a letter or digit (--name)"
             ))
-            .into());
-        }
+        })?;
         Ok(UpRequest {
             service,
             environment: args.env.clone().or_else(|| from.as_ref().map(|r| r.environment.clone())),
@@ -91,11 +95,12 @@ impl UpRequest {
             save: args.save.clone(),
             from,
             strict: args.strict,
+            zone,
         })
     }
 
     /// The sandbox name.
-    pub fn sandbox_name(&self) -> String {
+    pub fn sandbox_name(&self) -> SandboxName {
         self.name.clone()
     }
 }

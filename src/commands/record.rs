@@ -1,0 +1,20 @@
+//! `prodbox record FILE`: push a deploy record as an OCI artifact referring
+//! to the image digest it names, so the registry keeps the record beside the
+//! image (what the `oci` source reads).
+
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use crate::error::UsageError;
+use crate::resolve::oci::{self, Pushed};
+use crate::settings::Settings;
+
+/// Reads `file` (a deploy record) and pushes it.
+pub async fn run(settings: &Settings, file: &Path) -> anyhow::Result<Pushed> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| UsageError(format!("record {}: cannot read: {e}", file.display())))?;
+    let origin = file.display().to_string();
+    crate::resolve::DeployRecord::from_json(&origin, &text).map_err(|e| UsageError(format!("record: {e}")))?;
+    oci::push_record(&origin, &text, &settings.registry).await.with_context(|| format!("record {origin}"))
+}

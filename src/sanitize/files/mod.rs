@@ -1,0 +1,712 @@
+//! Config files, sanitized by content. JSON, YAML, TOML, XML, INI,
+//! `.properties` and `.env` are read with parsers that report where each
+//! value is ([`tree`]); every value is decided by its key path with the
+//! same rules as env vars, and only changed values are spliced back into
+//! the original text, written in the value's own style, so comments and
+//! layout survive and the file still parses. A structured file that does
+//! not parse, and any other text, is scanned whole for secret values and
+//! `key = value` pairs with secret-looking keys. Keys are named
+//! `path:dotted.key` in the report.
+
+mod json;
+mod lines;
+mod toml;
+pub mod tree;
+mod xml;
+mod yaml;
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+
+use tree::{encode, flow_cuts, Cut, Entry, Kind, Node, Style};
+
+use super::names::{self, NameClass};
+use super::scrub::Finder;
+use super::{decide, detect, glob, hosts, standin, Action, Decision, DecisionKind, Input, Outcome, Subject};
+use crate::profile::SanitizeSection;
+use crate::secret::ProdValue;
+
+/// How a file's content is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Yaml,
+    Toml,
+    Xml,
+    Ini,
+    Env,
+    Properties,
+    Text,
+}
+
+impl Format {
+    /// By name and extension, else by a look at the content.
+    pub fn of(path: &str, content: &str) -> Format {
+        let lower = path.to_ascii_lowercase();
+        let name = lower.rsplit('/').next().unwrap_or(&lower);
+        let ext = name.rsplit_once('.').map(|(_, e)| e);
+        match ext {
+            Some("json" | "json5" | "jsonc") => return Format::Json,
+            Some("yaml" | "yml") => return Format::Yaml,
+            Some("toml") => return Format::Toml,
+            Some("xml" | "config" | "xsd" | "xaml" | "csproj" | "props" | "plist") => return Format::Xml,
+            Some("ini" | "cfg" | "cnf") => return Format::Ini,
+            Some("env") => return Format::Env,
+            Some("properties") => return Format::Properties,
+            _ => {}
+        }
+        if name == ".env" || name.starts_with(".env.") {
+            return Format::Env;
+        }
+        if matches!(
+            name,
+            ".pypirc"
+                | "credentials"
+                | "config"
+                | ".gitconfig"
+                | ".npmrc"
+                | ".yarnrc"
+                | ".my.cnf"
+                | "my.cnf"
+                | ".s3cfg"
+                | ".boto"
+        ) {
+            return if content.trim_start().starts_with('{') { Format::Json } else { Format::Ini };
+        }
+        let head = content.trim_start_matches('\u{feff}').trim_start();
+        if head.starts_with(['{', '[']) && serde_json::from_str::<serde::de::IgnoredAny>(head).is_ok() {
+            return Format::Json;
+        }
+        if head.starts_with("<?xml") {
+            return Format::Xml;
+        }
+        Format::Text
+    }
+
+    /// The format's name in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "JSON",
+            Format::Yaml => "YAML",
+            Format::Toml => "TOML",
+            Format::Xml => "XML",
+            Format::Ini => "INI",
+            Format::Env => ".env",
+            Format::Properties => ".properties",
+            Format::Text => "text",
+        }
+    }
+
+    /// Reads `text` into a tree, or None when it is not valid in this format.
+    pub fn parse(self, text: &str) -> Option<Node<'_>> {
+        match self {
+            Format::Json => json::parse(text),
+            Format::Yaml => yaml::parse(text),
+            Format::Toml => toml::parse(text),
+            Format::Xml => xml::parse(text),
+            Format::Ini => Some(lines::parse_ini(text)),
+            Format::Env => Some(lines::parse_env(text)),
+            Format::Properties => Some(lines::parse_properties(text)),
+            Format::Text => None,
+        }
+    }
+}
+
+/// What sanitizing one file gives.
+#[derive(Debug, Clone, Default)]
+pub struct FileOutcome {
+    /// The new content; None: the file is left out.
+    pub content: Option<String>,
+    /// The file's row, then a row per changed key.
+    pub decisions: Vec<Decision>,
+    /// The secret text taken out of it, for the scrub pass.
+    pub removed: Vec<String>,
+}
+
+/// Rows per file in the report: a 10 MB file has more keys than anyone reads,
+/// and the report travels in a container label.
+pub const MAX_KEY_ROWS: usize = 200;
+
+/// Sanitizes one file. `known` holds secrets redacted elsewhere, which no
+/// value of this file may keep.
+pub fn sanitize_file(path: &str, value: &ProdValue, rules: &SanitizeSection, known: Option<&Finder>) -> FileOutcome {
+    let file_row = |action, reason: String, by_profile| Decision {
+        kind: DecisionKind::File,
+        name: path.to_string(),
+        action,
+        reason,
+        by_profile,
+    };
+    // Whole-file rules first: set, drop, keep, and files the source marked secret.
+    if let Some(local) = rules.set.get(path) {
+        return FileOutcome {
+            content: Some(local.clone()),
+            decisions: vec![file_row(Action::Replaced, "set by the profile".into(), true)],
+            removed: vec![],
+        };
+    }
+    if let Some(p) = glob::first_match(&rules.drop, path) {
+        return FileOutcome {
+            content: None,
+            decisions: vec![file_row(Action::Dropped, format!("drop {p}"), true)],
+            removed: vec![],
+        };
+    }
+    let text = match value {
+        ProdValue::Plain(s) => s.expose(),
+        ProdValue::Marked(s) => {
+            let reason = "the deploy record marks the whole file secret".into();
+            return FileOutcome {
+                content: None,
+                decisions: vec![file_row(Action::Dropped, reason, false)],
+                removed: vec![super::scrub::certain(s.expose())],
+            };
+        }
+        ProdValue::Reference(_) => {
+            let reason = "a secret file the source did not read".into();
+            return FileOutcome {
+                content: None,
+                decisions: vec![file_row(Action::Dropped, reason, false)],
+                removed: vec![],
+            };
+        }
+    };
+    if let Some(p) = glob::first_match(&rules.keep, path) {
+        return FileOutcome {
+            content: Some(text.to_string()),
+            decisions: vec![file_row(Action::Kept, format!("keep {p}"), true)],
+            removed: vec![],
+        };
+    }
+    let format = Format::of(path, text);
+    let mut walk = Walk::new(path, rules, known);
+    // A byte-order mark is not part of the document.
+    let bom = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    let body = &text[bom..];
+    // Cuts (how to remove an entry) are only needed by drop rules.
+    let parsed = match format {
+        Format::Yaml if rules.drop.is_empty() => yaml::parse_without_cuts(body),
+        _ => format.parse(body),
+    };
+    let (content, note) = match &parsed {
+        Some(root) => {
+            walk.node(root, &mut String::new(), "", Ctx::default());
+            walk.comments(body, format);
+            let out = walk.apply(body);
+            // Fail closed on our own mistakes: a file that no longer parses is left out.
+            if out.len() < VERIFY_UP_TO && format != Format::Json && format.parse(&out).is_none() {
+                (None, Some("could not be rewritten and stay valid: left out".to_string()))
+            } else {
+                (Some(out), None)
+            }
+        }
+        None if format == Format::Text => (Some(walk.text(body)), None),
+        None => {
+            let note = format!("not valid {}: scanned as text", format.name());
+            (Some(walk.text(body)), Some(note))
+        }
+    };
+    let content = content.map(|c| if bom > 0 { format!("\u{feff}{c}") } else { c });
+    walk.finish(format, content, note)
+}
+
+/// A JSON document inside a value, sanitized under the class of the name
+/// that holds it: the new text, the secret text taken out, and how many
+/// values changed; None when it is not JSON.
+pub fn sanitize_embedded_json(
+    text: &str,
+    class: NameClass,
+    rules: &SanitizeSection,
+) -> Option<(String, Vec<String>, usize)> {
+    let root = json::parse(text)?;
+    let mut walk = Walk::new("", rules, None);
+    walk.file_rules = false;
+    let ctx = match class {
+        NameClass::Secret(rule) => Ctx { secret_parent: Some(rule), ..Ctx::default() },
+        NameClass::Public => Ctx { public_parent: true, ..Ctx::default() },
+        _ => Ctx::default(),
+    };
+    walk.node(&root, &mut String::new(), "", ctx);
+    let changed = walk.edits.len();
+    Some((walk.apply(text), walk.removed, changed))
+}
+
+/// Files up to this size are parsed again after sanitizing, to prove they
+/// still parse (the property tests prove it for larger ones).
+const VERIFY_UP_TO: usize = 1 << 20;
+
+/// What the walk knows at a node: whether a parent is a reference context
+/// (`secretKeyRef`) or a secret-named key (`credentials: {…}`).
+#[derive(Clone, Copy, Default)]
+struct Ctx {
+    reference: bool,
+    secret_parent: Option<&'static str>,
+    /// Under a name that says public (`JWKS_PUBLIC`): values are public unless named secret.
+    public_parent: bool,
+    /// The class of the name that describes the next scalar, when the
+    /// caller worked it out already.
+    leaf_class: Option<NameClass>,
+}
+
+/// Keys whose value names the entry's `value` sibling (Kubernetes and ECS
+/// `env`, .NET `appSettings`, Spring `<property>`, CloudFormation).
+const NAME_KEYS: &[&str] =
+    &["name", "Name", "key", "Key", "ParameterKey", "ParameterName", "OptionName", "@key", "@name"];
+const VALUE_KEYS: &[&str] = &["value", "Value", "ParameterValue", "#text", "@value"];
+
+/// Which entries of a collection a drop rule removes with a flow cut; no
+/// allocation until one is.
+#[derive(Default)]
+struct Dropped(Option<Vec<bool>>);
+
+impl Dropped {
+    fn mark(&mut self, i: usize, len: usize) {
+        self.0.get_or_insert_with(|| vec![false; len])[i] = true;
+    }
+}
+
+/// Every key counted; rows for the first [`MAX_KEY_ROWS`].
+#[derive(Default)]
+struct Tally {
+    redacted: usize,
+    rewritten: usize,
+    dropped: usize,
+    replaced: usize,
+    /// Redactions the profile did not name that did not get a row.
+    unlisted_unnamed: usize,
+}
+
+/// One walk over a file: decisions, and the edits they make to its text.
+struct Walk<'r> {
+    path: &'r str,
+    rules: &'r SanitizeSection,
+    known: Option<&'r Finder<'r>>,
+    /// Whether some `set`/`drop`/`keep` entry names a key in a file (`path:key`).
+    file_rules: bool,
+    keys: Vec<Decision>,
+    removed: Vec<String>,
+    tally: Tally,
+    /// Edits by start: (end, new text). A later edit of the same span wins.
+    edits: BTreeMap<usize, (usize, String)>,
+    /// YAML anchors seen so far: id → (span, style, kind, text).
+    anchors: HashMap<usize, (Range<usize>, Style, Kind, String)>,
+    /// Keys repeat: their classes are worked out once.
+    classes: names::ClassCache,
+}
+
+impl<'r> Walk<'r> {
+    fn new(path: &'r str, rules: &'r SanitizeSection, known: Option<&'r Finder<'r>>) -> Walk<'r> {
+        let file_rules = rules.set.keys().chain(&rules.drop).chain(&rules.keep).any(|r| r.contains(':'));
+        Walk {
+            path,
+            rules,
+            known,
+            file_rules,
+            keys: Vec::new(),
+            removed: Vec::new(),
+            tally: Tally::default(),
+            edits: BTreeMap::new(),
+            anchors: HashMap::new(),
+            classes: names::ClassCache::default(),
+        }
+    }
+
+    /// Decides `node`, reached by the dotted `key`; `leaf` is the name that
+    /// describes it.
+    fn node(&mut self, node: &Node, key: &mut String, leaf: &str, ctx: Ctx) {
+        match node {
+            Node::Map(entries) => self.map(entries, key, ctx),
+            Node::Seq(items) => {
+                let mut dropped = Dropped::default();
+                let mut flag: Option<&'static str> = None;
+                for (i, item) in items.iter().enumerate() {
+                    let len = key.len();
+                    key.push('[');
+                    key.push_str(itoa(i, &mut [0u8; 20]));
+                    key.push(']');
+                    // `["--db-password", "x"]`: the item after a secret flag is secret.
+                    let item_ctx = match flag.take() {
+                        Some(rule) => Ctx { leaf_class: Some(NameClass::Secret(rule)), ..ctx },
+                        None => ctx,
+                    };
+                    if self.child(&item.node, key, leaf, item_ctx, &item.cut) {
+                        dropped.mark(i, items.len());
+                    }
+                    if let Node::Scalar(s) = &item.node {
+                        let t = s.text.trim_start_matches('-');
+                        if s.text.starts_with('-') && !s.text.contains('=') {
+                            if let NameClass::Secret(rule) = names::classify(t) {
+                                flag = Some(rule);
+                            }
+                        }
+                    }
+                    key.truncate(len);
+                }
+                if let Some(d) = dropped.0 {
+                    self.cut_flow(items.iter().map(|i| &i.cut), &d);
+                }
+            }
+            Node::Scalar(s) => {
+                let class = ctx.leaf_class.unwrap_or_else(|| self.class(leaf, ctx));
+                if s.anchor != 0 {
+                    self.anchors.insert(s.anchor, (s.span.clone(), s.style, s.kind, s.text.to_string()));
+                }
+                let o = self.decide(key, class, &s.text);
+                self.record(key, &o);
+                if let Some(new) = o.value {
+                    self.edits.insert(s.span.start, (s.span.end, encode(s.style, s.kind, &new)));
+                }
+            }
+            Node::Alias(id) => {
+                // An alias under a secret name makes its anchor's value secret.
+                let class = ctx.leaf_class.unwrap_or_else(|| self.class(leaf, ctx));
+                if let (NameClass::Secret(_), Some((span, style, kind, text))) = (class, self.anchors.get(id).cloned())
+                {
+                    let o = self.decide(key, class, &text);
+                    self.record(key, &o);
+                    if let Some(new) = o.value {
+                        self.edits.insert(span.start, (span.end, encode(style, kind, &new)));
+                    }
+                }
+            }
+            Node::Other => {}
+        }
+    }
+
+    fn map(&mut self, entries: &[Entry], key: &mut String, ctx: Ctx) {
+        // One look at the keys: `{name: DB_PASSWORD, value: …}` names its value
+        // by a sibling; a map that holds a reference (`remoteRef`, `valueFrom`)
+        // names things; a JSON Web Key's private members are secret.
+        let (mut has_value, mut named, mut reference, mut jwk) = (false, None, ctx.reference, false);
+        for e in entries {
+            let k = e.key.as_ref();
+            has_value |= VALUE_KEYS.contains(&k);
+            jwk |= k == "kty";
+            reference |= names::is_reference_context(k);
+            if let (Node::Scalar(s), None) = (&e.node, named) {
+                if NAME_KEYS.contains(&k) && !s.text.is_empty() {
+                    named = Some(s.text.as_ref());
+                }
+            }
+        }
+        let named = named.filter(|_| has_value);
+        let ctx = Ctx { reference, ..ctx };
+        let mut dropped = Dropped::default();
+        for (i, e) in entries.iter().enumerate() {
+            let len = key.len();
+            if len > 0 {
+                key.push('.');
+            }
+            key.push_str(&e.key);
+            let mut child = ctx;
+            // The name half of a name/value pair is a name, not a secret.
+            let is_name = named.is_some() && NAME_KEYS.contains(&e.key.as_ref());
+            child.reference |= is_name || names::is_reference_context(&e.key);
+            let leaf = match named {
+                Some(n) if VALUE_KEYS.contains(&e.key.as_ref()) => n,
+                _ => e.key.as_ref(),
+            };
+            let class = self.class(leaf, child);
+            match class {
+                NameClass::Secret(rule) => child.secret_parent = Some(rule),
+                NameClass::Public => child.public_parent = true,
+                _ => {}
+            }
+            let scalar = matches!(e.node, Node::Scalar(_) | Node::Alias(_));
+            let mut ctx = if scalar {
+                Ctx { reference: child.reference, leaf_class: Some(class), ..ctx }
+            } else {
+                Ctx { leaf_class: None, ..child }
+            };
+            if jwk {
+                let private = matches!(e.key.as_ref(), "d" | "p" | "q" | "dp" | "dq" | "qi" | "k" | "oth");
+                ctx = if private {
+                    Ctx { secret_parent: Some("JWK private member"), leaf_class: None, ..ctx }
+                } else {
+                    Ctx { public_parent: true, leaf_class: None, ..ctx }
+                };
+            }
+            if self.child(&e.node, key, leaf, ctx, &e.cut) {
+                dropped.mark(i, entries.len());
+            }
+            key.truncate(len);
+        }
+        if let Some(d) = dropped.0 {
+            self.cut_flow(entries.iter().map(|e| &e.cut), &d);
+        }
+    }
+
+    /// Decides a child; returns whether a flow cut must remove it (line
+    /// cuts and emptied values are made here).
+    fn child(&mut self, node: &Node, key: &mut String, leaf: &str, ctx: Ctx, cut: &Cut) -> bool {
+        if let Some(rule) = self.drop_rule(key) {
+            let o = Outcome { by_profile: true, ..Outcome::new(Action::Dropped, format!("drop {rule}"), None) };
+            self.record(key, &o);
+            match (cut, node) {
+                (Cut::Lines(r), _) => {
+                    self.edits.insert(r.start, (r.end, String::new()));
+                }
+                (Cut::Flow(_), _) => return true,
+                (Cut::None, Node::Scalar(s)) => {
+                    self.edits.insert(s.span.start, (s.span.end, encode(s.style, s.kind, "")));
+                }
+                (Cut::None, _) => {}
+            }
+            return false;
+        }
+        self.node(node, key, leaf, ctx);
+        false
+    }
+
+    fn cut_flow<'c>(&mut self, cuts: impl Iterator<Item = &'c Cut>, dropped: &[bool]) {
+        let spans: Vec<Range<usize>> = cuts
+            .map(|c| match c {
+                Cut::Flow(r) => r.clone(),
+                _ => 0..0,
+            })
+            .collect();
+        for r in flow_cuts(&spans, dropped) {
+            // Edits inside the cut go with it.
+            let inside: Vec<usize> = self.edits.range(r.start..r.end).map(|(s, _)| *s).collect();
+            for s in inside {
+                self.edits.remove(&s);
+            }
+            self.edits.insert(r.start, (r.end, String::new()));
+        }
+    }
+
+    /// A drop rule naming this key (or any key above it), if any.
+    fn drop_rule(&self, key: &str) -> Option<String> {
+        if self.rules.drop.is_empty() {
+            return None;
+        }
+        let full = format!("{}:{key}", self.path);
+        [full.as_str(), key].iter().find_map(|n| glob::first_match(&self.rules.drop, n)).map(str::to_string)
+    }
+
+    fn class(&mut self, leaf: &str, ctx: Ctx) -> NameClass {
+        if ctx.reference {
+            return NameClass::Descriptive;
+        }
+        if let (Some(rule), true) = (ctx.secret_parent, leaf.len() <= 3) {
+            // Short keys under a secret parent (`d`, `p` of a JWK) are its parts.
+            if rule == "JWK private member" {
+                return NameClass::Secret(rule);
+            }
+        }
+        match (self.classes.classify(leaf), ctx.secret_parent) {
+            // XML attributes are an element's settings, not its content.
+            (NameClass::Neutral, Some(rule)) if !leaf.starts_with('@') => NameClass::Secret(rule),
+            (NameClass::Neutral | NameClass::Descriptive | NameClass::Identifier, _) if ctx.public_parent => {
+                NameClass::Public
+            }
+            (class, _) => class,
+        }
+    }
+
+    fn decide(&mut self, key: &str, class: NameClass, value: &str) -> Outcome {
+        // `path:key` is only worth building when some rule names a file's key.
+        if self.file_rules {
+            let full = format!("{}:{key}", self.path);
+            decide(&Subject { names: &[&full, key], class }, Input::Plain(value), self.rules, self.known)
+        } else {
+            decide(&Subject { names: &[key], class }, Input::Plain(value), self.rules, self.known)
+        }
+    }
+
+    /// Records a key's decision unless it was an unremarkable keep.
+    fn record(&mut self, key: &str, o: &Outcome) {
+        self.removed.extend(o.removed.iter().cloned());
+        match o.action {
+            Action::Kept if !o.by_profile => return,
+            Action::Kept => {}
+            Action::Redacted => self.tally.redacted += 1,
+            Action::Rewritten => self.tally.rewritten += 1,
+            Action::Dropped => self.tally.dropped += 1,
+            Action::Replaced => self.tally.replaced += 1,
+        }
+        if self.keys.len() >= MAX_KEY_ROWS {
+            if o.action == Action::Redacted && !o.by_profile {
+                self.tally.unlisted_unnamed += 1;
+            }
+            return;
+        }
+        self.keys.push(Decision {
+            kind: DecisionKind::Key,
+            name: format!("{}:{key}", self.path),
+            action: o.action,
+            reason: o.reason.to_string(),
+            by_profile: o.by_profile,
+        });
+    }
+
+    /// Comments are not values, but commented-out credentials are secrets
+    /// all the same: each comment is scanned as text.
+    fn comments(&mut self, text: &str, format: Format) {
+        let mut spans: Vec<Range<usize>> = Vec::new();
+        if format == Format::Xml {
+            let mut from = 0;
+            while let Some(i) = text[from..].find("<!--") {
+                let start = from + i + 4;
+                let end = text[start..].find("-->").map_or(text.len(), |j| start + j);
+                spans.push(start..end);
+                from = end;
+            }
+        } else if format != Format::Json {
+            let markers: &[char] = match format {
+                Format::Ini => &['#', ';'],
+                Format::Properties => &['#', '!'],
+                _ => &['#'],
+            };
+            let mut at = 0;
+            for line in text.split_inclusive('\n') {
+                let body = line.trim_end_matches(['\n', '\r']);
+                let lead = body.len() - body.trim_start().len();
+                if body[lead..].starts_with(markers) {
+                    spans.push(at + lead..at + body.len());
+                }
+                at += line.len();
+            }
+        }
+        let mut count = 0;
+        for span in spans {
+            if self.edits.range(..span.end).next_back().is_some_and(|(s, (e, _))| *s < span.end && *e > span.start) {
+                continue; // inside a value already changed
+            }
+            let comment = &text[span.clone()];
+            let findings = detect::find_all(comment);
+            let mut new = if findings.is_empty() { None } else { Some(standin::replace(comment, &findings)) };
+            self.removed.extend(findings.iter().map(|f| comment[f.span.clone()].to_string()));
+            if let Some(clean) = self.known.and_then(|k| k.replace(new.as_deref().unwrap_or(comment))) {
+                new = Some(clean);
+            }
+            if let Some(new) = new {
+                count += 1;
+                self.edits.insert(span.start, (span.end, new.replace(['\n', '\r'], " ")));
+            }
+        }
+        if count > 0 {
+            self.tally.redacted += count;
+            self.keys.push(Decision {
+                kind: DecisionKind::Key,
+                name: format!("{}:(comments)", self.path),
+                action: Action::Redacted,
+                reason: format!("{count} comments hold secret values"),
+                by_profile: false,
+            });
+        }
+    }
+
+    /// The text with every edit spliced in.
+    fn apply(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len() + 64);
+        let mut copied = 0;
+        for (&start, (end, new)) in &self.edits {
+            if start < copied {
+                continue; // inside an earlier cut
+            }
+            out.push_str(&text[copied..start]);
+            out.push_str(new);
+            copied = *end;
+        }
+        out.push_str(&text[copied.min(text.len())..]);
+        out
+    }
+
+    /// Plain text: secret values found anywhere (a PEM block spans lines,
+    /// `password = x` pairs, tokens) are replaced, production hosts rewritten.
+    fn text(&mut self, text: &str) -> String {
+        let findings = detect::find_all(text);
+        self.removed.extend(findings.iter().map(|f| text[f.span.clone()].to_string()));
+        let replaced = if findings.is_empty() { text.to_string() } else { standin::replace(text, &findings) };
+        let (mut out, hosts) = match hosts::rewrite(&replaced, &self.rules.prod_hosts, &self.rules.hosts) {
+            Some((v, h)) => (v, h),
+            None => (replaced, vec![]),
+        };
+        let mut scrubbed = false;
+        if let Some(clean) = self.known.and_then(|k| k.replace(&out)) {
+            out = clean;
+            scrubbed = true;
+        }
+        let row = |action, reason| Decision {
+            kind: DecisionKind::Key,
+            name: format!("{}:(text)", self.path),
+            action,
+            reason,
+            by_profile: false,
+        };
+        if !findings.is_empty() {
+            let mut ids: Vec<&str> = findings.iter().map(|f| f.rule).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            self.tally.redacted += findings.len();
+            self.keys.push(row(Action::Redacted, format!("{} values look like {}", findings.len(), ids.join(", "))));
+        } else if !hosts.is_empty() {
+            self.tally.rewritten += hosts.len();
+            self.keys.push(row(Action::Rewritten, format!("production host {}", hosts.join(", "))));
+        }
+        if scrubbed {
+            self.tally.redacted += 1;
+            self.keys.push(row(Action::Redacted, super::scrub::REASON.into()));
+        }
+        out
+    }
+
+    /// The file's row (a summary; the key rows carry the decisions) and the outcome.
+    fn finish(self, format: Format, content: Option<String>, note: Option<String>) -> FileOutcome {
+        let Tally { redacted, rewritten, dropped, replaced, unlisted_unnamed } = self.tally;
+        let action = if content.is_none() {
+            Action::Dropped
+        } else if redacted > 0 || note.is_some() {
+            Action::Redacted
+        } else if rewritten > 0 {
+            Action::Rewritten
+        } else if dropped > 0 || replaced > 0 {
+            Action::Replaced
+        } else {
+            Action::Kept
+        };
+        let mut reason = if self.keys.is_empty() {
+            format!("{} file, no rule matched", format.name())
+        } else {
+            format!("{} file: {redacted} redacted, {rewritten} rewritten, {dropped} dropped", format.name())
+        };
+        if let Some(n) = &note {
+            reason = format!("{reason}; {n}");
+        }
+        let listed = self.keys.len();
+        let total = redacted + rewritten + dropped + replaced;
+        if total > listed {
+            reason.push_str(&format!(" ({} keys not listed)", total - listed));
+        }
+        // Redactions beyond the listed rows that the profile did not name, and
+        // a file read only as text, make the file row count for --strict.
+        let summary = Decision {
+            kind: DecisionKind::File,
+            name: self.path.to_string(),
+            action,
+            reason,
+            by_profile: unlisted_unnamed == 0 && note.is_none(),
+        };
+        let mut decisions = vec![summary];
+        decisions.extend(self.keys);
+        FileOutcome { content, decisions, removed: self.removed }
+    }
+}
+
+/// `n` in decimal, without allocating.
+fn itoa(mut n: usize, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).expect("digits")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,148 @@
+//! File sanitizing: layout kept, values decided by key, every format still parsing.
+
+use super::*;
+use crate::secret::Secret;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+fn rules() -> SanitizeSection {
+    SanitizeSection {
+        prod_hosts: vec!["*.example.com".into()],
+        hosts: BTreeMap::from([("payments.example.com".into(), "payments-stub".into())]),
+        keep: vec!["/etc/app.yaml:log.level".into()],
+        drop: vec!["/etc/app.yaml:newrelic.*".into()],
+        ..Default::default()
+    }
+}
+
+fn run_with(path: &str, text: &str, rules: &SanitizeSection) -> (String, Vec<Decision>) {
+    let o = sanitize_file(path, &ProdValue::Plain(Secret::new(text)), rules, None);
+    (o.content.expect("kept"), o.decisions)
+}
+
+fn run(path: &str, text: &str) -> (String, Vec<Decision>) {
+    run_with(path, text, &rules())
+}
+
+#[test]
+fn yaml_keeps_layout_and_types() {
+    let text = "# checkout\ndatabase:\n  host: db.example.com\n  password: \"hunter2\"\n  port: 5432\nlog:\n  level: debug\nnewrelic:\n  license: abc\ntls:\n  key: |\n    -----BEGIN PRIVATE KEY-----\n    MIIEvQ\n    -----END PRIVATE KEY-----\n  verify: true\npayments: https://payments.example.com/v1 # upstream\n";
+    let (out, d) = run("/etc/app.yaml", text);
+    assert_eq!(
+        out,
+        "# checkout\ndatabase:\n  host: db.example.com.prodbox.invalid\n  password: \"prodbox-redacted\"\n  port: 5432\nlog:\n  level: debug\nnewrelic:\ntls:\n  key: |\n    -----BEGIN PRIVATE KEY-----\n    cHJvZGJveC1yZWRhY3RlZA==\n    -----END PRIVATE KEY-----\n  verify: true\npayments: https://payments-stub/v1 # upstream\n"
+    );
+    let names: Vec<(&str, Action)> = d.iter().map(|d| (d.name.as_str(), d.action)).collect();
+    assert!(names.contains(&("/etc/app.yaml:database.password", Action::Redacted)), "{names:?}");
+    assert!(names.contains(&("/etc/app.yaml:log.level", Action::Kept)), "{names:?}");
+    assert!(names.contains(&("/etc/app.yaml:newrelic.license", Action::Dropped)), "{names:?}");
+    assert!(names.contains(&("/etc/app.yaml:tls.key", Action::Redacted)), "{names:?}");
+}
+
+#[test]
+fn yaml_kubernetes_env_lists_anchors_and_flow_maps() {
+    let text = "env:\n  - name: DB_PASSWORD\n    value: hunter2xyz\n  - name: LOG_LEVEL\n    value: info\n  - name: API_KEY\n    valueFrom:\n      secretKeyRef:\n        name: api\n        key: password\nbase: &pw s3cret-anchored\nsecret: *pw\nflow: {user: app, password: fl0wpass}\n";
+    let (out, _) = run("/k8s/deploy.yaml", text);
+    assert!(!out.contains("hunter2xyz") && !out.contains("s3cret-anchored") && !out.contains("fl0wpass"), "{out}");
+    assert!(out.contains("value: info") && out.contains("key: password") && out.contains("name: api"), "{out}");
+    assert!(yaml::parse(&out).is_some(), "{out}");
+}
+
+#[test]
+fn json_keeps_structure_and_types() {
+    let text = r#"{"db":{"url":"postgres://u:hunter2@db.example.com/x","pool":5},"apiKey":"sk_live_4eC39HqLyjWDarjtT1zdp7dc","pin":{"password":1234},"flags":["a","b"]}"#;
+    let (out, _) = run("/etc/app.json", text);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["db"]["url"], "postgres://u:prodbox@db.example.com.prodbox.invalid/x");
+    assert_eq!(v["db"]["pool"], 5);
+    assert_eq!(v["apiKey"], "sk_live_prodboxREDACTED0prodboxR");
+    assert_eq!(v["pin"]["password"], 0, "a secret number stays a number");
+    assert_eq!(v["flags"][1], "b");
+    assert!(!out.contains("hunter2"));
+}
+
+#[test]
+fn json_keeps_its_exact_layout_also_with_drop_rules() {
+    let rules = SanitizeSection {
+        prod_hosts: vec!["*.example.com".into()],
+        drop: vec!["NEW_RELIC_*".into(), "*:list[1]".into(), "*:dropme".into()],
+        ..Default::default()
+    };
+    let text = "{\n  \"db\": {\"url\": \"postgres://u:hunter2@db.example.com/x\", \"pool\": 5},\n  \"pin\": {\"password\": 1234, \"enabled\": true},\n  \"token\": \"t0k\\\"en\",\n  \"list\": [1, 2, 3],\n  \"dropme\": {\"a\": 1}\n}\n";
+    let o = sanitize_file("/etc/app.json", &ProdValue::Plain(Secret::new(text)), &rules, None);
+    let out = o.content.unwrap();
+    assert_eq!(
+        out,
+        "{\n  \"db\": {\"url\": \"postgres://u:prodbox@db.example.com.prodbox.invalid/x\", \"pool\": 5},\n  \"pin\": {\"password\": 0, \"enabled\": true},\n  \"token\": \"prodbox-redacted\",\n  \"list\": [1, 3]\n}\n"
+    );
+    let names: Vec<&str> = o.decisions.iter().map(|d| d.name.as_str()).collect();
+    assert!(names.contains(&"/etc/app.json:pin.password") && names.contains(&"/etc/app.json:token"), "{names:?}");
+    assert!(o.removed.contains(&"t0k\"en".to_string()), "the unescaped secret goes to the scrub: {:?}", o.removed);
+}
+
+#[test]
+fn toml_env_properties_ini_xml_and_text() {
+    let (out, _) = run("/etc/app.toml", "[db]\npassword = 'hunter2'\nport = 5432\nopts = { user = \"u\", pw = \"p4ss\" }\n[api]\ntoken = \"t0k3n\" # prod\n");
+    assert_eq!(
+        out,
+        "[db]\npassword = \"prodbox-redacted\"\nport = 5432\nopts = { user = \"u\", pw = \"prodbox-redacted\" }\n[api]\ntoken = \"prodbox-redacted\" # prod\n"
+    );
+    let (out, d) = run("/app/.env", "export DB_PASSWORD=hunter2\nREGION=eu-west-1\n");
+    assert_eq!(out, "export DB_PASSWORD=prodbox-redacted\nREGION=eu-west-1\n");
+    assert_eq!(d[1].name, "/app/.env:DB_PASSWORD");
+    let (out, _) = run(
+        "/app/app.properties",
+        "db.password=hunter2\ndb.url = jdbc:postgresql://db.example.com/x\nmail.smtp.pass hunter3\\\n  tail\n",
+    );
+    assert_eq!(
+        out,
+        "db.password=prodbox-redacted\ndb.url = jdbc:postgresql://db.example.com.prodbox.invalid/x\nmail.smtp.pass prodbox-redacted\n"
+    );
+    let (out, _) = run("/root/.pypirc", "[pypi]\nusername = __token__\npassword = pypi-secret-word\n");
+    assert_eq!(out, "[pypi]\nusername = __token__\npassword = prodbox-redacted\n");
+    let (out, _) = run(
+        "/app/web.config",
+        "<configuration><appSettings><add key=\"DbPassword\" value=\"x&amp;y\"/><add key=\"Mode\" value=\"fast\"/></appSettings><db><password>p&lt;q</password></db></configuration>",
+    );
+    assert_eq!(
+        out,
+        "<configuration><appSettings><add key=\"DbPassword\" value=\"prodbox-redacted\"/><add key=\"Mode\" value=\"fast\"/></appSettings><db><password>prodbox-redacted</password></db></configuration>"
+    );
+    let (out, _) = run("/app/notes.txt", "use AKIAIOSFODNN7EXAMPLE here\nand nothing here\n");
+    assert_eq!(out, "use AKIAPRODBOXREDACTED0 here\nand nothing here\n");
+}
+
+#[test]
+fn unparseable_structured_files_are_scanned_as_text_and_reported() {
+    let text = "{\n  // a comment\n  \"password\": \"hunter2-json5\",\n  \"level\": \"info\",\n}\n";
+    let (out, d) = run("/etc/app.json", text);
+    assert!(!out.contains("hunter2-json5"), "{out}");
+    assert!(out.contains("\"level\": \"info\""));
+    assert_eq!(d[0].action, Action::Redacted);
+    assert!(d[0].reason.contains("not valid JSON"), "{}", d[0].reason);
+    assert!(!d[0].by_profile, "--strict counts it");
+}
+
+#[test]
+fn references_public_material_and_keys_stay() {
+    let text = "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUM=\n    server: https://k8s.internal:6443\nusers:\n- user:\n    token: abcdefghijklmnopqrstuvwxyz0123456789\n    auth-provider:\n      token_uri: https://oauth2.googleapis.com/token\n";
+    let (out, _) = run("/root/.kube/config.yaml", text);
+    assert!(out.contains("certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUM="), "{out}");
+    assert!(out.contains("token_uri: https://oauth2.googleapis.com/token"), "{out}");
+    assert!(!out.contains("abcdefghijklmnopqrstuvwxyz0123456789"), "{out}");
+}
+
+#[test]
+fn jwks_keep_public_members_and_lose_private_ones() {
+    let text = r#"{"keys": [{"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256", "n": "6w9xY032pdnptDSu-dzaWlIvmS9GblkOoD3t7OpGCaGKs9qRfQoPZYWMg1mMQyoMEyZKJChvcWioAgZCh1ox", "e": "AQAB", "d": "KWCmnN_-j4QSSu8N011aPTqSbeo5MmuvD0BIG8N3ARGKK3jRHPSPRWsjW5k7FPIwEUlTpY_dQGR7Fb7J6jF"}]}"#;
+    let (out, _) = run("/etc/auth/jwks.json", text);
+    assert!(
+        out.contains("6w9xY032pdnptDSu-dzaWlIvmS9GblkOoD3t7OpGCaGKs9qRfQoPZYWMg1mMQyoMEyZKJChvcWioAgZCh1ox"),
+        "{out}"
+    );
+    assert!(out.contains("\"alg\": \"RS256\"") && out.contains("\"use\": \"sig\""), "{out}");
+    assert!(
+        !out.contains("KWCmnN_-j4QSSu8N011aPTqSbeo5MmuvD0BIG8N3ARGKK3jRHPSPRWsjW5k7FPIwEUlTpY_dQGR7Fb7J6jF"),
+        "{out}"
+    );
+}

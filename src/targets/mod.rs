@@ -1,0 +1,295 @@
+//! Where sandboxes run: the local engine (Docker or Podman, today's
+//! `sandbox` stage) or a Kubernetes cluster. The target is chosen once, from
+//! `--target` or the settings file's `target = { kind = … }`, and the
+//! commands talk to it through [`SandboxTarget`]; nothing outside this
+//! module matches on the kind.
+
+pub mod kubernetes;
+
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use serde::Serialize;
+
+use crate::sandbox::SandboxSpec;
+
+/// The namespace prefix when the settings name none.
+pub const DEFAULT_NAMESPACE_PREFIX: &str = "prodbox-";
+/// How long a cluster sandbox lives when `--ttl` is not given.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(8 * 3600);
+
+/// The target a command runs against.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TargetKind {
+    /// The local Docker or Podman engine (the default).
+    #[default]
+    Engine,
+    /// A Kubernetes cluster, through the kubeconfig.
+    Kubernetes(KubeTargetSettings),
+}
+
+/// Which cluster and how its namespaces are named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KubeTargetSettings {
+    /// A kubeconfig context; `None` is the kubeconfig's current context.
+    pub context: Option<String>,
+    /// Every sandbox namespace starts with it (default `prodbox-`).
+    pub namespace_prefix: String,
+}
+
+pub use crate::settings::TargetSetting;
+
+/// A `--target` value or a settings entry that names no known target.
+#[derive(Debug, thiserror::Error)]
+#[error("target {given:?} ({from}): {why}")]
+pub struct BadTarget {
+    pub given: String,
+    pub from: String,
+    pub why: String,
+}
+
+impl TargetKind {
+    /// The target from `--target` (wins) or the settings file; the engine when neither names one.
+    pub fn choose(flag: Option<&str>, setting: Option<&TargetSetting>) -> Result<TargetKind, BadTarget> {
+        if let Some(flag) = flag {
+            return TargetKind::parse(flag);
+        }
+        let Some(s) = setting else { return Ok(TargetKind::Engine) };
+        let bad = |why: &str| BadTarget { given: s.kind.clone(), from: "settings file".into(), why: why.into() };
+        match s.kind.as_str() {
+            "engine" | "docker" | "local" => {
+                if s.context.is_some() || s.namespace_prefix.is_some() {
+                    return Err(bad("context and namespace_prefix are for kind = \"kubernetes\""));
+                }
+                Ok(TargetKind::Engine)
+            }
+            "kubernetes" | "k8s" => {
+                let prefix = s.namespace_prefix.clone().unwrap_or_else(|| DEFAULT_NAMESPACE_PREFIX.into());
+                check_prefix(&prefix).map_err(|why| bad(&why))?;
+                Ok(TargetKind::Kubernetes(KubeTargetSettings {
+                    context: s.context.clone().filter(|c| !c.is_empty()),
+                    namespace_prefix: prefix,
+                }))
+            }
+            _ => Err(bad("kind must be \"engine\" or \"kubernetes\"")),
+        }
+    }
+
+    /// `--target`: `engine` (or `docker`), `kubernetes` or `kubernetes:CONTEXT`.
+    pub fn parse(flag: &str) -> Result<TargetKind, BadTarget> {
+        let (kind, context) = match flag.split_once(':') {
+            Some((k, c)) => (k, Some(c)),
+            None => (flag, None),
+        };
+        match (kind, context) {
+            ("engine" | "docker" | "local", None) => Ok(TargetKind::Engine),
+            ("kubernetes" | "k8s", context) => Ok(TargetKind::Kubernetes(KubeTargetSettings {
+                context: context.filter(|c| !c.is_empty()).map(str::to_string),
+                namespace_prefix: DEFAULT_NAMESPACE_PREFIX.into(),
+            })),
+            _ => Err(BadTarget {
+                given: flag.into(),
+                from: "--target".into(),
+                why: "use `engine`, `kubernetes` or `kubernetes:CONTEXT`".into(),
+            }),
+        }
+    }
+}
+
+/// Namespace names are DNS labels: the prefix must start one.
+fn check_prefix(prefix: &str) -> Result<(), String> {
+    let ok = !prefix.is_empty()
+        && prefix.len() <= 20
+        && prefix.starts_with(|c: char| c.is_ascii_lowercase())
+        && prefix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "namespace_prefix {prefix:?} must be 1 to 20 lowercase letters, digits or '-', starting with a letter"
+        ))
+    }
+}
+
+/// `--ttl`: `90m`, `8h`, `2d`, `3600s` (or plain seconds).
+pub fn parse_ttl(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: u64 = number.parse().map_err(|_| format!("--ttl {text:?}: give a number and a unit, e.g. 90m, 8h, 2d"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86400,
+        _ => return Err(format!("--ttl {text:?}: the unit must be s, m, h or d")),
+    };
+    if secs < 60 {
+        return Err(format!("--ttl {text:?}: at least one minute"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// The cluster's API server could not be reached (exit code 3, like an engine).
+#[derive(Debug, thiserror::Error)]
+#[error("{doing}: the Kubernetes API server could not be reached: {detail}; check the context (`kubectl --context CONTEXT get ns`) and your network")]
+pub struct ClusterUnreachable {
+    pub doing: String,
+    pub detail: String,
+}
+
+/// What the target dispatch did with a command.
+#[derive(Debug)]
+pub enum Dispatched {
+    /// It ran on the cluster target and exited with this code.
+    Done(u8),
+    /// The engine target: the command runs as it always has.
+    Engine(Box<crate::cli::Command>),
+}
+
+/// A sandbox as a target lists it (`ls`, `gc`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TargetSandbox {
+    pub name: String,
+    pub service: String,
+    pub digest: String,
+    pub deployed_at: Option<String>,
+    /// The app's state: `running`, `pending`, `failed`, `missing`, `terminating`.
+    pub status: String,
+    /// Where it lives: a namespace on a cluster.
+    pub location: String,
+    /// When `gc` may remove it (Unix seconds); `None` never.
+    pub expires_at: Option<i64>,
+}
+
+impl TargetSandbox {
+    /// Past its TTL at `now` (Unix seconds).
+    pub fn expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|t| t <= now)
+    }
+}
+
+/// What a started sandbox reports back.
+#[derive(Debug, Clone, Serialize)]
+pub struct Started {
+    /// Where it lives (the namespace on a cluster).
+    pub location: String,
+    /// The app's container ports, to forward or publish.
+    pub app_ports: Vec<u16>,
+    /// The candidate's, when one runs.
+    pub candidate_ports: Vec<u16>,
+}
+
+/// Which of a sandbox's workloads a command addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    App,
+    Candidate,
+}
+
+/// What the commands need from a place sandboxes run. The Docker engine
+/// path (`crate::sandbox`) predates this seam and is still called directly
+/// by the commands; the Kubernetes target implements it (see
+/// `docs/kubernetes.md`).
+pub trait SandboxTarget: Send + Sync {
+    /// Create everything for `spec`, isolation first; replaces a sandbox of the same name.
+    fn up<'a>(&'a self, spec: &'a SandboxSpec, ttl: Duration) -> BoxFuture<'a, anyhow::Result<Started>>;
+    /// Wait until the app (and candidate) pass the health plan.
+    fn wait_healthy<'a>(&'a self, spec: &'a SandboxSpec) -> BoxFuture<'a, anyhow::Result<()>>;
+    /// Remove a sandbox and everything it made; `false` when there was none.
+    fn down<'a>(&'a self, name: &'a str) -> BoxFuture<'a, anyhow::Result<bool>>;
+    /// This user's sandboxes.
+    fn list(&self) -> BoxFuture<'_, anyhow::Result<Vec<TargetSandbox>>>;
+    /// Remove the sandboxes whose TTL passed at `now` (Unix seconds); their names.
+    fn gc(&self, now: i64) -> BoxFuture<'_, anyhow::Result<Vec<String>>>;
+    /// The app's (or candidate's) logs, the last `tail` lines.
+    fn logs<'a>(&'a self, name: &'a str, role: Role, tail: Option<usize>) -> BoxFuture<'a, anyhow::Result<String>>;
+    /// Runs a command in the app (or candidate): its exit code and output.
+    fn exec<'a>(
+        &'a self,
+        name: &'a str,
+        role: Role,
+        command: &'a [String],
+    ) -> BoxFuture<'a, anyhow::Result<(i64, String)>>;
+    /// Probes the isolation from inside the sandbox: its fixed targets and `extra`.
+    fn verify<'a>(&'a self, name: &'a str, extra: &'a [String]) -> BoxFuture<'a, anyhow::Result<Vec<Probe>>>;
+}
+
+/// One isolation probe's result (the same fields as the engine's `verify`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Probe {
+    pub target: String,
+    /// What the address is ("the node's kubelet", "given").
+    pub what: String,
+    pub open: bool,
+    /// Whether isolation requires it to be blocked.
+    pub must_block: bool,
+}
+
+/// `ls` on a cluster: name, service, short digest, status, namespace, TTL left.
+pub fn table(list: &[TargetSandbox], now: i64) -> String {
+    let mut s = String::new();
+    for t in list {
+        let short = t.digest.strip_prefix("sha256:").unwrap_or(&t.digest);
+        let ttl = match t.expires_at {
+            Some(at) if at <= now => "expired".to_string(),
+            Some(at) => format!("{} left", crate::timestamp::human_duration(at - now)),
+            None => "no ttl".into(),
+        };
+        s.push_str(&format!(
+            "{:<20} {:<16} {:<12} {:<12} {:<36} {}\n",
+            t.name,
+            t.service,
+            &short[..short.len().min(12)],
+            t.status,
+            t.location,
+            ttl
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_parses_kind_and_context() {
+        assert_eq!(TargetKind::parse("docker").unwrap(), TargetKind::Engine);
+        assert_eq!(
+            TargetKind::parse("kubernetes:kind-prodbox").unwrap(),
+            TargetKind::Kubernetes(KubeTargetSettings {
+                context: Some("kind-prodbox".into()),
+                namespace_prefix: "prodbox-".into()
+            })
+        );
+        assert!(matches!(TargetKind::parse("kubernetes").unwrap(), TargetKind::Kubernetes(k) if k.context.is_none()));
+        assert!(TargetKind::parse("nomad").is_err());
+        assert!(TargetKind::parse("docker:ctx").is_err());
+    }
+
+    #[test]
+    fn flag_wins_over_settings_and_settings_are_checked() {
+        let s: TargetSetting =
+            toml::from_str("kind = \"kubernetes\"\ncontext = \"qa\"\nnamespace_prefix = \"pb-\"").unwrap();
+        let k = TargetKind::choose(None, Some(&s)).unwrap();
+        assert_eq!(
+            k,
+            TargetKind::Kubernetes(KubeTargetSettings { context: Some("qa".into()), namespace_prefix: "pb-".into() })
+        );
+        assert_eq!(TargetKind::choose(Some("engine"), Some(&s)).unwrap(), TargetKind::Engine);
+        assert_eq!(TargetKind::choose(None, None).unwrap(), TargetKind::Engine);
+        let bad = TargetSetting { kind: "kubernetes".into(), context: None, namespace_prefix: Some("Prod_".into()) };
+        assert!(TargetKind::choose(None, Some(&bad)).is_err());
+        assert!(toml::from_str::<TargetSetting>("kind = \"kubernetes\"\nnamespace = \"x\"").is_err());
+    }
+
+    #[test]
+    fn ttl_units() {
+        assert_eq!(parse_ttl("8h").unwrap(), DEFAULT_TTL);
+        assert_eq!(parse_ttl("90m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_ttl("2d").unwrap(), Duration::from_secs(172800));
+        assert!(parse_ttl("10s").is_err());
+        assert!(parse_ttl("8 hours").is_err());
+        assert!(parse_ttl("").is_err());
+    }
+}
