@@ -709,4 +709,6 @@ fn itoa(mut n: usize, buf: &mut [u8; 20]) -> &str {
 }
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
