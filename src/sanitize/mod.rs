@@ -15,6 +15,7 @@ pub mod files;
 pub mod glob;
 pub mod hosts;
 pub mod names;
+mod pool;
 #[cfg(test)]
 mod proptests;
 pub mod scrub;
@@ -352,33 +353,94 @@ fn value_text(value: &ProdValue) -> &str {
 /// place is then hunted in every other value (the scrub): values holding it
 /// are decided again, and fail closed.
 pub fn sanitize(config: &ProdConfig, rules: &SanitizeSection) -> Result<SanitizedConfig, SanitizeError> {
-    // (Deciding the env on a thread of its own beside the file threads was
-    // measured slower on 2 cores: 116 ms against 104 ms for the dense bench.)
-    let (mut out, mut removed) = sanitize_env(config, rules, None);
-    let outcomes = sanitize_files(config, rules, None);
+    let files: Vec<(&String, &ProdValue)> = config.files.iter().collect();
+    let env: Vec<(&String, &ProdValue)> = config.env.iter().collect();
+    let parallel = file_bytes(config) + config.env.len() * 64 >= PARALLEL_FROM;
+    // One pool for everything that does not depend on anything else: pieces
+    // of the env and every file, biggest first, so both cores stay busy to
+    // the end (a large env beside a few large files on 2 cores: measured
+    // in `cargo bench --bench sanitize`).
+    let env_pieces = if parallel { env.len().div_ceil(ENV_PIECE).max(1) } else { 1 };
+    let mut tasks: Vec<Task> = (0..env_pieces).map(Task::Env).collect();
+    tasks.extend((0..files.len()).map(Task::File));
+    let weight = |t: &Task| match *t {
+        Task::Env(_) => ENV_PIECE * 64,
+        Task::File(i) => value_text(files[i].1).len(),
+    };
+    tasks.sort_by_key(|t| std::cmp::Reverse(weight(t)));
+    let piece = env.len().div_ceil(env_pieces).max(1);
+    let done = pool::map(&tasks, parallel, |t| match *t {
+        Task::Env(i) => Done::Env(decide_env(env.chunks(piece).nth(i).unwrap_or(&[]), rules, None)),
+        Task::File(i) => Done::File(files::sanitize_file(files[i].0, files[i].1, rules, None)),
+    });
+    let mut env_parts: Vec<(usize, EnvPart)> = Vec::new();
+    let mut outcomes: Vec<Option<files::FileOutcome>> = (0..files.len()).map(|_| None).collect();
+    for (task, result) in tasks.iter().zip(done) {
+        match (task, result) {
+            (Task::Env(i), Done::Env(part)) => env_parts.push((*i, part)),
+            (Task::File(i), Done::File(o)) => outcomes[*i] = Some(o),
+            _ => unreachable!("each task gives its own kind of result"),
+        }
+    }
+    env_parts.sort_by_key(|(i, _)| *i);
+    let mut removed: Vec<String> = Vec::new();
+    let mut out = SanitizedConfig::default();
+    for (_, part) in env_parts {
+        removed.extend(part.removed);
+        out.env.extend(part.env);
+        out.decisions.extend(part.decisions);
+    }
+    let mut outcomes: Vec<files::FileOutcome> =
+        outcomes.into_iter().map(|o| o.expect("every file was taken")).collect();
     for o in &outcomes {
-        removed.extend(o.1.removed.iter().cloned());
+        removed.extend(o.removed.iter().cloned());
     }
     let finder = Finder::of(&removed).map_err(SanitizeError::Scrub)?;
-    let mut outcomes = outcomes;
     if let Some(finder) = &finder {
-        if out.env.iter().any(|(_, v)| finder.contains(v)) {
-            out = sanitize_env(config, rules, Some(finder)).0;
+        // Which values still hold a secret taken out elsewhere: the env as one
+        // task, each file as another.
+        let holds = pool::map(&(0..=files.len()).collect::<Vec<_>>(), parallel, |&i| {
+            if i == files.len() {
+                out.env.iter().any(|(_, v)| finder.contains(v))
+            } else {
+                outcomes[i].content.as_deref().is_some_and(|c| finder.contains(c))
+            }
+        });
+        if holds[files.len()] {
+            let part = decide_env(&env, rules, Some(finder));
+            out = SanitizedConfig { env: part.env, decisions: part.decisions, ..SanitizedConfig::default() };
         }
-        for (path, o) in outcomes.iter_mut() {
-            if o.content.as_deref().is_some_and(|c| finder.contains(c)) {
-                let value = &config.files[*path];
-                *o = files::sanitize_file(path, value, rules, Some(finder));
+        for (i, (path, value)) in files.iter().enumerate() {
+            if holds[i] {
+                outcomes[i] = files::sanitize_file(path, value, rules, Some(finder));
             }
         }
     }
-    for (path, o) in outcomes {
+    add_set_entries(config, rules, &mut out);
+    out.env.sort();
+    for ((path, _), o) in files.iter().zip(outcomes) {
         if let Some(c) = o.content {
-            out.files.push((path.clone(), c));
+            out.files.push(((*path).clone(), c));
         }
         out.decisions.extend(o.decisions);
     }
     Ok(out)
+}
+
+/// Env vars per task of the pool.
+const ENV_PIECE: usize = 2048;
+
+/// A unit of the pool's work.
+enum Task {
+    /// The `n`th piece of the env.
+    Env(usize),
+    /// The file at this index.
+    File(usize),
+}
+
+enum Done {
+    Env(EnvPart),
+    File(files::FileOutcome),
 }
 
 /// Whether `name` can be an environment variable's name in a container:
@@ -389,22 +451,25 @@ fn env_name(name: &str) -> bool {
         && !name.as_bytes()[0].is_ascii_digit()
 }
 
-/// The env part: its config and decisions, and the secret text taken out.
-fn sanitize_env(
-    config: &ProdConfig,
-    rules: &SanitizeSection,
-    known: Option<&Finder>,
-) -> (SanitizedConfig, Vec<String>) {
-    let mut out = SanitizedConfig::default();
-    let mut removed = Vec::new();
-    for (name, value) in &config.env {
+/// Decided env vars, their decisions, and the secret text taken out.
+#[derive(Default)]
+struct EnvPart {
+    env: Vec<(String, String)>,
+    decisions: Vec<Decision>,
+    removed: Vec<String>,
+}
+
+/// Decides `entries` of the env.
+fn decide_env(entries: &[(&String, &ProdValue)], rules: &SanitizeSection, known: Option<&Finder>) -> EnvPart {
+    let mut out = EnvPart::default();
+    for &(name, value) in entries {
         let input = match value {
             ProdValue::Plain(s) => Input::Plain(s.expose()),
             ProdValue::Marked(s) => Input::Marked(s.expose()),
             ProdValue::Reference(_) => Input::Reference,
         };
         let o = decide(&Subject { names: &[name], class: names::classify(name) }, input, rules, known);
-        removed.extend(o.removed);
+        out.removed.extend(o.removed);
         match (o.action, o.value) {
             (Action::Dropped, _) => {}
             (_, Some(v)) => out.env.push((name.clone(), v)),
@@ -418,6 +483,11 @@ fn sanitize_env(
             by_profile: o.by_profile,
         });
     }
+    out
+}
+
+/// `set` entries for env vars production does not have.
+fn add_set_entries(config: &ProdConfig, rules: &SanitizeSection, out: &mut SanitizedConfig) {
     for (name, value) in &rules.set {
         if !config.env.contains_key(name) && env_name(name) {
             out.env.push((name.clone(), value.clone()));
@@ -430,44 +500,10 @@ fn sanitize_env(
             });
         }
     }
-    out.env.sort();
-    (out, removed)
 }
 
 fn file_bytes(config: &ProdConfig) -> usize {
     config.files.values().map(|v| value_text(v).len()).sum()
-}
-
-/// Files are independent: large ones are sanitized on all cores, each
-/// thread taking the next file (biggest first); results keep file order.
-fn sanitize_files<'a>(
-    config: &'a ProdConfig,
-    rules: &SanitizeSection,
-    known: Option<&Finder>,
-) -> Vec<(&'a String, files::FileOutcome)> {
-    let files: Vec<(&String, &ProdValue)> = config.files.iter().collect();
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(files.len());
-    if threads <= 1 || file_bytes(config) < PARALLEL_FROM {
-        return files.into_iter().map(|(p, v)| (p, files::sanitize_file(p, v, rules, known))).collect();
-    }
-    let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(value_text(files[i].1).len()));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: std::sync::Mutex<Vec<Option<files::FileOutcome>>> =
-        std::sync::Mutex::new((0..files.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(&i) = order.get(n) else { break };
-                let (path, value) = files[i];
-                let outcome = files::sanitize_file(path, value, rules, known);
-                results.lock().expect("no thread panics holding it")[i] = Some(outcome);
-            });
-        }
-    });
-    let results = results.into_inner().expect("threads are done");
-    files.into_iter().zip(results).map(|((p, _), r)| (p, r.expect("every file was taken"))).collect()
 }
 
 /// Below this many bytes of files, threads cost more than they save.

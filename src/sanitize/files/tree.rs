@@ -204,6 +204,9 @@ fn yaml_double(s: &str) -> String {
 }
 
 fn toml_basic(s: &str) -> String {
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20 || b == 0x7f) {
+        return format!("\"{s}\"");
+    }
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -222,6 +225,9 @@ fn toml_basic(s: &str) -> String {
 }
 
 fn xml_escape(s: &str, quote: Option<u8>) -> String {
+    if !s.bytes().any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\n')) {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -238,6 +244,9 @@ fn xml_escape(s: &str, quote: Option<u8>) -> String {
 }
 
 fn properties_escape(s: &str) -> String {
+    if !s.bytes().any(|b| matches!(b, b'\\' | b'\n' | b'\r' | b'\t')) && !s.starts_with(' ') {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     for (i, c) in s.chars().enumerate() {
         match c {
