@@ -21,6 +21,9 @@ pub enum EngineError {
     /// No relay fits the engine and none is configured (a setup problem).
     #[error("relay: {detail}")]
     NoRelay { detail: String },
+    /// Another `up` made the sandbox's network first: that run goes on, this one stops.
+    #[error("network {network} was made by another `prodbox up` of the same name, which goes on; this one stops")]
+    Taken { network: String },
 }
 
 /// A connected, version-negotiated engine.

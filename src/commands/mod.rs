@@ -137,8 +137,8 @@ pub async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Box<dyn Rep
         Command::Doctor => Box::new(doctor::run(ctx).await),
         Command::Profiles(args) => match args.action {
             Some(ProfilesAction::Schema) => Box::new(profiles::Schema(crate::profile::json_schema())),
-            Some(ProfilesAction::Validate) => Box::new(profiles::run(&ctx.settings, true)),
-            None => Box::new(profiles::run(&ctx.settings, false)),
+            Some(ProfilesAction::Validate) => Box::new(profiles::run(&ctx.settings, true)?),
+            None => Box::new(profiles::run(&ctx.settings, false)?),
         },
         Command::Gc(_) => Box::new(gc::run(ctx).await?),
         Command::PortForward(_) => return Err(crate::error::UsageError(
