@@ -368,7 +368,7 @@ mod tests {
                 false,
             ),
             (EngineError::NoRelay { detail: s() }.into(), USAGE, true),
-            (EngineError::Taken { network: s() }.into(), JOB_FAILED, true),
+            (EngineError::Taken { resource: s() }.into(), JOB_FAILED, true),
             (HealthError::Timeout { check: s(), seconds: 1, logs: s() }.into(), JOB_FAILED, false),
             (HealthError::Exited { code: 1, logs: s() }.into(), JOB_FAILED, false),
             (HealthError::Unhealthy { logs: s() }.into(), JOB_FAILED, false),

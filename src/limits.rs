@@ -37,6 +37,22 @@ pub fn network_deadline() -> Duration {
         .unwrap_or(DEFAULT_NETWORK_DEADLINE)
 }
 
+/// How long connecting to the engine may take (its `/_ping`, `/version`,
+/// `/info`): `PRODBOX_NETWORK_TIMEOUT` when set, else 30 s. An engine that
+/// accepts and never answers is reported, not waited on for minutes.
+pub fn engine_deadline() -> Duration {
+    std::env::var("PRODBOX_NETWORK_TIMEOUT")
+        .ok()
+        .and_then(|v| crate::profile::parse_duration(&v))
+        .filter(|d| !d.is_zero())
+        .unwrap_or(DEFAULT_ENGINE_DEADLINE)
+}
+
+/// See [`engine_deadline`].
+pub const DEFAULT_ENGINE_DEADLINE: Duration = Duration::from_secs(30);
+/// `doctor`'s own, shorter wait for the engine: it is there to say what is wrong, quickly.
+pub const DOCTOR_ENGINE_DEADLINE: Duration = Duration::from_secs(5);
+
 /// See [`network_deadline`].
 pub const DEFAULT_NETWORK_DEADLINE: Duration = Duration::from_secs(300);
 

@@ -83,6 +83,10 @@ pub async fn get_json(url: &str, token: Option<&Secret>) -> Result<Value, Resolv
         match request.send().await {
             Ok(resp) if resp.status().is_success() => {
                 let bytes = read_capped(resp, url).await?;
+                if let Some((line, column)) = crate::limits::first_non_utf8(&bytes) {
+                    let what = "bytes that are not UTF-8";
+                    return Err(record::RecordError::Syntax { origin: url.into(), what, line, column }.into());
+                }
                 let text = String::from_utf8_lossy(&bytes);
                 return serde_json::from_str(&text).map_err(|e| record::syntax(url, &e).into());
             }
@@ -112,9 +116,14 @@ pub async fn get_json(url: &str, token: Option<&Secret>) -> Result<Value, Resolv
 /// bytes: a larger one is refused as it arrives, never held whole.
 async fn read_capped(mut resp: reqwest::Response, url: &str) -> Result<Vec<u8>, ResolveError> {
     let max = crate::limits::MAX_RECORD;
-    let too_large = || ResolveError::BadAnswer {
-        origin: url.into(),
-        detail: format!("the answer is larger than {} MiB, more than prodbox reads for deploy records", max >> 20),
+    // Too large is a bad record (exit 2), like a malformed one.
+    let too_large = || -> ResolveError {
+        record::RecordError::Field {
+            origin: url.into(),
+            field: "(record)".into(),
+            problem: format!("is larger than {} MiB, more than prodbox reads", max >> 20),
+        }
+        .into()
     };
     if resp.content_length().is_some_and(|n| n > max) {
         return Err(too_large());

@@ -204,6 +204,7 @@ pub async fn history_listing(
     let values = shape::records(&profile.source, &query, &answer)?;
     let mut records = Vec::with_capacity(values.len());
     let mut unpinned = Vec::new();
+    let mut first_bad = None;
     for (i, v) in values.iter().enumerate() {
         match checked(profile, &format!("{} (deploy #{i})", answer.origin), v) {
             Ok(r) => records.push(r),
@@ -220,16 +221,22 @@ pub async fn history_listing(
             // is listed as unusable; it does not hide the others.
             Err(ResolveError::Record(e)) => {
                 tracing::warn!("{e}");
+                let problem = record_problem(&e);
+                first_bad.get_or_insert(e);
                 let text = |k: &str| v.get(k).and_then(Value::as_str).map(crate::sanitize::scrub_text);
                 unpinned.push(Unpinned {
                     image: text("image").unwrap_or_else(|| "(none)".into()),
                     deployed_at: text("deployed_at").filter(|t| Timestamp::parse(t).is_some()),
                     revision: text("revision"),
-                    unusable: Some(record_problem(&e)),
+                    unusable: Some(problem),
                 });
             }
             Err(e) => return Err(e),
         }
+    }
+    // With no usable record at all, the bad one is the answer (exit 2).
+    if let (true, Some(e)) = (records.is_empty(), first_bad) {
+        return Err(e.into());
     }
     records.sort_by_key(|r| std::cmp::Reverse(r.deployed_at.as_deref().and_then(Timestamp::parse)));
     let mut seen = std::collections::HashSet::new();

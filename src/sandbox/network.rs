@@ -170,7 +170,7 @@ pub async fn create(
             let made =
                 super::inflight::track(async move { libpod.create_network(&sent).await }).await.map_err(|e| {
                     if super::lock::name_in_use(&e) {
-                        EngineError::Taken { network: name.to_string() }
+                        EngineError::Taken { resource: name.to_string() }
                     } else {
                         e
                     }

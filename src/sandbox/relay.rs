@@ -118,7 +118,16 @@ pub async fn ensure_image(engine: &Engine) -> Result<String, EngineError> {
         Err(e) => return Err(engine::api("inspecting the relay image", e)),
     }
     match choice.source {
-        RelaySource::Embedded { binary, .. } => build(engine, &reference, binary).await?,
+        RelaySource::Embedded { binary, .. } => {
+            // Runs started side by side on first use build it once: the others
+            // wait for the first, then find its image.
+            let _held = build_lock().await;
+            match engine.docker.inspect_image(&reference).await {
+                Ok(_) => {}
+                Err(e) if engine::is_not_found(&e) => build(engine, &reference, binary).await?,
+                Err(e) => return Err(engine::api("inspecting the relay image", e)),
+            }
+        }
         RelaySource::Image(_) => {
             let registry = crate::image_ref::ImageRef::parse(&reference)
                 .map(|r| r.registry)
@@ -131,6 +140,21 @@ pub async fn ensure_image(engine: &Engine) -> Result<String, EngineError> {
         }
     }
     Ok(reference)
+}
+
+/// A lock on this machine held while the relay image is built (released
+/// when dropped); `None` when the lock file cannot be had, and the build
+/// goes ahead unguarded.
+async fn build_lock() -> Option<std::fs::File> {
+    let path = std::env::temp_dir().join("prodbox-relay-build.lock");
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).ok()?;
+        file.lock().ok()?;
+        Some(file)
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 async fn build(engine: &Engine, tag: &str, binary: &[u8]) -> Result<(), EngineError> {

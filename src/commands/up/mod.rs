@@ -114,18 +114,15 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     spec.check().map_err(|e| anyhow::Error::new(e).context(format!("profile {}", profile.path.display())))?;
 
     tracing::debug!(elapsed = ?started.elapsed(), "resolved, fetched and sanitized");
-    // Replacing a sandbox is fine; tearing down one another `up` is making is not.
-    if sandbox::find(engine, &name).await?.is_some_and(|s| being_made(&s)) {
-        return Err(crate::engine::EngineError::Taken { network: sandbox::network_name(&name) }.into());
-    }
-    let existing = sandbox::remove(engine, &name).await?;
-    if !existing.is_empty() {
-        progress.step(&format!("replaced the running sandbox {name}"));
-    }
-    progress.step(&format!("starting sandbox {name}"));
-    let candidate_health = match &spec.candidate {
-        Some(c) => Some(candidate_health(engine, &c.id, profile.run.health.as_ref(), &spec.ports).await?),
-        None => None,
+    // One `up` per name at a time: a second one stops here, before it
+    // removes or makes anything. Replacing a finished sandbox is fine.
+    sandbox::lock::acquire(engine, &name, &req.owner, &req.labels).await?;
+    let candidate_health = match replace_existing(engine, &spec, profile.run.health.as_ref(), progress).await {
+        Ok(plan) => plan,
+        Err(e) => {
+            sandbox::lock::release(engine, &name, &req.owner).await;
+            return Err(e);
+        }
     };
     let launched = match launch_and_wait(engine, &spec, candidate_health.as_ref(), progress).await {
         Ok(l) => l,
@@ -134,6 +131,7 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
             return Err(e.context(format!("up {name}: removed the half-made sandbox")));
         }
     };
+    sandbox::lock::release(engine, &name, &req.owner).await;
 
     let mut report = UpReport {
         name: name.to_string(),
@@ -175,24 +173,40 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     Ok(report)
 }
 
+/// With the lock held: removes the sandbox this one replaces, and reads the
+/// candidate's health plan.
+async fn replace_existing(
+    engine: &Engine,
+    spec: &SandboxSpec,
+    health: Option<&profile::Health>,
+    progress: &dyn Progress,
+) -> anyhow::Result<Option<HealthPlan>> {
+    let name = &spec.name;
+    let existing = sandbox::remove(engine, name).await?;
+    if !existing.is_empty() {
+        progress.step(&format!("replaced the running sandbox {name}"));
+    }
+    progress.step(&format!("starting sandbox {name}"));
+    Ok(match &spec.candidate {
+        Some(c) => Some(candidate_health(engine, &c.id, health, &spec.ports).await?),
+        None => None,
+    })
+}
+
 /// Removes what this run made, and only that (a concurrent `up` of the same
 /// name keeps its own): first every create still in flight lands, then
-/// everything with this run's owner label goes.
+/// everything with this run's owner label goes, then its lock.
 pub async fn remove_own(engine: &Engine, req: &UpRequest) -> sandbox::teardown::Removed {
     sandbox::inflight::settle().await;
-    match sandbox::remove_all_labelled(engine, &req.own_resources()).await {
+    let removed = match sandbox::remove_all_labelled(engine, &req.own_resources()).await {
         Ok(removed) => removed,
         Err(e) => {
             tracing::warn!("removing what this run made: {e}");
             sandbox::teardown::Removed::default()
         }
-    }
-}
-
-/// A sandbox another `up` is making now: nothing of it runs yet, and it
-/// changed within the last minute (`gc`'s grace for half-made ones).
-fn being_made(s: &sandbox::SandboxInfo) -> bool {
-    matches!(s.status.as_str(), "missing" | "created") && !s.is_garbage(crate::timestamp::Timestamp::now().0, 60)
+    };
+    sandbox::lock::release(engine, &req.name, &req.owner).await;
+    removed
 }
 
 /// The registry digest the engine knows for a local image (its first

@@ -50,12 +50,7 @@ impl UpRequest {
             .labels
             .iter()
             .map(|l| match l.split_once('=') {
-                Some((k, v))
-                    if !k.is_empty()
-                        && !labels::RESERVED.contains(&k)
-                        && !k.starts_with("dev.prodbox.")
-                        && !l.chars().any(char::is_control) =>
-                {
+                Some((k, v)) if !k.is_empty() && !labels::RESERVED.contains(&k) && !l.chars().any(char::is_control) => {
                     Ok((k.to_string(), v.to_string()))
                 }
                 _ => Err(UsageError(format!("--label {l}: want KEY=VALUE with a key prodbox does not set itself"))),
@@ -117,7 +112,7 @@ impl UpRequest {
             from,
             strict: args.strict,
             zone,
-            owner: owner_token(),
+            owner: crate::sandbox::lock::owner_token(),
         })
     }
 
@@ -130,10 +125,4 @@ impl UpRequest {
     pub fn own_resources(&self) -> [(&'static str, &str); 2] {
         [(labels::SANDBOX, self.name.as_str()), (labels::OWNER, self.owner.as_str())]
     }
-}
-
-/// A token no other run has: this process and the instant it started.
-fn owner_token() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    format!("{}-{nanos}", std::process::id())
 }
