@@ -229,7 +229,7 @@ pub struct DiffArgs {
     #[arg(long = "requests", value_name = "FILE")]
     pub requests_file: Option<PathBuf>,
     /// The container port to send them to [default: the first]
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub port: Option<u16>,
 }
 

@@ -207,6 +207,14 @@ fn issue_10_rows() -> Vec<(Vec<String>, i32, String)> {
     for l in ["dev.prodbox.owner=x", "=x", "nokey"] {
         row(&["up", "svc", "--label", l], 2, "--label");
     }
+    for args in [
+        vec!["diff", "ok-name", "--port", "0"],
+        vec!["diff", "ok-name", "--port", "70000"],
+        vec!["logs", "ok-name", "--tail", "-1"],
+        vec!["logs", "ok-name", "--tail", "99999999999999999999999"],
+    ] {
+        row(&args, 2, "");
+    }
     for args in [vec!["profiles", "validate"], vec!["profiles"]] {
         let mut args = args.clone();
         args.extend(["--profiles", "no/such/dir"]);
