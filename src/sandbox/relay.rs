@@ -193,3 +193,23 @@ pub fn append(tar: &mut tar::Builder<Vec<u8>>, path: &str, bytes: &[u8], mode: u
     header.set_entry_type(tar::EntryType::Regular);
     tar.append_data(&mut header, path, bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs side by side wait for one build: while one holds the lock, no
+    /// other can take it (flock is per open file, so this process stands
+    /// in for a second one).
+    #[tokio::test]
+    async fn one_relay_build_at_a_time() {
+        let held = build_lock().await.expect("the lock file can be made");
+        let other = std::fs::OpenOptions::new()
+            .write(true)
+            .open(std::env::temp_dir().join("prodbox-relay-build.lock"))
+            .unwrap();
+        assert!(other.try_lock().is_err(), "taken while held");
+        drop(held);
+        assert!(other.try_lock().is_ok(), "free once released");
+    }
+}

@@ -144,6 +144,8 @@ fn every_command_rejects_bad_input_cleanly() {
     let mut rows: Vec<(Vec<String>, i32, String)> =
         cases.iter().map(|(a, c, n)| (a.iter().map(|s| s.to_string()).collect(), *c, n.to_string())).collect();
     rows.extend(issue_10_rows());
+    std::fs::write(p.dir.path().join("latin1.json"), b"{\"image\": \"caf\xe9\"}").unwrap();
+    rows.push((vec!["record".into(), "latin1.json".into()], 2, "not UTF-8".into()));
     for (args, code, needle) in &rows {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let run = p.prodbox(&args);
@@ -341,6 +343,8 @@ fn issue_10_one_foreign_past_record_does_not_break_history() {
     let rows = list.as_array().unwrap();
     assert_eq!(rows.len(), 3, "{list}");
     assert!(rows.iter().any(|r| r["digest"] == "unusable" && r["unusable"] == "another repository"), "{list}");
+    let human = p.prodbox(&["history", "svc"]).success().stdout;
+    assert!(human.contains("(cannot be run: another repository)"), "{human}");
     // Both pins get past resolving (the registry at 127.0.0.1:9 is down: 3, not 2).
     p.prodbox(&["up", "svc", "-d", "--revision", "bbb"]).code(3).stderr_has("cannot be reached");
     p.prodbox(&["up", "svc", "-d", "--at", "2026-11-05T00:00:00Z"]).code(3).stderr_has("cannot be reached");
