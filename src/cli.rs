@@ -96,7 +96,7 @@ pub struct SanitizeArgs {
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// The service (its profile is profiles/SERVICE.toml)
-    #[arg(required_unless_present = "from")]
+    #[arg(required_unless_present = "from", value_parser = crate::name::plain_arg)]
     pub service: Option<String>,
     /// Run the deploy that was live at TIME: RFC 3339, "2026-11-20 14:05" (in --tz), "2026-11-20 14:05 Europe/Berlin", "+01:00", a date, "2h ago", "yesterday 14:05"
     #[arg(long, value_name = "TIME", group = "pin")]
@@ -105,13 +105,13 @@ pub struct UpArgs {
     #[arg(long, value_name = "ZONE", requires = "at")]
     pub tz: Option<String>,
     /// Run the newest deploy of this revision (a prefix is enough)
-    #[arg(long, value_name = "REV", group = "pin")]
+    #[arg(long, value_name = "REV", group = "pin", value_parser = crate::args::non_empty)]
     pub revision: Option<String>,
     /// Run the deploy of this digest (sha256:…, a prefix of 12+ hex is enough)
     #[arg(long, value_name = "DIGEST", group = "pin")]
     pub digest: Option<String>,
     /// Also run this build (a local image such as checkout:fix, or a registry reference) beside production's
-    #[arg(long, value_name = "IMAGE")]
+    #[arg(long, value_name = "IMAGE", value_parser = crate::args::non_empty)]
     pub candidate: Option<String>,
     /// Write a repro file (service, digest, deploy time, profile hash; no config values)
     #[arg(long, value_name = "FILE")]
@@ -123,10 +123,10 @@ pub struct UpArgs {
     #[arg(short, long)]
     pub detach: bool,
     /// Environment to resolve [default: the profile's]
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, value_name = "ENV", value_parser = crate::name::plain_arg)]
     pub env: Option<String>,
     /// Sandbox name [default: the service]
-    #[arg(long)]
+    #[arg(long, value_parser = crate::name::sandbox_arg)]
     pub name: Option<String>,
     /// Extra port to publish on 127.0.0.1 (HOST:CONTAINER or CONTAINER)
     #[arg(short = 'p', long = "publish", value_name = "HOST:CONTAINER")]
@@ -147,6 +147,7 @@ pub struct UpArgs {
 #[derive(Debug, Args)]
 pub struct DownArgs {
     /// Sandboxes to remove
+    #[arg(value_parser = crate::name::sandbox_arg)]
     pub names: Vec<String>,
     /// Remove every sandbox
     #[arg(long, conflicts_with = "names")]
@@ -157,6 +158,7 @@ pub struct DownArgs {
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
+    #[arg(value_parser = crate::name::sandbox_arg)]
     pub name: String,
     /// The candidate's logs instead of the app's
     #[arg(long)]
@@ -173,6 +175,7 @@ pub struct LogsArgs {
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {
+    #[arg(value_parser = crate::name::sandbox_arg)]
     pub name: String,
     /// In the candidate container instead of the app's
     #[arg(long)]
@@ -187,6 +190,7 @@ pub struct ExecArgs {
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// A sandbox name, or a service to resolve
+    #[arg(value_parser = crate::name::plain_arg)]
     pub target: String,
 }
 
@@ -206,15 +210,17 @@ pub enum ProfilesAction {
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
+    #[arg(value_parser = crate::name::plain_arg)]
     pub service: String,
     /// Environment [default: the profile's]
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, value_name = "ENV", value_parser = crate::name::plain_arg)]
     pub env: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// The sandbox (started with --candidate)
+    #[arg(value_parser = crate::name::sandbox_arg)]
     pub name: String,
     /// A request sent to both, e.g. 'GET /cart/42' (repeatable)
     #[arg(long = "request", value_name = "'METHOD PATH'")]
@@ -223,7 +229,7 @@ pub struct DiffArgs {
     #[arg(long = "requests", value_name = "FILE")]
     pub requests_file: Option<PathBuf>,
     /// The container port to send them to [default: the first]
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub port: Option<u16>,
 }
 
@@ -235,9 +241,10 @@ pub struct RecordArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
+    #[arg(value_parser = crate::name::sandbox_arg)]
     pub name: String,
     /// Also probe this address (repeatable)
-    #[arg(long = "target", value_name = "HOST:PORT")]
+    #[arg(long = "target", value_name = "HOST:PORT", value_parser = crate::args::probe_target)]
     pub targets: Vec<String>,
 }
 
@@ -252,6 +259,7 @@ pub struct TargetArg {
 #[derive(Debug, Args)]
 pub struct PortForwardArgs {
     /// The sandbox (started with `up -d --target kubernetes`)
+    #[arg(value_parser = crate::name::sandbox_arg)]
     pub name: String,
     /// The candidate's ports instead of the app's
     #[arg(long)]

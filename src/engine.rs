@@ -21,6 +21,9 @@ pub enum EngineError {
     /// No relay fits the engine and none is configured (a setup problem).
     #[error("relay: {detail}")]
     NoRelay { detail: String },
+    /// Another `up` of the same name holds the sandbox's lock: that run goes on, this one stops.
+    #[error("{resource} is held by another `prodbox up` of the same name, which goes on; this one stops")]
+    Taken { resource: String },
 }
 
 /// A connected, version-negotiated engine.

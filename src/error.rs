@@ -150,7 +150,7 @@ impl Diagnose for EngineError {
         match self {
             EngineError::Unreachable { .. } => UNREACHABLE,
             EngineError::NoRelay { .. } => USAGE,
-            EngineError::Api { .. } | EngineError::NotIsolated { .. } => JOB_FAILED,
+            EngineError::Api { .. } | EngineError::NotIsolated { .. } | EngineError::Taken { .. } => JOB_FAILED,
         }
     }
     fn hint(&self) -> Option<String> {
@@ -159,6 +159,9 @@ impl Diagnose for EngineError {
                 Some("is the engine running and may you use its socket? try `prodbox doctor`".into())
             }
             EngineError::NoRelay { .. } => Some("`prodbox doctor` checks the relay image; see docs/relay.md".into()),
+            EngineError::Taken { .. } => Some(
+                "wait for it (`prodbox ls`), or start this one under another --name; `prodbox down NAME` removes a stale one".into(),
+            ),
             _ => None,
         }
     }
@@ -209,13 +212,23 @@ impl Diagnose for SandboxError {
 impl Diagnose for SpecError {
     fn exit_code(&self) -> u8 {
         match self {
-            SpecError::FileAtRoot { .. } => USAGE,
+            SpecError::FileAtRoot { .. } | SpecError::EnvTooLarge { .. } => USAGE,
         }
     }
     fn hint(&self) -> Option<String> {
         Some(match self {
             SpecError::FileAtRoot { .. } => "set [run] read_only = false in the profile".into(),
+            SpecError::EnvTooLarge { .. } => {
+                "drop the variables the sandbox does not need ([sanitize] drop in the profile)".into()
+            }
         })
+    }
+}
+
+impl Diagnose for crate::interrupt::Interrupted {
+    /// 128 + the signal's number, as a shell reports a killed process.
+    fn exit_code(&self) -> u8 {
+        self.signal.exit_code()
     }
 }
 
@@ -247,6 +260,7 @@ fn typed<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a dyn Dia
         SandboxError,
         SpecError,
         ClusterUnreachable,
+        crate::interrupt::Interrupted,
     );
     None
 }
@@ -292,6 +306,7 @@ pub fn diagnose(err: &anyhow::Error) -> Diagnosis {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::interrupt::{Interrupted, Signal};
 
     fn s() -> String {
         "x".into()
@@ -353,6 +368,7 @@ mod tests {
                 false,
             ),
             (EngineError::NoRelay { detail: s() }.into(), USAGE, true),
+            (EngineError::Taken { resource: s() }.into(), JOB_FAILED, true),
             (HealthError::Timeout { check: s(), seconds: 1, logs: s() }.into(), JOB_FAILED, false),
             (HealthError::Exited { code: 1, logs: s() }.into(), JOB_FAILED, false),
             (HealthError::Unhealthy { logs: s() }.into(), JOB_FAILED, false),
@@ -362,7 +378,11 @@ mod tests {
             (SandboxError::NoCandidate { name: s(), service: s() }.into(), JOB_FAILED, true),
             (SandboxError::NoContainer { name: s(), role: crate::sandbox::labels::Role::App }.into(), JOB_FAILED, true),
             (SpecError::FileAtRoot { file: s() }.into(), USAGE, true),
+            (SpecError::EnvTooLarge { detail: s() }.into(), USAGE, true),
             (ClusterUnreachable { doing: s(), detail: s() }.into(), UNREACHABLE, false),
+            (Interrupted { signal: Signal::Int, what: s() }.into(), 130, false),
+            (Interrupted { signal: Signal::Term, what: s() }.into(), 143, false),
+            (Interrupted { signal: Signal::Hup, what: s() }.into(), 129, false),
             (anyhow::anyhow!("untyped"), JOB_FAILED, false),
         ]
     }

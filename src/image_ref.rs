@@ -14,6 +14,16 @@ pub struct ImageRef {
     pub digest: Option<String>,
 }
 
+/// Whether `reference` names its registry explicitly, as Docker reads it: a
+/// first path part holding `.` or `:`, or `localhost`. `checkout:fix` and
+/// `shop/checkout` do not (Docker would take them from Docker Hub).
+pub fn names_registry(reference: &str) -> bool {
+    match reference.split_once('/') {
+        Some((first, _)) => first.contains(['.', ':']) || first == "localhost",
+        None => false,
+    }
+}
+
 impl ImageRef {
     /// Parses a reference; the error says what is wrong without echoing much.
     pub fn parse(s: &str) -> Result<ImageRef, String> {
@@ -78,6 +88,22 @@ impl fmt::Display for ImageRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_explicit_registry_is_named() {
+        for local in ["checkout:fix", "shop/checkout:fix", "checkout", "checkout@sha256:ab", "Checkout:x"] {
+            assert!(!names_registry(local), "{local}");
+        }
+        for remote in [
+            "localhost/x",
+            "localhost:5000/x:1",
+            "127.0.0.1:5000/x",
+            "registry.example.com/a/b:c",
+            "docker.io/library/x",
+        ] {
+            assert!(names_registry(remote), "{remote}");
+        }
+    }
 
     #[test]
     fn normalizes_and_pins() {

@@ -6,6 +6,7 @@
 //! launch) → report. [`commands`] chain the stages; `main.rs` and [`cli`]
 //! only parse and print.
 
+pub mod args;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
@@ -15,7 +16,9 @@ pub mod error;
 pub mod fetch;
 pub mod identity;
 pub mod image_ref;
+pub mod interrupt;
 pub mod jq;
+pub mod limits;
 pub mod name;
 pub mod pair;
 pub mod profile;

@@ -7,7 +7,7 @@
 use std::fmt;
 
 /// A valid sandbox name: 1–48 ASCII letters, digits, `-`, `_` or `.`,
-/// starting with a letter or digit.
+/// starting with a letter or digit, not ending in a [`RESERVED_SUFFIXES`] one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct SandboxName(String);
@@ -20,7 +20,7 @@ pub struct InvalidName(pub String);
 impl SandboxName {
     /// Checks `name`.
     pub fn parse(name: &str) -> Result<SandboxName, InvalidName> {
-        if SandboxName::valid(name) {
+        if SandboxName::valid(name) && !RESERVED_SUFFIXES.iter().any(|s| name.ends_with(s)) {
             Ok(SandboxName(name.to_string()))
         } else {
             Err(InvalidName(name.to_string()))
@@ -38,6 +38,40 @@ impl SandboxName {
     /// The name as text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// Suffixes of the resource names a sandbox derives from its own name
+/// (`prodbox-X-ingress` is sandbox X's relay network): a sandbox named
+/// `X-ingress` would take X's network, so no name may end in one.
+pub const RESERVED_SUFFIXES: &[&str] = &["-ingress"];
+
+/// clap's value parser for a sandbox NAME argument: an empty or invalid
+/// name is bad usage (exit 2), never "every sandbox".
+pub fn sandbox_arg(name: &str) -> Result<String, String> {
+    if let Some(suffix) = RESERVED_SUFFIXES.iter().find(|s| name.ends_with(*s)) {
+        return Err(format!(
+            "sandbox name {name:?} ends in {suffix:?}, which prodbox uses for a sandbox's own networks; pick another"
+        ));
+    }
+    if SandboxName::valid(name) {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "sandbox name {name:?}: use up to 48 letters, digits, '-', '_' or '.', starting with a letter or digit"
+        ))
+    }
+}
+
+/// clap's value parser for a SERVICE or an environment: a plain name, so it
+/// can only ever name `profiles/SERVICE.toml` (never `../x` or `/etc/x`).
+pub fn plain_arg(name: &str) -> Result<String, String> {
+    if SandboxName::valid(name) {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "{name:?} is not a plain name: use up to 48 letters, digits, '-', '_' or '.', starting with a letter or digit"
+        ))
     }
 }
 
@@ -66,5 +100,17 @@ mod tests {
         for bad in ["", "-x", ".x", "a b", "a/b", &"x".repeat(49)] {
             assert!(SandboxName::parse(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn arguments_refuse_empty_paths_and_reserved_suffixes() {
+        for bad in ["", " ", "..", "../x", "/etc/x", "a\0b", "x-ingress", "\u{e9}"] {
+            assert!(super::sandbox_arg(bad).is_err(), "{bad:?} accepted");
+        }
+        for bad in ["", "..", "../outside/evil", "/abs", "a/b", ".hidden", "a\nb"] {
+            assert!(super::plain_arg(bad).is_err(), "{bad:?} accepted");
+        }
+        assert_eq!(super::sandbox_arg("co-2").unwrap(), "co-2");
+        assert_eq!(super::plain_arg("checkout").unwrap(), "checkout");
     }
 }

@@ -326,6 +326,23 @@ impl Profile {
 
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("service").to_string();
         let service = raw.service.unwrap_or(stem);
+        let environment = raw.environment.unwrap_or_else(|| "production".into());
+        for (key, value) in [("service", &service), ("environment", &environment)] {
+            if crate::name::plain_arg(value).is_err() {
+                let offset = text.find(&format!("{key} =")).or_else(|| text.find(key)).unwrap_or(0);
+                return Err(invalid(
+                    offset,
+                    format!("{key}: {value:?} is not a plain name (letters, digits, '-', '_' or '.', at most 48, starting with a letter or digit)"),
+                ));
+            }
+        }
+        if let Some(bad) = raw.sanitize.prod_hosts.iter().find(|p| !host_pattern(p)) {
+            let offset = text.find(&format!("\"{bad}\"")).or_else(|| text.find("prod_hosts")).unwrap_or(0);
+            return Err(invalid(
+                offset,
+                format!("sanitize.prod_hosts: {bad:?} can never match: give a host (api.example.com), a domain (*.example.com) or an IPv4 CIDR (10.20.0.0/16), without scheme, port, path or spaces"),
+            ));
+        }
         let base = path.parent().unwrap_or(Path::new("."));
 
         let source_span = raw.source.span().start;
@@ -339,7 +356,29 @@ impl Profile {
             }
         };
 
+        let mut taken: Vec<String> =
+            RESERVED_ALIASES.iter().map(|r| r.to_string()).chain([service.to_ascii_lowercase()]).collect();
         for dep in &raw.dependencies {
+            for alias in std::iter::once(&dep.name).chain(&dep.aliases) {
+                if taken.contains(&alias.to_ascii_lowercase()) {
+                    let offset = text.find(&format!("\"{alias}\"")).unwrap_or(0);
+                    return Err(invalid(
+                        offset,
+                        format!(
+                            "dependencies.{}: {alias:?} is taken (by the app, the candidate, the relay, the service {service:?} or another dependency); name it otherwise",
+                            dep.name
+                        ),
+                    ));
+                }
+                taken.push(alias.to_ascii_lowercase());
+            }
+            if let Some(cap) = dep.cap_add.iter().find(|c| !capability(c)) {
+                let offset = text.find(&format!("\"{cap}\"")).unwrap_or(0);
+                return Err(invalid(
+                    offset,
+                    format!("dependencies.{}.cap_add: {cap:?} is not a Linux capability", dep.name),
+                ));
+            }
             let pinned = crate::image_ref::ImageRef::parse(&dep.image).map(|r| r.digest.is_some()).unwrap_or(false);
             if !pinned || !crate::name::SandboxName::valid(&dep.name) {
                 let offset = text.find(&dep.image).unwrap_or(0);
@@ -357,7 +396,7 @@ impl Profile {
         Ok(Profile {
             path: path.to_path_buf(),
             service,
-            environment: raw.environment.unwrap_or_else(|| "production".into()),
+            environment,
             source,
             image: raw.image,
             sanitize: raw.sanitize,
@@ -384,6 +423,30 @@ impl Profile {
 }
 
 const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Names on the sandbox network that belong to prodbox's own containers: a
+/// dependency answering to one would take half the app's requests.
+pub const RESERVED_ALIASES: &[&str] = &["app", "candidate", "relay", "sinkhole", "localhost"];
+
+/// Whether a `prod_hosts` entry can ever match what the rewriter looks at
+/// (runs of letters, digits, `.` and `-`): a host, `*.domain`, or an IPv4 CIDR.
+fn host_pattern(pattern: &str) -> bool {
+    let host = |h: &str| {
+        !h.is_empty()
+            && h.len() <= 253
+            && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            && !h.starts_with(['.', '-'])
+            && !h.ends_with(['.', '-'])
+            && !h.contains("..")
+    };
+    if let Some(domain) = pattern.strip_prefix("*.") {
+        return host(domain);
+    }
+    if let Some((net, bits)) = pattern.split_once('/') {
+        return net.parse::<std::net::Ipv4Addr>().is_ok() && bits.parse::<u8>().is_ok_and(|b| b <= 32);
+    }
+    host(pattern)
+}
 
 /// Which `[source]` keys each kind reads; any other key given is an error.
 const KIND_KEYS: &[(&str, &[&str])] = &[
@@ -504,6 +567,7 @@ fn parse_run(raw: RawRun) -> Result<RunSection, String> {
         .ports
         .into_iter()
         .map(|p| match p {
+            RawPort::Number(0) => Err("run.ports: 0 is not a port; use 1-65535".to_string()),
             RawPort::Number(container) => Ok(PortSpec { host: 0, container }),
             RawPort::Mapping(s) => parse_port_mapping(&s)
                 .ok_or_else(|| format!("run.ports: {s:?} is not a port; use 8080 or \"18080:8080\"")),
@@ -513,12 +577,21 @@ fn parse_run(raw: RawRun) -> Result<RunSection, String> {
         None => None,
         Some(h) => {
             let timeout = match &h.timeout {
-                Some(t) => parse_duration(t)
-                    .ok_or_else(|| format!("run.health.timeout: {t:?} is not a duration like \"60s\""))?,
+                Some(t) => parse_duration(t).filter(|d| !d.is_zero() && *d <= MAX_HEALTH_TIMEOUT).ok_or_else(|| {
+                    format!("run.health.timeout: {t:?} is not a duration like \"60s\", more than 0 and at most 24h")
+                })?,
                 None => DEFAULT_HEALTH_TIMEOUT,
             };
+            if h.port == Some(0) || h.tcp == Some(0) {
+                return Err("run.health: port 0 is not a port; use 1-65535".into());
+            }
             match (h.http, h.tcp) {
                 (Some(path), None) => {
+                    if !path.starts_with('/') || path.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                        return Err(format!(
+                            "run.health.http: {path:?} is not a request path: start it with '/', without spaces or control characters"
+                        ));
+                    }
                     let port = h
                         .port
                         .or(ports.first().map(|p| p.container))
@@ -531,9 +604,9 @@ fn parse_run(raw: RawRun) -> Result<RunSection, String> {
         }
     };
     let memory = match &raw.memory {
-        Some(m) => {
-            Some(parse_size(m).ok_or_else(|| format!("run.memory: {m:?} is not a size like \"512m\" or \"1g\""))?)
-        }
+        Some(m) => Some(parse_size(m).filter(|b| (MIN_MEMORY..=MAX_MEMORY).contains(b)).ok_or_else(|| {
+            format!("run.memory: {m:?} is not a size like \"512m\" or \"1g\", at least 6m and at most 1024g")
+        })?),
         None => None,
     };
     if let Some(c) = raw.cpus {
@@ -541,22 +614,90 @@ fn parse_run(raw: RawRun) -> Result<RunSection, String> {
             return Err(format!("run.cpus: {c} must be greater than 0 and at most 1024"));
         }
     }
+    if let Some(cap) = raw.cap_add.iter().find(|c| !capability(c)) {
+        return Err(format!("run.cap_add: {cap:?} is not a Linux capability (e.g. \"NET_BIND_SERVICE\", \"CHOWN\")"));
+    }
     Ok(RunSection { ports, health, memory, cpus: raw.cpus, read_only: raw.read_only, cap_add: raw.cap_add })
 }
 
 /// `"18080:8080"` → host 18080, container 8080; `"8080"` → any host port.
+/// A container port is never 0 (the host port 0 means "any free one").
 pub fn parse_port_mapping(s: &str) -> Option<PortSpec> {
-    match s.split_once(':') {
-        Some((h, c)) => Some(PortSpec { host: h.parse().ok()?, container: c.parse().ok()? }),
-        None => Some(PortSpec { host: 0, container: s.parse().ok()? }),
-    }
+    let spec = match s.split_once(':') {
+        Some((h, c)) => PortSpec { host: h.parse().ok()?, container: c.parse().ok()? },
+        None => PortSpec { host: 0, container: s.parse().ok()? },
+    };
+    (spec.container != 0).then_some(spec)
 }
 
-/// `"60s"`, `"500ms"`, `"2m"`, `"1h"`.
+/// The longest health timeout a profile may set.
+const MAX_HEALTH_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+/// The longest duration any field takes (a week): beyond it is a typo.
+const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Engines refuse less than 6 MiB.
+const MIN_MEMORY: i64 = 6 << 20;
+const MAX_MEMORY: i64 = 1 << 40;
+
+/// Linux capabilities (`capabilities(7)`), as engines take them.
+const CAPABILITIES: &[&str] = &[
+    "AUDIT_CONTROL",
+    "AUDIT_READ",
+    "AUDIT_WRITE",
+    "BLOCK_SUSPEND",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "KILL",
+    "LEASE",
+    "LINUX_IMMUTABLE",
+    "MAC_ADMIN",
+    "MAC_OVERRIDE",
+    "MKNOD",
+    "NET_ADMIN",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_RAW",
+    "PERFMON",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYSLOG",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_CHROOT",
+    "SYS_MODULE",
+    "SYS_NICE",
+    "SYS_PACCT",
+    "SYS_PTRACE",
+    "SYS_RAWIO",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "WAKE_ALARM",
+];
+
+/// Whether `name` is a capability (`NET_ADMIN`, `CAP_NET_ADMIN`, any case).
+pub fn capability(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    CAPABILITIES.contains(&upper.strip_prefix("CAP_").unwrap_or(&upper))
+}
+
+/// `"60s"`, `"500ms"`, `"2m"`, `"1h"`, at most a week; `None` for anything
+/// else (never a panic, whatever the digits).
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit() && c != '.')?;
     let (num, unit) = s.split_at(split);
+    if num.len() > 20 {
+        return None;
+    }
     let n: f64 = num.parse().ok()?;
     let secs = match unit {
         "ms" => n / 1000.0,
@@ -565,7 +706,7 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         "h" => n * 3600.0,
         _ => return None,
     };
-    Some(Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).ok().filter(|d| *d <= MAX_DURATION)
 }
 
 /// `"512m"`, `"1g"`, `"1GiB"`, plain bytes.
@@ -573,15 +714,20 @@ pub fn parse_size(s: &str) -> Option<i64> {
     let lower = s.trim().to_ascii_lowercase();
     let split = lower.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(lower.len());
     let (num, unit) = lower.split_at(split);
+    if num.is_empty() || num.len() > 20 {
+        return None;
+    }
     let n: f64 = num.parse().ok()?;
     let mult = match unit.trim_end_matches("ib").trim_end_matches('b') {
         "" => 1.0,
         "k" => 1024.0,
         "m" => 1024.0 * 1024.0,
         "g" => 1024.0 * 1024.0 * 1024.0,
+        "t" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
         _ => return None,
     };
-    Some((n * mult) as i64)
+    let bytes = n * mult;
+    (bytes.is_finite() && bytes < i64::MAX as f64).then_some(bytes as i64)
 }
 
 /// The dotted key written on the line holding `offset` (`run.cpus`), so
@@ -745,6 +891,79 @@ cpus = 1.5
                 assert!(named.iter().any(|n| doc.contains(n.as_str())), "docs/profiles.md does not describe `{key}`");
             }
         }
+    }
+
+    /// Issue #10's classes of bad profile values: each is refused at parse
+    /// time with file:line:col and its key, and none panics.
+    #[test]
+    fn bad_profile_values_are_refused_with_their_key() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("timeout = \"30s\"", "timeout = \"99999999999999999999s\"", "run.health.timeout"),
+            ("timeout = \"30s\"", "timeout = \"1e400s\"", "run.health.timeout"),
+            ("timeout = \"30s\"", "timeout = \"0s\"", "run.health.timeout"),
+            ("timeout = \"30s\"", "timeout = \"9999h\"", "run.health.timeout"),
+            ("timeout = \"30s\"", "timeout = \"-1s\"", "run.health.timeout"),
+            ("memory = \"1g\"", "memory = \"1\"", "run.memory"),
+            ("memory = \"1g\"", "memory = \"99999999999999999999999g\"", "run.memory"),
+            ("memory = \"1g\"", "memory = \"5000g\"", "run.memory"),
+            ("memory = \"1g\"", "memory = \"g\"", "run.memory"),
+            ("cpus = 1.5", "cpus = 0.0", "run.cpus"),
+            ("cpus = 1.5", "cpus = nan", "run.cpus"),
+            ("cpus = 1.5", "cpus = 1.5\ncap_add = [\"NOT_A_CAP\"]", "run.cap_add"),
+            ("ports = [8080, \"18081:8081\"]", "ports = [0]", "run.ports"),
+            ("ports = [8080, \"18081:8081\"]", "ports = [\"18081:0\"]", "run.ports"),
+            ("ports = [8080, \"18081:8081\"]", "ports = [70000]", "ports"),
+            ("http = \"/healthz\"", "http = \"healthz\"", "run.health.http"),
+            ("http = \"/healthz\"", "http = \"/a b\"", "run.health.http"),
+            ("http = \"/healthz\"", "http = \"/a\\u0000\"", "run.health.http"),
+            ("port = 8080, timeout", "port = 0, timeout", "run.health"),
+            ("service = \"checkout\"", "service = \"\"", "service"),
+            ("service = \"checkout\"", "service = \"../x\"", "service"),
+            ("service = \"checkout\"", "service = \"checkout\"\nenvironment = \"a/b\"", "environment"),
+            ("keep = [\"LOG_LEVEL\"]", "prod_hosts = [\"https://api.example.com\"]", "sanitize.prod_hosts"),
+            ("keep = [\"LOG_LEVEL\"]", "prod_hosts = [\"api.example.com:443\"]", "sanitize.prod_hosts"),
+            ("keep = [\"LOG_LEVEL\"]", "prod_hosts = [\"api example.com\"]", "sanitize.prod_hosts"),
+            ("keep = [\"LOG_LEVEL\"]", "prod_hosts = [\"10.0.0.0/33\"]", "sanitize.prod_hosts"),
+            ("keep = [\"LOG_LEVEL\"]", "prod_hosts = [\"10.0.0/8\"]", "sanitize.prod_hosts"),
+            ("keep = [\"LOG_LEVEL\"]", "prod_hosts = [\"\"]", "sanitize.prod_hosts"),
+            ("keep = [\"LOG_LEVEL\"]", "prod_hosts = [\"*.\"]", "sanitize.prod_hosts"),
+        ];
+        for (from, to, key) in cases {
+            let text = GOOD.replace(from, to);
+            assert_ne!(text, GOOD, "{from} is not in the profile");
+            let err = match std::panic::catch_unwind(|| parse(&text)) {
+                Ok(r) => r.expect_err(to).to_string(),
+                Err(_) => panic!("{to}: panicked"),
+            };
+            assert!(err.contains(key), "{to}: wants {key}: {err}");
+            assert!(err.starts_with("profiles/checkout.toml:"), "{to}: {err}");
+        }
+        let dep = |name: &str, extra: &str| {
+            format!(
+                "{GOOD}[[dependencies]]\nname = \"{name}\"\nimage = \"postgres@sha256:{}\"\n{extra}",
+                "a".repeat(64)
+            )
+        };
+        for (name, extra) in [
+            ("app", ""),
+            ("relay", ""),
+            ("candidate", ""),
+            ("checkout", ""),
+            ("CHECKOUT", ""),
+            ("db", "aliases = [\"app\"]"),
+            ("db", "cap_add = [\"ROOT\"]"),
+        ] {
+            let err = parse(&dep(name, extra)).expect_err(name).to_string();
+            assert!(err.contains("dependencies."), "{name} {extra}: {err}");
+            assert!(err.starts_with("profiles/checkout.toml:"), "{err}");
+        }
+        let twice = format!(
+            "{}[[dependencies]]\nname = \"db\"\nimage = \"postgres@sha256:{}\"\n",
+            dep("db", ""),
+            "b".repeat(64)
+        );
+        assert!(parse(&twice).unwrap_err().to_string().contains("is taken"));
+        assert!(parse(&dep("db", "cap_add = [\"CAP_CHOWN\", \"setuid\"]")).is_ok());
     }
 
     #[test]

@@ -419,7 +419,11 @@ pub fn history(deploys: &[crate::commands::history::Deploy]) -> String {
             d.deployed_by.as_deref().unwrap_or("-"),
             d.revision.as_deref().unwrap_or("-"),
             short(&d.digest),
-            if d.current { "  (live now)" } else { "" }
+            match (&d.unusable, d.current) {
+                (Some(why), _) => format!("  (cannot be run: {why})"),
+                (None, true) => "  (live now)".into(),
+                (None, false) => String::new(),
+            }
         );
     }
     s

@@ -35,10 +35,18 @@ impl Repro {
     /// Reads and checks a repro file.
     pub fn read(path: &Path) -> Result<Repro, ReproError> {
         let err = |detail: String| ReproError::Read { path: path.display().to_string(), detail };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let bytes = crate::limits::read_file(path, crate::limits::MAX_REPRO).map_err(|e| err(e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|_| err("not UTF-8 text".into()))?;
         let repro: Repro = serde_json::from_str(&text).map_err(|e| err(format!("not a prodbox repro file: {e}")))?;
         if !crate::digest::is_sha256_digest(&repro.digest) {
             return Err(err("digest is not sha256:<64 hex>".into()));
+        }
+        // A shared file must not name a profile outside the profiles
+        // directories ("../x") or an environment path.
+        for (field, value) in [("service", &repro.service), ("environment", &repro.environment)] {
+            if let Err(e) = crate::name::plain_arg(value) {
+                return Err(err(format!("{field}: {e}")));
+            }
         }
         Ok(repro)
     }

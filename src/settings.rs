@@ -10,6 +10,9 @@ use crate::fetch::RegistryOptions;
 pub struct Settings {
     /// Where profiles are looked up, in order.
     pub profile_dirs: Vec<PathBuf>,
+    /// Whether `--profiles DIR` (or `PRODBOX_PROFILES`) named the directory:
+    /// then a missing one is an error, not an empty list.
+    pub profiles_given: bool,
     pub json: bool,
     pub verbose: u8,
     pub quiet: bool,
@@ -34,6 +37,7 @@ impl Settings {
             }
         };
         Settings {
+            profiles_given: profiles.is_some(),
             profile_dirs,
             json: *json,
             verbose: *verbose,

@@ -32,7 +32,8 @@ pub async fn run(ctx: &Ctx) -> Checks {
 async fn checks(ctx: &Ctx) -> Vec<Check> {
     let settings = &ctx.settings;
     let mut checks = Vec::new();
-    let engine = match ctx.engine().await {
+    let limit = crate::limits::DOCTOR_ENGINE_DEADLINE.min(crate::limits::engine_deadline());
+    let engine = match ctx.engine_within(limit).await {
         Ok(e) => e,
         Err(e) => {
             checks.push(Check {

@@ -29,6 +29,8 @@ pub async fn run(ctx: &Ctx, names: &[String], all: bool) -> anyhow::Result<Remov
     let mut missing = Vec::new();
     for name in targets {
         let removed = sandbox::remove(engine, &name).await?;
+        // A lock left by a killed `up` goes too (it holds no sandbox label).
+        sandbox::lock::release_any(engine, &name).await?;
         if removed.is_empty() && !all {
             missing.push(name.clone());
         }

@@ -19,6 +19,9 @@ pub struct Deploy {
     pub live_for: Option<String>,
     /// Whether it is the one live now.
     pub current: bool,
+    /// Why it cannot be run (another repository, a malformed record).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unusable: Option<String>,
 }
 
 /// Past deploys, newest first.
@@ -55,6 +58,7 @@ pub async fn run(ctx: &Ctx, service: &str, environment: Option<&str>) -> anyhow:
                 digest: r.image.digest.clone().unwrap_or_default(),
                 live_for,
                 current: i == 0,
+                unusable: None,
             }
         })
         .collect();
@@ -67,9 +71,10 @@ pub async fn run(ctx: &Ctx, service: &str, environment: Option<&str>) -> anyhow:
             deployed_by: None,
             revision: u.revision,
             image: u.image,
-            digest: "unknown".into(),
+            digest: if u.unusable.is_some() { "unusable".into() } else { "unknown".into() },
             live_for: None,
             current: false,
+            unusable: u.unusable,
         };
         deploys.insert(pos.unwrap_or(deploys.len()), deploy);
     }

@@ -42,9 +42,29 @@ impl Ctx {
         Ctx { settings, engine: tokio::sync::OnceCell::new(), progress }
     }
 
-    /// The engine, connected (and its API version negotiated) on the first call.
+    /// The engine, connected (and its API version negotiated) on the first
+    /// call, within [`engine_deadline`](crate::limits::engine_deadline).
     pub async fn engine(&self) -> Result<&Engine, EngineError> {
-        self.engine.get_or_try_init(Engine::connect).await
+        self.engine_within(crate::limits::engine_deadline()).await
+    }
+
+    /// [`Ctx::engine`] with a deadline of its own (`doctor` waits less):
+    /// an engine that does not answer in time cannot be reached (exit 3).
+    pub async fn engine_within(&self, limit: std::time::Duration) -> Result<&Engine, EngineError> {
+        self.engine
+            .get_or_try_init(|| async move {
+                match tokio::time::timeout(limit, Engine::connect()).await {
+                    Ok(connected) => connected,
+                    Err(_) => Err(EngineError::Unreachable {
+                        address: crate::engine::address(),
+                        detail: format!(
+                            "no answer within {}s; set PRODBOX_NETWORK_TIMEOUT (e.g. 2m) to wait longer",
+                            limit.as_secs()
+                        ),
+                    }),
+                }
+            })
+            .await
     }
 }
 
@@ -137,8 +157,8 @@ pub async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Box<dyn Rep
         Command::Doctor => Box::new(doctor::run(ctx).await),
         Command::Profiles(args) => match args.action {
             Some(ProfilesAction::Schema) => Box::new(profiles::Schema(crate::profile::json_schema())),
-            Some(ProfilesAction::Validate) => Box::new(profiles::run(&ctx.settings, true)),
-            None => Box::new(profiles::run(&ctx.settings, false)),
+            Some(ProfilesAction::Validate) => Box::new(profiles::run(&ctx.settings, true)?),
+            None => Box::new(profiles::run(&ctx.settings, false)?),
         },
         Command::Gc(_) => Box::new(gc::run(ctx).await?),
         Command::PortForward(_) => return Err(crate::error::UsageError(

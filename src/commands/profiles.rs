@@ -36,9 +36,17 @@ pub struct ProfileList {
 pub struct Schema(pub serde_json::Value);
 
 /// Lists the profiles (`validate`: only checks them).
-pub fn run(settings: &Settings, validate: bool) -> ProfileList {
+pub fn run(settings: &Settings, validate: bool) -> Result<ProfileList, crate::error::UsageError> {
+    if settings.profiles_given {
+        if let Some(dir) = settings.profile_dirs.iter().find(|d| !d.is_dir()) {
+            return Err(crate::error::UsageError(format!(
+                "--profiles {}: no such directory; pass the folder that holds SERVICE.toml files",
+                dir.display()
+            )));
+        }
+    }
     let (profiles, errors) = load(settings);
-    ProfileList { profiles, errors, validate }
+    Ok(ProfileList { profiles, errors, validate })
 }
 
 /// Lists the profiles that parse; returns the errors of those that don't.

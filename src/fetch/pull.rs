@@ -126,13 +126,39 @@ fn same_reference(repo_digest: &str, reference: &str) -> bool {
 
 fn pull_error(engine: &Engine, reference: &str, e: bollard::errors::Error) -> FetchError {
     match e {
-        bollard::errors::Error::DockerStreamError { error } => {
-            FetchError::Pull { reference: reference.into(), detail: error }
-        }
-        bollard::errors::Error::DockerResponseServerError { message, .. } => {
-            FetchError::Pull { reference: reference.into(), detail: message }
+        bollard::errors::Error::DockerStreamError { error: detail }
+        | bollard::errors::Error::DockerResponseServerError { message: detail, .. } => {
+            // The engine could not reach the registry: exit 3, like any
+            // registry prodbox cannot reach itself.
+            if registry_unreachable(&detail) {
+                let registry = crate::image_ref::ImageRef::parse(reference)
+                    .map(|r| r.registry)
+                    .unwrap_or_else(|_| reference.to_string());
+                return FetchError::Unreachable { registry, detail: format!("the engine's pull failed: {detail}") };
+            }
+            FetchError::Pull { reference: reference.into(), detail }
         }
         other => crate::engine::EngineError::Unreachable { address: engine.address.clone(), detail: other.to_string() }
             .into(),
     }
+}
+
+/// Whether an engine's pull error says the registry did not answer (as
+/// opposed to answering "no such image" or "unauthorized").
+fn registry_unreachable(detail: &str) -> bool {
+    let d = detail.to_ascii_lowercase();
+    [
+        "connection refused",
+        "no such host",
+        "i/o timeout",
+        "network is unreachable",
+        "no route to host",
+        "connection reset",
+        "tls handshake timeout",
+        "context deadline exceeded",
+        "client.timeout exceeded",
+        "server misbehaving",
+    ]
+    .iter()
+    .any(|needle| d.contains(needle))
 }

@@ -48,6 +48,7 @@ struct Descriptor {
 #[derive(Deserialize)]
 struct IndexEntry {
     digest: String,
+    size: Option<u64>,
     platform: Option<PlatformJson>,
 }
 
@@ -88,8 +89,30 @@ struct RunConfig {
     env: Option<Vec<String>>,
 }
 
-/// Reads what `image` (pinned by digest) is, for `platform` (`os/arch[/variant]`).
+/// Reads what `image` (pinned by digest) is, for `platform` (`os/arch[/variant]`),
+/// within the overall network deadline: a registry that trickles bytes or
+/// never answers is "cannot be reached" (exit 3), named.
 pub async fn inspect_remote(
+    image: &ImageRef,
+    platform: &str,
+    creds: &Credentials,
+    options: &RegistryOptions,
+) -> Result<ImageFacts, FetchError> {
+    let limit = crate::limits::network_deadline();
+    match tokio::time::timeout(limit, inspect(image, platform, creds, options)).await {
+        Ok(result) => result,
+        Err(_) => Err(FetchError::Unreachable {
+            registry: image.registry.clone(),
+            detail: format!(
+                "no complete answer within {}s reading {}; set PRODBOX_NETWORK_TIMEOUT (e.g. 10m) to wait longer",
+                limit.as_secs(),
+                image.pinned()
+            ),
+        }),
+    }
+}
+
+async fn inspect(
     image: &ImageRef,
     platform: &str,
     creds: &Credentials,
@@ -116,6 +139,9 @@ pub async fn inspect_remote(
                     .join(", "),
             })?;
         manifest_digest = chosen.digest.clone();
+        if chosen.size.is_some_and(|n| n > crate::limits::MAX_MANIFEST) {
+            return Err(too_large(&registry, image, "manifest", &manifest_digest, crate::limits::MAX_MANIFEST));
+        }
         let body = manifest_bytes(&client, image, &manifest_digest, creds).await?;
         manifest = parse(&registry, &manifest_digest, &body)?;
     }
@@ -130,11 +156,19 @@ pub async fn inspect_remote(
         });
     };
 
-    let mut config_bytes = Vec::with_capacity(config_desc.size as usize);
-    client
-        .pull_blob(&image.to_reference(), config_desc.digest.as_str(), &mut config_bytes)
-        .await
-        .map_err(|e| classify(&registry, &image.pinned(), "image config", &config_desc.digest, e))?;
+    let max = crate::limits::MAX_CONFIG;
+    if config_desc.size > max {
+        return Err(too_large(&registry, image, "image config", &config_desc.digest, max));
+    }
+    // The descriptor's size may lie: the writer refuses more than the limit.
+    let mut config_bytes = Capped { bytes: Vec::with_capacity(config_desc.size as usize), max };
+    client.pull_blob(&image.to_reference(), config_desc.digest.as_str(), &mut config_bytes).await.map_err(|e| {
+        match config_bytes.bytes.len() as u64 >= max {
+            true => too_large(&registry, image, "image config", &config_desc.digest, max),
+            false => classify(&registry, &image.pinned(), "image config", &config_desc.digest, e),
+        }
+    })?;
+    let config_bytes = config_bytes.bytes;
     check(&registry, "image config", &config_desc.digest, &config_bytes)?;
     let config: ImageConfig = serde_json::from_slice(&config_bytes).unwrap_or_default();
 
@@ -170,6 +204,48 @@ pub async fn inspect_remote(
         cmd: run.cmd.unwrap_or_default(),
         env_defaults: run.env.unwrap_or_default(),
     })
+}
+
+fn too_large(registry: &str, image: &ImageRef, what: &str, digest: &str, max: u64) -> FetchError {
+    FetchError::Registry {
+        registry: registry.into(),
+        reference: image.pinned(),
+        detail: format!("{what} {digest} is larger than {} MiB, more than prodbox reads", max >> 20),
+    }
+}
+
+/// A buffer that takes at most `max` bytes and fails the write after that.
+struct Capped {
+    bytes: Vec<u8>,
+    max: u64,
+}
+
+impl tokio::io::AsyncWrite for Capped {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if (self.bytes.len() + buf.len()) as u64 > self.max {
+            let max = self.max;
+            self.bytes.resize(max as usize, 0);
+            return std::task::Poll::Ready(Err(std::io::Error::other("over the size limit")));
+        }
+        self.bytes.extend_from_slice(buf);
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
 }
 
 /// An oci-client for `image`'s registry: plain HTTP only for loopback

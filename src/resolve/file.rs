@@ -28,10 +28,25 @@ impl DeploySource for FileSource {
 pub fn read(path: &Path, environment: &str) -> Result<Answer, ResolveError> {
     let file = if path.is_dir() { path.join(format!("{environment}.json")) } else { path.to_path_buf() };
     let origin = file.display().to_string();
-    let text = std::fs::read_to_string(&file).map_err(|e| ResolveError::Unreachable {
-        origin: origin.clone(),
-        detail: format!("{e}; check [source].path in the profile (it is relative to the profile file)"),
-    })?;
+    let bytes = match crate::limits::read_file(&file, crate::limits::MAX_RECORD) {
+        Ok(bytes) => bytes,
+        Err(crate::limits::ReadError::Io(e)) => {
+            return Err(ResolveError::Unreachable {
+                origin,
+                detail: format!("{e}; check [source].path in the profile (it is relative to the profile file)"),
+            })
+        }
+        // A file that is there but unusable is a bad record (exit 2), as for profiles.
+        Err(e @ crate::limits::ReadError::TooLarge(_)) => {
+            return Err(
+                record::RecordError::Field { origin, field: "(record)".into(), problem: format!("is {e}") }.into()
+            )
+        }
+    };
+    if let Some((line, column)) = crate::limits::first_non_utf8(&bytes) {
+        return Err(record::RecordError::Syntax { origin, what: "bytes that are not UTF-8", line, column }.into());
+    }
+    let text = String::from_utf8_lossy(&bytes);
     let value: Value = serde_json::from_str(&text).map_err(|e| record::syntax(&origin, &e))?;
     Ok(Answer::new(origin, value))
 }

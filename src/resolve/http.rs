@@ -82,10 +82,11 @@ pub async fn get_json(url: &str, token: Option<&Secret>) -> Result<Value, Resolv
         }
         match request.send().await {
             Ok(resp) if resp.status().is_success() => {
-                let bytes = resp.bytes().await.map_err(|e| ResolveError::Unreachable {
-                    origin: url.into(),
-                    detail: format!("reading the answer failed: {}", without_url(&e)),
-                })?;
+                let bytes = read_capped(resp, url).await?;
+                if let Some((line, column)) = crate::limits::first_non_utf8(&bytes) {
+                    let what = "bytes that are not UTF-8";
+                    return Err(record::RecordError::Syntax { origin: url.into(), what, line, column }.into());
+                }
                 let text = String::from_utf8_lossy(&bytes);
                 return serde_json::from_str(&text).map_err(|e| record::syntax(url, &e).into());
             }
@@ -109,6 +110,42 @@ pub async fn get_json(url: &str, token: Option<&Secret>) -> Result<Value, Resolv
         }
     }
     Err(ResolveError::Unreachable { origin: url.into(), detail: last_detail })
+}
+
+/// The answer's body, at most [`MAX_RECORD`](crate::limits::MAX_RECORD)
+/// bytes: a larger one is refused as it arrives, never held whole.
+async fn read_capped(mut resp: reqwest::Response, url: &str) -> Result<Vec<u8>, ResolveError> {
+    let max = crate::limits::MAX_RECORD;
+    // Too large is a bad record (exit 2), like a malformed one.
+    let too_large = || -> ResolveError {
+        record::RecordError::Field {
+            origin: url.into(),
+            field: "(record)".into(),
+            problem: format!("is larger than {} MiB, more than prodbox reads", max >> 20),
+        }
+        .into()
+    };
+    if resp.content_length().is_some_and(|n| n > max) {
+        return Err(too_large());
+    }
+    let mut out = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if (out.len() + chunk.len()) as u64 > max {
+                    return Err(too_large());
+                }
+                out.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(out),
+            Err(e) => {
+                return Err(ResolveError::Unreachable {
+                    origin: url.into(),
+                    detail: format!("reading the answer failed: {}", without_url(&e)),
+                })
+            }
+        }
+    }
 }
 
 /// reqwest's error without the URL (the caller names it), with its causes.

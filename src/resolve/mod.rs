@@ -138,6 +138,26 @@ pub fn source_for(profile: &Profile) -> Box<dyn DeploySource> {
     }
 }
 
+/// A source's answer within the overall network deadline
+/// ([`network_deadline`](crate::limits::network_deadline)): a source that
+/// trickles or never answers is "cannot be reached" (exit 3), named.
+async fn within_deadline(
+    profile: &Profile,
+    answer: BoxFuture<'_, Result<Answer, ResolveError>>,
+) -> Result<Answer, ResolveError> {
+    let limit = crate::limits::network_deadline();
+    match tokio::time::timeout(limit, answer).await {
+        Ok(result) => result,
+        Err(_) => Err(ResolveError::Unreachable {
+            origin: profile.source.kind.describe(),
+            detail: format!(
+                "no complete answer within {}s; set PRODBOX_NETWORK_TIMEOUT (e.g. 10m) to wait longer",
+                limit.as_secs()
+            ),
+        }),
+    }
+}
+
 /// A checked record and what the source remarked about it.
 #[derive(Debug, Clone)]
 pub struct Resolved {
@@ -152,7 +172,7 @@ pub async fn current(profile: &Profile, registry: &RegistryOptions) -> Result<Re
 }
 
 async fn current_for(profile: &Profile, query: &Query) -> Result<Resolved, ResolveError> {
-    let answer = source_for(profile).current(query).await?;
+    let answer = within_deadline(profile, source_for(profile).current(query)).await?;
     let value = shape::record(&profile.source, query, &answer)?;
     Ok(Resolved { record: checked(profile, &answer.origin, &value)?, notes: answer.notes })
 }
@@ -164,6 +184,9 @@ pub struct Unpinned {
     pub image: String,
     pub deployed_at: Option<String>,
     pub revision: Option<String>,
+    /// Why it cannot run, when it is not only its missing digest (a past
+    /// record for another repository, or a malformed one).
+    pub unusable: Option<String>,
 }
 
 /// Past deploys, newest first (the current one included).
@@ -177,19 +200,43 @@ pub async fn history_listing(
     registry: &RegistryOptions,
 ) -> Result<(Vec<DeployRecord>, Vec<Unpinned>), ResolveError> {
     let query = Query::now(profile, registry);
-    let answer = source_for(profile).history(&query).await?;
+    let answer = within_deadline(profile, source_for(profile).history(&query)).await?;
     let values = shape::records(&profile.source, &query, &answer)?;
     let mut records = Vec::with_capacity(values.len());
     let mut unpinned = Vec::new();
+    let mut first_bad = None;
     for (i, v) in values.iter().enumerate() {
         match checked(profile, &format!("{} (deploy #{i})", answer.origin), v) {
             Ok(r) => records.push(r),
             Err(ResolveError::Record(RecordError::NoDigest { image, .. })) => {
                 let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-                unpinned.push(Unpinned { image, deployed_at: text("deployed_at"), revision: text("revision") });
+                unpinned.push(Unpinned {
+                    image,
+                    deployed_at: text("deployed_at"),
+                    revision: text("revision"),
+                    unusable: None,
+                });
+            }
+            // One bad past record (another repository's, a malformed one)
+            // is listed as unusable; it does not hide the others.
+            Err(ResolveError::Record(e)) => {
+                tracing::warn!("{e}");
+                let problem = record_problem(&e);
+                first_bad.get_or_insert(e);
+                let text = |k: &str| v.get(k).and_then(Value::as_str).map(crate::sanitize::scrub_text);
+                unpinned.push(Unpinned {
+                    image: text("image").unwrap_or_else(|| "(none)".into()),
+                    deployed_at: text("deployed_at").filter(|t| Timestamp::parse(t).is_some()),
+                    revision: text("revision"),
+                    unusable: Some(problem),
+                });
             }
             Err(e) => return Err(e),
         }
+    }
+    // With no usable record at all, the bad one is the answer (exit 2).
+    if let (true, Some(e)) = (records.is_empty(), first_bad) {
+        return Err(e.into());
     }
     records.sort_by_key(|r| std::cmp::Reverse(r.deployed_at.as_deref().and_then(Timestamp::parse)));
     let mut seen = std::collections::HashSet::new();
@@ -229,9 +276,33 @@ pub async fn choose(profile: &Profile, pick: &Pick, registry: &RegistryOptions) 
     }
 }
 
+/// What is wrong with an unusable past record, in a few words.
+fn record_problem(e: &RecordError) -> String {
+    match e {
+        RecordError::WrongRepository { .. } => "another repository".into(),
+        RecordError::NoDigest { .. } => "no digest".into(),
+        RecordError::Field { field, .. } => format!("bad field {field}"),
+        RecordError::Syntax { .. } => "malformed".into(),
+    }
+}
+
 fn checked(profile: &Profile, origin: &str, value: &Value) -> Result<DeployRecord, ResolveError> {
     let mut record = DeployRecord::from_value(origin, value)?;
     record.check_repository(origin, &profile.image.repository)?;
+    // A record for another service or environment is not this profile's,
+    // whatever its image: refused like one for another repository.
+    for (field, have, want) in
+        [("service", &record.service, &profile.service), ("environment", &record.environment, &profile.environment)]
+    {
+        if !have.is_empty() && have != want {
+            return Err(RecordError::Field {
+                origin: origin.into(),
+                field: field.into(),
+                problem: format!("is {have:?}, but the profile {} is for {want:?}", profile.path.display()),
+            }
+            .into());
+        }
+    }
     if record.service.is_empty() {
         record.service = profile.service.clone();
     }

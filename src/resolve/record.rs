@@ -98,8 +98,10 @@ impl DeployRecord {
                                     "has a name that is empty or holds `=`, a control character or NUL",
                                 ));
                             }
-                            if section == "files" && k.contains(['\0', '\n']) {
-                                return Err(field_err("config.files", "has a path with a control character or NUL"));
+                            if section == "files" {
+                                if let Err(why) = config_file_path(k) {
+                                    return Err(field_err("config.files", &why));
+                                }
                             }
                             let value = prod_value(v).ok_or_else(|| {
                                 field_err(&format!("config.{section}.{k}"), "must be a string, number, boolean, {\"value\": …, \"secret\": true} or {\"secret_ref\": …}")
@@ -139,12 +141,16 @@ impl DeployRecord {
             }
             Some(_) => return Err(field_err("limits", "must be an object")),
         }
+        let deployed_at = text("deployed_at")?;
+        if deployed_at.as_deref().is_some_and(|t| crate::timestamp::Timestamp::parse(t).is_none()) {
+            return Err(field_err("deployed_at", "is not a time (RFC 3339, e.g. 2026-11-20T14:05:00Z)"));
+        }
         Ok(DeployRecord {
             limits,
             service: text("service")?.unwrap_or_default(),
             environment: text("environment")?.unwrap_or_default(),
             image,
-            deployed_at: text("deployed_at")?,
+            deployed_at,
             // Shown in reports and stored in labels: scrubbed like any message.
             deployed_by: text("deployed_by")?.map(|t| crate::sanitize::scrub_text(&t)),
             revision: text("revision")?.map(|t| crate::sanitize::scrub_text(&t)),
@@ -190,6 +196,32 @@ fn prod_value(v: &Value) -> Option<ProdValue> {
         }
         _ => None,
     }
+}
+
+/// Where a config file may be put in the container: an absolute, normalized
+/// path to a file (no `.`/`..` parts, no `//`, not `/` and not ending in `/`),
+/// without control characters, and not under the kernel's own trees
+/// (`/proc`, `/sys`, `/dev`), which no image can take a file in.
+/// The reason is returned; the path itself is production data and is not quoted.
+fn config_file_path(path: &str) -> Result<(), String> {
+    let why = if path.is_empty() {
+        "has an empty path"
+    } else if path.chars().any(char::is_control) {
+        "has a path with a control character or NUL"
+    } else if path.len() > 4096 {
+        "has a path longer than 4096 bytes"
+    } else if !path.starts_with('/') {
+        "has a path that is not absolute (it must start with /)"
+    } else if path.ends_with('/') {
+        "has a path that names a folder (ends in /), not a file"
+    } else if path[1..].split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+        "has a path that is not normalized (//, . or ..)"
+    } else if ["/proc", "/sys", "/dev"].iter().any(|k| path == *k || path.starts_with(&format!("{k}/"))) {
+        "has a path under /proc, /sys or /dev, where no file can be placed"
+    } else {
+        return Ok(());
+    };
+    Err(why.into())
 }
 
 /// Whether `name` can be an env var's name: not empty, no `=`, no control characters.

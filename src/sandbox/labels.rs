@@ -19,6 +19,11 @@ pub const PORTS: &str = "dev.prodbox.ports";
 /// On the relay: its routes as JSON (role, container port, listen port).
 pub const ROUTES: &str = "dev.prodbox.routes";
 
+/// On everything one `up` run makes: a token of that run, so its cleanup
+/// after a failure or a signal removes what it made and never what a
+/// concurrent `up` of the same name made.
+pub const OWNER: &str = "dev.prodbox.owner";
+
 /// Labels prodbox sets itself; `--label` may not override them.
 pub const RESERVED: &[&str] = &[
     SANDBOX,
@@ -34,6 +39,7 @@ pub const RESERVED: &[&str] = &[
     PORTS,
     ROUTES,
     IMAGE_ID,
+    OWNER,
 ];
 
 /// On the app and the candidate: the engine's image id (the digest label
@@ -77,10 +83,17 @@ impl std::fmt::Display for Role {
     }
 }
 
-/// A label filter for the engine's list calls: `key=value` or just `key`.
+/// A label filter for the engine's list calls: every `key=value` exactly.
+/// An empty value matches only an empty label, never "any value": a missing
+/// name (`down ""`) must not become every sandbox. [`has`] asks for presence.
 pub fn filter(pairs: &[(&str, &str)]) -> std::collections::HashMap<String, Vec<String>> {
-    let labels = pairs.iter().map(|(k, v)| if v.is_empty() { k.to_string() } else { format!("{k}={v}") }).collect();
+    let labels = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
     std::collections::HashMap::from([("label".to_string(), labels)])
+}
+
+/// A label filter for resources that carry `key`, whatever its value.
+pub fn has(key: &str) -> std::collections::HashMap<String, Vec<String>> {
+    std::collections::HashMap::from([("label".to_string(), vec![key.to_string()])])
 }
 
 /// Labels are not for megabytes: the decisions as JSON, cut to fit

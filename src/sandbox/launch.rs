@@ -264,13 +264,15 @@ impl Launcher<'_> {
         let mut mounts = Vec::new();
         for (i, dir) in config_dirs(&self.spec.files).iter().enumerate() {
             let name = format!("prodbox-{}-{role}-config-{i}", self.spec.name);
-            self.engine
-                .docker
-                .create_volume(VolumeCreateRequest {
+            let (docker, request) = (
+                self.engine.docker.clone(),
+                VolumeCreateRequest {
                     name: Some(name.clone()),
                     labels: Some(self.labels.clone()),
                     ..Default::default()
-                })
+                },
+            );
+            super::inflight::track(async move { docker.create_volume(request).await })
                 .await
                 .map_err(|e| engine::api(format!("creating volume {name}"), e))?;
             mounts.push(Mount {
@@ -386,7 +388,10 @@ async fn create_ingress(engine: &Engine, name: &str, base: &HashMap<String, Stri
         labels: Some(base.clone()),
         ..Default::default()
     };
-    engine.docker.create_network(request).await.map_err(|e| engine::api(format!("creating network {name}"), e))?;
+    let docker = engine.docker.clone();
+    super::inflight::track(async move { docker.create_network(request).await })
+        .await
+        .map_err(|e| engine::api(format!("creating network {name}"), e))?;
     Ok(())
 }
 
@@ -405,9 +410,8 @@ pub fn config_dirs(files: &[(String, String)]) -> Vec<String> {
 
 async fn create(engine: &Engine, name: &str, body: ContainerCreateBody) -> Result<(), EngineError> {
     let options = CreateContainerOptionsBuilder::default().name(name).build();
-    engine
-        .docker
-        .create_container(Some(options), body)
+    let docker = engine.docker.clone();
+    super::inflight::track(async move { docker.create_container(Some(options), body).await })
         .await
         .map_err(|e| engine::api(format!("creating container {name}"), e))?;
     Ok(())

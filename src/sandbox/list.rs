@@ -50,7 +50,8 @@ impl SandboxInfo {
     /// nothing of it changed for `grace_secs` (younger ones may be an `up` at work).
     pub fn is_garbage(&self, now: i64, grace_secs: i64) -> bool {
         match self.status.as_str() {
-            "running" | "restarting" => false,
+            // A paused sandbox is someone's, kept on purpose (`docker pause`).
+            "running" | "restarting" | "paused" => false,
             "exited" | "dead" => true,
             _ => now - self.newest_resource > grace_secs,
         }
@@ -59,8 +60,7 @@ impl SandboxInfo {
 
 /// Every sandbox the engine knows, by name, including ones left half-made.
 pub async fn list(engine: &Engine) -> Result<Vec<SandboxInfo>, EngineError> {
-    let options =
-        ListContainersOptionsBuilder::default().all(true).filters(&labels::filter(&[(labels::SANDBOX, "")])).build();
+    let options = ListContainersOptionsBuilder::default().all(true).filters(&labels::has(labels::SANDBOX)).build();
     let containers = engine.list_containers(options).await?;
     let mut found: BTreeMap<String, SandboxInfo> = BTreeMap::new();
     for c in &containers {
@@ -126,7 +126,7 @@ pub async fn list(engine: &Engine) -> Result<Vec<SandboxInfo>, EngineError> {
             Some(Role::Dependency) | None => {}
         }
     }
-    let options = ListNetworksOptionsBuilder::default().filters(&labels::filter(&[(labels::SANDBOX, "")])).build();
+    let options = ListNetworksOptionsBuilder::default().filters(&labels::has(labels::SANDBOX)).build();
     let networks = engine.docker.list_networks(Some(options)).await.map_err(|e| engine::api("listing networks", e))?;
     for n in networks {
         if let Some(name) = n.labels.and_then(|l| l.get(labels::SANDBOX).cloned()) {

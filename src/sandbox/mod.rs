@@ -3,10 +3,12 @@
 
 pub mod exec;
 pub mod health;
+pub mod inflight;
 pub mod labels;
 pub mod launch;
 pub mod libpod;
 pub mod list;
+pub mod lock;
 pub mod network;
 pub mod relay;
 pub mod selftest;
@@ -67,6 +69,34 @@ impl SandboxSpec {
                 self.files.iter().map(|(p, _)| p.as_str()).find(|p| p.trim_start_matches('/').find('/').is_none());
             return Err(SpecError::FileAtRoot { file: file.unwrap_or("/").to_string() });
         }
+        // The engine would take the create and fail at exec ("argument list
+        // too long") half a minute later; the record is refused before.
+        let strings = self.env.iter().map(|(k, v)| k.len() + 1 + v.len());
+        if let Some((name, _)) = self
+            .env
+            .iter()
+            .zip(strings.clone())
+            .find(|(_, n)| *n > crate::limits::MAX_ENV_STRING)
+            .map(|(kv, n)| (&kv.0, n))
+        {
+            return Err(SpecError::EnvTooLarge {
+                detail: format!(
+                    "the value of {name} is longer than {} KiB, more than Linux passes to a program",
+                    crate::limits::MAX_ENV_STRING >> 10
+                ),
+            });
+        }
+        let total: usize = strings.map(|n| n + 1).sum();
+        if total > crate::limits::MAX_ENV_BYTES {
+            return Err(SpecError::EnvTooLarge {
+                detail: format!(
+                    "{} variables take {} KiB, more than the {} KiB a container is started with",
+                    self.env.len(),
+                    total >> 10,
+                    crate::limits::MAX_ENV_BYTES >> 10
+                ),
+            });
+        }
         Ok(())
     }
 }
@@ -76,6 +106,8 @@ impl SandboxSpec {
 pub enum SpecError {
     #[error("config file {file} sits at / and cannot be placed in a read-only container")]
     FileAtRoot { file: String },
+    #[error("the deploy record's env is too large: {detail}")]
+    EnvTooLarge { detail: String },
 }
 
 /// Resource names, derived from the sandbox name.

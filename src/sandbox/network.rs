@@ -144,11 +144,12 @@ pub async fn create(
                 labels: Some(base_labels.clone()),
                 ..Default::default()
             };
-            let made = engine
-                .docker
-                .create_network(request)
+            let docker = engine.docker.clone();
+            let made = super::inflight::track(async move { docker.create_network(request).await })
                 .await
                 .map_err(|e| engine::api(format!("creating network {name}"), e))?;
+            // The first network by this exact name is the sandbox's lock.
+            super::lock::claim(engine, name, &made.id).await?;
             let read = inspect(engine, name).await?;
             let reasons = exposure(engine.kind, &made.warning, &options, &read);
             (from_inspect(engine, &read, None).await, reasons)
@@ -164,7 +165,16 @@ pub async fn create(
                 ipv6_enabled: false,
                 labels: l,
             };
-            let made = Libpod::new(engine)?.create_network(&request).await?;
+            let libpod = Libpod::new(engine)?;
+            let sent = request.clone();
+            let made =
+                super::inflight::track(async move { libpod.create_network(&sent).await }).await.map_err(|e| {
+                    if super::lock::name_in_use(&e) {
+                        EngineError::Taken { resource: name.to_string() }
+                    } else {
+                        e
+                    }
+                })?;
             let mut reasons = dropped_libpod(&request, &made);
             let read = inspect(engine, name).await?;
             reasons.extend(exposure(engine.kind, "", &HashMap::new(), &read));

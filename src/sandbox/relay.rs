@@ -118,7 +118,16 @@ pub async fn ensure_image(engine: &Engine) -> Result<String, EngineError> {
         Err(e) => return Err(engine::api("inspecting the relay image", e)),
     }
     match choice.source {
-        RelaySource::Embedded { binary, .. } => build(engine, &reference, binary).await?,
+        RelaySource::Embedded { binary, .. } => {
+            // Runs started side by side on first use build it once: the others
+            // wait for the first, then find its image.
+            let _held = build_lock().await;
+            match engine.docker.inspect_image(&reference).await {
+                Ok(_) => {}
+                Err(e) if engine::is_not_found(&e) => build(engine, &reference, binary).await?,
+                Err(e) => return Err(engine::api("inspecting the relay image", e)),
+            }
+        }
         RelaySource::Image(_) => {
             let registry = crate::image_ref::ImageRef::parse(&reference)
                 .map(|r| r.registry)
@@ -131,6 +140,21 @@ pub async fn ensure_image(engine: &Engine) -> Result<String, EngineError> {
         }
     }
     Ok(reference)
+}
+
+/// A lock on this machine held while the relay image is built (released
+/// when dropped); `None` when the lock file cannot be had, and the build
+/// goes ahead unguarded.
+async fn build_lock() -> Option<std::fs::File> {
+    let path = std::env::temp_dir().join("prodbox-relay-build.lock");
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).ok()?;
+        file.lock().ok()?;
+        Some(file)
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 async fn build(engine: &Engine, tag: &str, binary: &[u8]) -> Result<(), EngineError> {
@@ -168,4 +192,24 @@ pub fn append(tar: &mut tar::Builder<Vec<u8>>, path: &str, bytes: &[u8], mode: u
     header.set_mtime(0);
     header.set_entry_type(tar::EntryType::Regular);
     tar.append_data(&mut header, path, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs side by side wait for one build: while one holds the lock, no
+    /// other can take it (flock is per open file, so this process stands
+    /// in for a second one).
+    #[tokio::test]
+    async fn one_relay_build_at_a_time() {
+        let held = build_lock().await.expect("the lock file can be made");
+        let other = std::fs::OpenOptions::new()
+            .write(true)
+            .open(std::env::temp_dir().join("prodbox-relay-build.lock"))
+            .unwrap();
+        assert!(other.try_lock().is_err(), "taken while held");
+        drop(held);
+        assert!(other.try_lock().is_ok(), "free once released");
+    }
 }

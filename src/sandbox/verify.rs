@@ -86,12 +86,21 @@ pub async fn verify(engine: &Engine, name: &str, extra: &[String]) -> Result<Vec
     }
     let targets: Vec<String> = probes.iter().map(|p| p.target.clone()).collect();
     let output = run_probe(engine, name, &sandbox_net, &image, &targets).await?;
+    let mut answered = std::collections::HashSet::new();
     for line in output.lines() {
-        if let Some((target, verdict)) = line.trim().rsplit_once(' ') {
+        if let Some((target, verdict @ ("open" | "blocked"))) = line.trim().rsplit_once(' ') {
             for p in probes.iter_mut().filter(|p| p.target == target) {
                 p.open = verdict == "open";
+                answered.insert(p.target.clone());
             }
         }
+    }
+    // A probe that did not run is never "blocked".
+    if let Some(p) = probes.iter().find(|p| !answered.contains(&p.target)) {
+        return Err(EngineError::Api {
+            what: format!("verifying sandbox {name}"),
+            detail: format!("the probe gave no verdict for {}; nothing can be said about it", p.target),
+        });
     }
     Ok(probes)
 }

@@ -111,18 +111,24 @@ fn check_prefix(prefix: &str) -> Result<(), String> {
     }
 }
 
+/// The longest `--ttl`: 30 days.
+const MAX_TTL_SECS: u64 = 30 * 86400;
+
 /// `--ttl`: `90m`, `8h`, `2d`, `3600s` (or plain seconds).
 pub fn parse_ttl(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
     let n: u64 = number.parse().map_err(|_| format!("--ttl {text:?}: give a number and a unit, e.g. 90m, 8h, 2d"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86400,
+    let per = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
         _ => return Err(format!("--ttl {text:?}: the unit must be s, m, h or d")),
     };
+    // Bounded: a typo of many digits is an error, not an overflow.
+    let secs =
+        n.checked_mul(per).filter(|s| *s <= MAX_TTL_SECS).ok_or_else(|| format!("--ttl {text:?}: at most 30d"))?;
     if secs < 60 {
         return Err(format!("--ttl {text:?}: at least one minute"));
     }
@@ -291,5 +297,8 @@ mod tests {
         assert!(parse_ttl("10s").is_err());
         assert!(parse_ttl("8 hours").is_err());
         assert!(parse_ttl("").is_err());
+        assert!(parse_ttl("99999999999999999999d").is_err());
+        assert!(parse_ttl("999999999999999d").is_err(), "overflows, never panics");
+        assert!(parse_ttl("31d").is_err());
     }
 }

@@ -533,8 +533,28 @@ impl Foreground {
     }
 
     /// As [`Foreground::interrupt`], with the lines that came on stdout apart.
-    pub fn interrupt_split(mut self) -> (i32, Vec<String>, Vec<String>) {
-        sh(Command::new("kill").args(["-INT", &self.child.id().to_string()]));
+    pub fn interrupt_split(self) -> (i32, Vec<String>, Vec<String>) {
+        self.signal_split("INT")
+    }
+
+    /// Waits for it to exit by itself: its exit code and every line.
+    pub fn wait(mut self) -> (i32, Vec<String>) {
+        let status = self.child.wait().unwrap();
+        // The readers end at end of file, and with them the channel.
+        for (_, line) in self.lines.iter() {
+            self.seen.push(line);
+        }
+        (status.code().unwrap_or(-1), std::mem::take(&mut self.seen))
+    }
+
+    /// Sends `signal` (`INT`, `TERM`, `HUP`) and waits for the exit code.
+    pub fn signal(self, signal: &str) -> (i32, Vec<String>) {
+        let (code, seen, _) = self.signal_split(signal);
+        (code, seen)
+    }
+
+    fn signal_split(mut self, signal: &str) -> (i32, Vec<String>, Vec<String>) {
+        sh(Command::new("kill").args([&format!("-{signal}"), &self.child.id().to_string()]));
         let status = self.child.wait().unwrap();
         std::thread::sleep(Duration::from_millis(100));
         for (is_stdout, line) in self.lines.try_iter() {

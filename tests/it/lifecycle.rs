@@ -78,7 +78,7 @@ fn ctrl_c_in_the_foreground_or_during_startup_leaves_nothing() {
     fg.wait_for("streaming the app's logs");
     fg.wait_for("demo listening on :8080");
     let (code, lines) = fg.interrupt();
-    assert_eq!(code, 0, "{lines:?}");
+    assert_eq!(code, 130, "Ctrl-C is 130: {lines:?}");
     assert!(lines.iter().any(|l| l.contains("stopped and removed sandbox")), "{lines:?}");
     assert!(leftovers(&format!("dev.prodbox.sandbox={name}")).is_empty());
 
@@ -87,7 +87,7 @@ fn ctrl_c_in_the_foreground_or_during_startup_leaves_nothing() {
     let mut fg = project.spawn(&["up", "fg", "--name", &name]);
     fg.wait_for("waiting for health");
     let (code, lines) = fg.interrupt();
-    assert_eq!(code, 1, "{lines:?}");
+    assert_eq!(code, 130, "Ctrl-C is 130: {lines:?}");
     assert!(lines.iter().any(|l| l.contains("interrupted: removed the half-made sandbox")), "{lines:?}");
     assert!(leftovers(&format!("dev.prodbox.sandbox={name}")).is_empty());
     assert!(project.leftovers().is_empty());

@@ -9,6 +9,7 @@ mod examples;
 mod history;
 mod http_source;
 mod isolation;
+mod issue_10;
 mod kubernetes_source;
 mod kubernetes_target;
 mod lifecycle;

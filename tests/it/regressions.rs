@@ -12,7 +12,7 @@ fn issue_9_up_json_in_the_foreground_keeps_logs_off_stdout() {
     let mut fg = project.spawn(&["--json", "up", "reg", "--name", &name]);
     fg.wait_for("demo listening on :8080");
     let (code, lines, stdout) = fg.interrupt_split();
-    assert_eq!(code, 0, "{lines:?}");
+    assert_eq!(code, 130, "Ctrl-C is 130: {lines:?}");
     let stdout = stdout.join("\n");
     let report: serde_json::Value =
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{stdout}"));

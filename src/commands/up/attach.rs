@@ -1,31 +1,35 @@
-//! Foreground `up`: Ctrl-C while the sandbox is being made removes what was
-//! made; after the report, the app's logs are streamed until it stops or
-//! Ctrl-C, and then the sandbox is removed. With `--json` the logs go to
-//! stderr so stdout holds the JSON alone.
+//! Foreground `up`: SIGINT, SIGTERM or SIGHUP while the sandbox is being
+//! made removes what this run made (after the creates in flight land) and
+//! exits 128 + the signal; after the report, the app's logs are streamed
+//! until it stops or a signal comes, and then the sandbox is removed. With
+//! `--json` the logs go to stderr so stdout holds the JSON alone.
 
 use super::{UpReport, UpRequest};
 use crate::cli::UpArgs;
 use crate::commands::{logs, Ctx};
+use crate::interrupt::{Interrupted, Signals};
 use crate::sandbox::{self, labels::Role};
 
-/// Runs `up`, removing the half-made sandbox on Ctrl-C.
+/// Runs `up`, removing the half-made sandbox on a signal.
 pub async fn run_interruptible(ctx: &Ctx, args: &UpArgs) -> anyhow::Result<UpReport> {
+    // Before anything is made: from here on a signal is ours to handle.
+    let mut signals = Signals::install()?;
     let req = UpRequest::new(args)?;
-    let name = req.sandbox_name();
     let mut report = tokio::select! {
         r = super::run(ctx, &req) => r?,
-        _ = tokio::signal::ctrl_c() => {
-            let removed = remove_after_interrupt(ctx, &name).await;
-            anyhow::bail!("interrupted: {removed}");
+        signal = signals.recv() => {
+            let what = remove_after_interrupt(ctx, &req).await;
+            return Err(Interrupted { signal, what }.into());
         }
     };
     report.detached = args.detach;
     Ok(report)
 }
 
-/// Streams the app's logs until it stops (exit 1) or Ctrl-C (exit 0); either
-/// way the sandbox is removed.
+/// Streams the app's logs until it stops (exit 1) or a signal (exit 128 +
+/// its number); either way the sandbox is removed.
 pub async fn follow(ctx: &Ctx, name: &str) -> anyhow::Result<u8> {
+    let mut signals = Signals::install()?;
     let engine = ctx.engine().await?;
     let sink = if ctx.settings.json { logs::Sink::Stderr } else { logs::Sink::Split };
     tokio::select! {
@@ -35,22 +39,25 @@ pub async fn follow(ctx: &Ctx, name: &str) -> anyhow::Result<u8> {
             eprintln!("the app stopped; removed sandbox {name}");
             Ok(1)
         }
-        _ = tokio::signal::ctrl_c() => {
+        signal = signals.recv() => {
             let _ = sandbox::remove(engine, name).await;
-            eprintln!("\nstopped and removed sandbox {name}");
-            Ok(0)
+            eprintln!("\n{}: stopped and removed sandbox {name}", signal.name());
+            Ok(signal.exit_code())
         }
     }
 }
 
-/// After Ctrl-C during `up`: remove whatever the sandbox got so far.
-async fn remove_after_interrupt(ctx: &Ctx, name: &str) -> String {
+/// After a signal during `up`: remove whatever this run made so far.
+async fn remove_after_interrupt(ctx: &Ctx, req: &UpRequest) -> String {
+    let name = &req.name;
     match ctx.engine().await {
-        Ok(engine) => match sandbox::remove(engine, name).await {
-            Ok(r) if r.is_empty() => "nothing was created".into(),
-            Ok(_) => format!("removed the half-made sandbox {name}"),
-            Err(e) => format!("could not remove sandbox {name} ({e}); run `prodbox gc`"),
-        },
-        Err(_) => format!("run `prodbox gc` to remove what sandbox {name} left"),
+        Ok(engine) => {
+            if super::remove_own(engine, req).await.is_empty() {
+                "interrupted: nothing was created".into()
+            } else {
+                format!("interrupted: removed the half-made sandbox {name}")
+            }
+        }
+        Err(_) => format!("interrupted: run `prodbox gc` to remove what sandbox {name} left"),
     }
 }

@@ -69,7 +69,7 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     }
     let candidate = match &req.candidate {
         Some(image) => {
-            let id = ensure_image(engine, image, "--candidate", progress).await?;
+            let id = candidate_image(engine, image, progress).await?;
             let digest = repo_digest(engine, &id).await?;
             Some(sandbox::Candidate { image: image.clone(), id, digest })
         }
@@ -108,28 +108,30 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
         read_only: profile.run.read_only,
         cap_add: profile.run.cap_add.clone(),
         dependencies: profile.dependencies.clone(),
-        extra_labels: req.labels.clone(),
+        extra_labels: req.labels.iter().cloned().chain([(labels::OWNER.to_string(), req.owner.clone())]).collect(),
         candidate,
     };
     spec.check().map_err(|e| anyhow::Error::new(e).context(format!("profile {}", profile.path.display())))?;
 
     tracing::debug!(elapsed = ?started.elapsed(), "resolved, fetched and sanitized");
-    let existing = sandbox::remove(engine, &name).await?;
-    if !existing.is_empty() {
-        progress.step(&format!("replaced the running sandbox {name}"));
-    }
-    progress.step(&format!("starting sandbox {name}"));
-    let candidate_health = match &spec.candidate {
-        Some(c) => Some(candidate_health(engine, &c.id, profile.run.health.as_ref(), &spec.ports).await?),
-        None => None,
+    // One `up` per name at a time: a second one stops here, before it
+    // removes or makes anything. Replacing a finished sandbox is fine.
+    sandbox::lock::acquire(engine, &name, &req.owner, &req.labels).await?;
+    let candidate_health = match replace_existing(engine, &spec, profile.run.health.as_ref(), progress).await {
+        Ok(plan) => plan,
+        Err(e) => {
+            sandbox::lock::release(engine, &name, &req.owner).await;
+            return Err(e);
+        }
     };
     let launched = match launch_and_wait(engine, &spec, candidate_health.as_ref(), progress).await {
         Ok(l) => l,
         Err(e) => {
-            let _ = sandbox::remove(engine, &name).await;
+            remove_own(engine, req).await;
             return Err(e.context(format!("up {name}: removed the half-made sandbox")));
         }
     };
+    sandbox::lock::release(engine, &name, &req.owner).await;
 
     let mut report = UpReport {
         name: name.to_string(),
@@ -169,6 +171,42 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
         report.saved = Some(path.clone());
     }
     Ok(report)
+}
+
+/// With the lock held: removes the sandbox this one replaces, and reads the
+/// candidate's health plan.
+async fn replace_existing(
+    engine: &Engine,
+    spec: &SandboxSpec,
+    health: Option<&profile::Health>,
+    progress: &dyn Progress,
+) -> anyhow::Result<Option<HealthPlan>> {
+    let name = &spec.name;
+    let existing = sandbox::remove(engine, name).await?;
+    if !existing.is_empty() {
+        progress.step(&format!("replaced the running sandbox {name}"));
+    }
+    progress.step(&format!("starting sandbox {name}"));
+    Ok(match &spec.candidate {
+        Some(c) => Some(candidate_health(engine, &c.id, health, &spec.ports).await?),
+        None => None,
+    })
+}
+
+/// Removes what this run made, and only that (a concurrent `up` of the same
+/// name keeps its own): first every create still in flight lands, then
+/// everything with this run's owner label goes, then its lock.
+pub async fn remove_own(engine: &Engine, req: &UpRequest) -> sandbox::teardown::Removed {
+    sandbox::inflight::settle().await;
+    let removed = match sandbox::remove_all_labelled(engine, &req.own_resources()).await {
+        Ok(removed) => removed,
+        Err(e) => {
+            tracing::warn!("removing what this run made: {e}");
+            sandbox::teardown::Removed::default()
+        }
+    };
+    sandbox::lock::release(engine, &req.name, &req.owner).await;
+    removed
 }
 
 /// The registry digest the engine knows for a local image (its first
@@ -227,6 +265,24 @@ async fn candidate_health(
     let has_check =
         image.config.and_then(|c| c.healthcheck).and_then(|h| h.test).is_some_and(|t| !t.is_empty() && t[0] != "NONE");
     Ok(HealthPlan::choose(profile_health, has_check, ports.first().map(|p| p.container), engine.kind))
+}
+
+/// The candidate's image id. A candidate is a local build (`checkout:fix`)
+/// unless it names its registry (`registry.example.com/checkout:fix`,
+/// `localhost:5000/x`): only then may it be pulled; a local tag that is
+/// missing (a typo) is an error, and nothing is asked of Docker Hub.
+async fn candidate_image(engine: &Engine, image: &str, progress: &dyn Progress) -> anyhow::Result<String> {
+    if crate::image_ref::names_registry(image) {
+        return ensure_image(engine, image, "--candidate", progress).await;
+    }
+    match engine.docker.inspect_image(image).await {
+        Ok(found) => Ok(found.id.unwrap_or_default()),
+        Err(e) if crate::engine::is_not_found(&e) => Err(UsageError(format!(
+            "--candidate {image}: no such local image; build it (`docker build -t {image} .`), or name its registry (REGISTRY/{image}) to pull it"
+        ))
+        .into()),
+        Err(e) => Err(crate::engine::api(format!("inspecting image {image}"), e).into()),
+    }
 }
 
 /// A dependency's or the candidate's image, present in the engine (pulled

@@ -10,6 +10,9 @@ use crate::resolve::Pick;
 use crate::sandbox::labels;
 use crate::timestamp::Timestamp;
 
+/// 2000-01-01T00:00:00Z: the earliest `--at` taken.
+const EARLIEST_AT: i64 = 946_684_800;
+
 /// What the user asked `up` for, validated.
 #[derive(Debug, Clone)]
 pub struct UpRequest {
@@ -28,6 +31,8 @@ pub struct UpRequest {
     /// `--strict`: refuse unnamed redactions (`up` also honours the
     /// profile's `[sanitize] strict`, which is not read here).
     pub strict: bool,
+    /// This run's token, on everything it makes ([`labels::OWNER`]).
+    pub owner: String,
 }
 
 impl UpRequest {
@@ -45,7 +50,9 @@ impl UpRequest {
             .labels
             .iter()
             .map(|l| match l.split_once('=') {
-                Some((k, v)) if !k.is_empty() && !labels::RESERVED.contains(&k) => Ok((k.to_string(), v.to_string())),
+                Some((k, v)) if !k.is_empty() && !labels::RESERVED.contains(&k) && !l.chars().any(char::is_control) => {
+                    Ok((k.to_string(), v.to_string()))
+                }
                 _ => Err(UsageError(format!("--label {l}: want KEY=VALUE with a key prodbox does not set itself"))),
             })
             .collect::<Result<_, _>>()?;
@@ -62,11 +69,20 @@ impl UpRequest {
         let pick = if let Some(r) = &from {
             Pick::Digest(r.digest.clone())
         } else if let Some(at) = &args.at {
-            Pick::At(Timestamp::parse_relative(at, Timestamp::now(), &zone).ok_or_else(|| {
+            let now = Timestamp::now();
+            let when = Timestamp::parse_relative(at, now, &zone).ok_or_else(|| {
                 UsageError(format!(
                     "--at {at:?}: not a time; use RFC 3339 (2026-11-20T14:05:00Z), \"2026-11-20 14:05\" (in --tz, else TZ), \"2026-11-20 14:05 Europe/Berlin\", \"2h ago\" or \"yesterday 14:05\""
                 ))
-            })?)
+            })?;
+            // No deploy happened before containers existed or after tomorrow.
+            if when.0 < EARLIEST_AT || when.0 > now.0 + 86_400 {
+                return Err(UsageError(format!(
+                    "--at {at:?}: {when} is not a plausible deploy time (between 2000-01-01 and tomorrow)"
+                ))
+                .into());
+            }
+            Pick::At(when)
         } else if let Some(rev) = &args.revision {
             Pick::Revision(rev.clone())
         } else if let Some(d) = &args.digest {
@@ -96,11 +112,17 @@ impl UpRequest {
             from,
             strict: args.strict,
             zone,
+            owner: crate::sandbox::lock::owner_token(),
         })
     }
 
     /// The sandbox name.
     pub fn sandbox_name(&self) -> SandboxName {
         self.name.clone()
+    }
+
+    /// The labels that pick out what this run made: its sandbox and its token.
+    pub fn own_resources(&self) -> [(&'static str, &str); 2] {
+        [(labels::SANDBOX, self.name.as_str()), (labels::OWNER, self.owner.as_str())]
     }
 }
