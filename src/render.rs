@@ -57,7 +57,11 @@ impl Rendered for Sandboxes {
 
 impl Rendered for Removals {
     fn human(&self) -> String {
-        removed(&self.list, self.verb)
+        let mut s = removed(&self.list, self.verb);
+        for (name, line) in &self.tried {
+            let _ = writeln!(s, "{name}: {line} during its life (none was reached)");
+        }
+        s
     }
 }
 
@@ -214,6 +218,10 @@ pub fn up_report(r: &UpReport, detach: bool) -> String {
         }
     }
     let _ = writeln!(s, "  health      {}", r.health.describe());
+    if let Some(egress) = &r.egress {
+        let _ =
+            writeln!(s, "  egress      {} (`prodbox egress {}`)", crate::sandbox::sinkhole::tried_line(egress), r.name);
+    }
     for ((container, _), url) in r.ports.iter().zip(&r.urls) {
         let _ = writeln!(s, "  url         {url}  (container port {container})");
     }

@@ -83,8 +83,10 @@ pub async fn launch(engine: &Engine, spec: &SandboxSpec) -> Result<Launched, Eng
         network::create(engine, &net_name, network::names_for(spec), &labels),
         create_ingress(engine, &ingress, &labels),
     );
-    let (net, relay_image) = (net?, relay_image?);
+    let (mut net, relay_image) = (net?, relay_image?);
     ingress_made?;
+    // Every container after it resolves through the egress sinkhole.
+    super::sinkhole::start(engine, spec, &mut net, &relay_image, &labels).await?;
     let launcher = Launcher { engine, spec, net, ingress, labels };
     launcher.run(&relay_image).await
 }
@@ -359,6 +361,11 @@ impl Launcher<'_> {
 /// and a read-only root are all it needs.
 fn relay_limits() -> Limits {
     Limits { memory: 64 << 20, pids: 256, nano_cpus: None, read_only: true, cap_add: Vec::new() }
+}
+
+/// The relay's hardening and limits, for the egress sinkhole.
+pub(super) fn harden_as_relay(host: &mut HostConfig) {
+    harden(host, relay_limits());
 }
 
 fn base_labels(spec: &SandboxSpec) -> HashMap<String, String> {

@@ -10,6 +10,7 @@ pub mod list;
 pub mod network;
 pub mod relay;
 pub mod selftest;
+pub mod sinkhole;
 pub mod teardown;
 pub mod verify;
 
@@ -43,6 +44,8 @@ pub struct SandboxSpec {
     pub extra_labels: Vec<(String, String)>,
     /// A second build run beside production's (`--candidate`).
     pub candidate: Option<Candidate>,
+    /// How the egress sinkhole answers (`[run] egress`).
+    pub egress: crate::profile::EgressPolicy,
 }
 
 /// The candidate build of a pairing session.

@@ -40,6 +40,8 @@ pub mod slot {
     pub const CANDIDATE: u8 = 4;
     /// The first dependency; the others follow.
     pub const DEPENDENCY: u8 = 10;
+    /// The egress sinkhole (the sandbox's DNS server).
+    pub const SINKHOLE: u8 = 5;
     /// `verify`'s probe.
     pub const PROBE: u8 = 250;
     /// `doctor`'s two containers.
@@ -62,6 +64,8 @@ pub struct SandboxNetwork {
     /// Gateway addresses the engine reports for it (on Docker, not on the
     /// host: `inhibit_ipv4` keeps them off the bridge).
     pub gateways: Vec<IpAddr>,
+    /// The DNS server of the containers joined to it (the egress sinkhole).
+    pub dns: Option<Ipv4Addr>,
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +100,9 @@ impl SandboxNetwork {
     /// What every container on a fixed-address network needs: the names of
     /// the others (DNS is off) and IPv6 off.
     pub fn confine(&self, host: &mut HostConfig) {
+        if let Some(dns) = self.dns {
+            host.dns = Some(vec![dns.to_string()]);
+        }
         let Some(fixed) = &self.fixed else { return };
         let mut hosts = host.extra_hosts.take().unwrap_or_default();
         hosts.extend(fixed.names.iter().filter_map(|(name, slot)| Some(format!("{name}:{}", self.address(*slot)?))));
@@ -236,7 +243,7 @@ async fn from_inspect(
                 .or_else(|| read.id.as_ref().map(|id| format!("br-{}", &id[..id.len().min(12)])))
         }
     };
-    SandboxNetwork { name, fixed, interface, gateways }
+    SandboxNetwork { name, fixed, interface, gateways, dns: None }
 }
 
 /// The network address of an IPv4 subnet with room for every slot (/24 or larger).
@@ -384,6 +391,7 @@ mod tests {
             }),
             interface: None,
             gateways: vec![],
+            dns: None,
         };
         let mut host = HostConfig::default();
         net.confine(&mut host);
