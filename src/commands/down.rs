@@ -33,8 +33,11 @@ pub async fn run(ctx: &Ctx, names: &[String], all: bool) -> anyhow::Result<Remov
     let mut missing = Vec::new();
     let mut tried = Vec::new();
     for name in targets {
+        // Read before removal; a sandbox that tried nothing adds no line.
         if let Ok(Some(destinations)) = sandbox::sinkhole::summary(engine, &name).await {
-            tried.push((name.clone(), sandbox::sinkhole::tried_line(&destinations)));
+            if !destinations.is_empty() {
+                tried.push((name.clone(), sandbox::sinkhole::tried_line(&destinations)));
+            }
         }
         let removed = sandbox::remove(engine, &name).await?;
         if removed.is_empty() && !all {

@@ -99,6 +99,13 @@ fn egress_lists_what_the_app_tried_and_nothing_leaves() {
     assert!(line.contains("443") && line.contains("tls") && line.contains("SNI api.partner.example.net"), "{table}");
     assert!(table.contains("not observable: connections to literal IP addresses"), "{table}");
 
+    // --follow prints what was tried so far, then each new attempt.
+    let mut follow = project.spawn(&["egress", &name, "--follow"]);
+    follow.wait_for("api.partner.example.net:443");
+    assert_eq!(call("http://late.example.org/v2/ping"), "HTTP/1.1 503 Service Unavailable");
+    follow.wait_for("late.example.org:80");
+    drop(follow);
+
     // Nothing left the machine: the host's listener saw nothing.
     assert!(
         matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
@@ -109,7 +116,24 @@ fn egress_lists_what_the_app_tried_and_nothing_leaves() {
     assert!(!probes.as_array().unwrap().iter().any(|p| p["must_block"] == true && p["open"] == true), "{probes:#}");
 
     let down = project.prodbox(&["down", &name]).success().stdout;
-    assert!(down.contains("tried to reach 4 hosts:"), "{down}");
+    assert!(down.contains("tried to reach 5 hosts:"), "{down}");
     assert!(down.contains("db.prod.example.com:5432"), "{down}");
+    assert!(project.leftovers().is_empty());
+}
+
+#[test]
+fn diff_compares_where_the_two_builds_reached_out() {
+    let released = Fixture::new("egresspair").run(HTTP_HEALTH).build();
+    let project = &released.project;
+    let name = unique("egresspair");
+    project.prodbox(&["up", "egresspair", "-d", "--name", &name, "--candidate", &fixture_image("1.0.0")]).success();
+    let request = "GET /call?url=http://partner.example.com/v1/x";
+    let d = project.prodbox(&["diff", &name, "--request", request, "--json"]).success().json();
+    assert_eq!(d["egress"]["production"], serde_json::json!(["partner.example.com:80"]), "{d:#}");
+    assert_eq!(d["egress"]["candidate"], serde_json::json!(["partner.example.com:80"]), "{d:#}");
+    assert_eq!(d["egress"]["same"], true);
+    let d = project.prodbox(&["diff", &name, "--request", request]).success();
+    assert!(d.stdout.contains("egress: the same destinations (partner.example.com:80)"), "{}", d.stdout);
+    project.prodbox(&["down", &name]).success();
     assert!(project.leftovers().is_empty());
 }
