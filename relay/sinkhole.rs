@@ -11,7 +11,11 @@
 //! (`--http-status N`). It never forwards anything. UDP to other ports it
 //! listens on is dropped and counted.
 //!
-//! `prodbox-relay sinkhole [--http-status N] [--udp PORT,…] PORT…`
+//! Names given with `--host NAME=IPV4` (the sandbox's own, where their
+//! addresses are fixed) are answered with their address and not recorded:
+//! a resolver that asks DNS before `/etc/hosts` still finds them.
+//!
+//! `prodbox-relay sinkhole [--http-status N] [--udp PORT,…] [--host NAME=IPV4]… PORT…`
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -31,17 +35,27 @@ pub fn run(args: &[String]) -> ExitCode {
     let mut http_status: Option<u16> = None;
     let mut udp: Vec<u16> = Vec::new();
     let mut tcp: Vec<u16> = Vec::new();
+    let mut hosts: HashMap<String, Ipv4Addr> = HashMap::new();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--http-status" => http_status = it.next().and_then(|s| s.parse().ok()),
+            "--host" => {
+                if let Some((name, ip)) = it.next().and_then(|h| h.split_once('=')) {
+                    if let Ok(ip) = ip.parse() {
+                        hosts.insert(name.to_ascii_lowercase(), ip);
+                    }
+                }
+            }
             "--udp" => {
                 udp.extend(it.next().into_iter().flat_map(|s| s.split(',')).filter_map(|p| p.parse::<u16>().ok()))
             }
             port => match port.parse() {
                 Ok(p) => tcp.push(p),
                 Err(_) => {
-                    eprintln!("usage: prodbox-relay sinkhole [--http-status N] [--udp PORT,…] PORT…");
+                    eprintln!(
+                        "usage: prodbox-relay sinkhole [--http-status N] [--udp PORT,…] [--host NAME=IPV4]… PORT…"
+                    );
                     return ExitCode::from(2);
                 }
             },
@@ -63,7 +77,7 @@ pub fn run(args: &[String]) -> ExitCode {
     let mut handles = Vec::new();
     {
         let last = last.clone();
-        handles.push(thread::spawn(move || serve_dns(dns, last)));
+        handles.push(thread::spawn(move || serve_dns(dns, last, hosts)));
     }
     let mut listening = Vec::new();
     for port in &tcp {
@@ -122,12 +136,17 @@ fn js(value: Option<&str>) -> String {
 
 // ---- DNS -------------------------------------------------------------------
 
-fn serve_dns(socket: UdpSocket, last: LastAsked) {
+fn serve_dns(socket: UdpSocket, last: LastAsked, hosts: HashMap<String, Ipv4Addr>) {
     let mut own: HashMap<IpAddr, Ipv4Addr> = HashMap::new();
     let mut buf = [0u8; 1500];
     loop {
         let Ok((n, from)) = socket.recv_from(&mut buf) else { continue };
         let Some(query) = parse_query(&buf[..n]) else { continue };
+        if let Some(ip) = hosts.get(&query.name) {
+            // A name of the sandbox: its own address, not an attempt to leave.
+            let _ = socket.send_to(&answer(&buf[..n], &query, *ip), from);
+            continue;
+        }
         // Every name resolves to this sinkhole: its address as the client sees it.
         let address = *own.entry(from.ip()).or_insert_with(|| own_address(from).unwrap_or(Ipv4Addr::UNSPECIFIED));
         if query.qtype == 1 {

@@ -81,6 +81,12 @@ impl SandboxNetwork {
         self.fixed.as_ref().map(|f| Ipv4Addr::from(u32::from(f.base) + slot as u32))
     }
 
+    /// The sandbox's names and their fixed addresses (none without fixed addresses).
+    pub fn fixed_hosts(&self) -> Vec<(String, Ipv4Addr)> {
+        let Some(fixed) = &self.fixed else { return Vec::new() };
+        fixed.names.iter().filter_map(|(name, slot)| Some((name.clone(), self.address(*slot)?))).collect()
+    }
+
     /// How a container at host number `slot` with `aliases` joins the network.
     pub fn endpoint(&self, slot: u8, aliases: Vec<String>) -> EndpointSettings {
         EndpointSettings {
@@ -399,5 +405,14 @@ mod tests {
         assert_eq!(host.sysctls.unwrap()["net.ipv6.conf.all.disable_ipv6"], "1");
         let endpoint = net.endpoint(slot::RELAY, vec![]);
         assert_eq!(endpoint.ipam_config.unwrap().ipv4_address.as_deref(), Some("10.89.3.2"));
+        // The sinkhole learns the names too, and every container resolves through it.
+        assert_eq!(
+            net.fixed_hosts(),
+            [("app".to_string(), Ipv4Addr::new(10, 89, 3, 3)), ("db".to_string(), Ipv4Addr::new(10, 89, 3, 10))]
+        );
+        let net = SandboxNetwork { dns: net.address(slot::SINKHOLE), ..net };
+        let mut host = HostConfig::default();
+        net.confine(&mut host);
+        assert_eq!(host.dns.unwrap(), ["10.89.3.5"]);
     }
 }

@@ -97,6 +97,12 @@ pub async fn start(
         cmd.extend(["--http-status".to_string(), status.to_string()]);
     }
     cmd.extend(["--udp".to_string(), UDP_PORTS.map(|p| p.to_string()).join(",")]);
+    // Where addresses are fixed (Podman's DNS-off network) the sandbox's own
+    // names are in /etc/hosts; the sinkhole knows them too, whatever order
+    // a resolver asks in.
+    for (host, ip) in net.fixed_hosts() {
+        cmd.extend(["--host".to_string(), format!("{host}={ip}")]);
+    }
     cmd.extend(ports(spec).iter().map(u16::to_string));
     let mut host = HostConfig { network_mode: Some(net.name.clone()), ..Default::default() };
     super::launch::harden_as_relay(&mut host);

@@ -38,6 +38,8 @@ fn egress_lists_what_the_app_tried_and_nothing_leaves() {
     assert!(sinkhole["HostConfig"]["SecurityOpt"].to_string().contains("no-new-privileges"));
     assert_eq!(networks_of(&sinkhole), [format!("prodbox-{name}")]);
     assert!(sinkhole["HostConfig"]["PortBindings"].as_object().is_none_or(|b| b.is_empty()));
+    // It holds nothing of production's config.
+    assert!(!sinkhole["Config"]["Env"].to_string().contains("prod.example.com"), "{}", sinkhole["Config"]["Env"]);
     let sinkhole_ip = sinkhole["NetworkSettings"]["Networks"][format!("prodbox-{name}")]["IPAddress"].clone();
     let app = inspect(&format!("prodbox-{name}-app"));
     assert_eq!(app["HostConfig"]["Dns"], serde_json::json!([sinkhole_ip]), "{}", app["HostConfig"]);
