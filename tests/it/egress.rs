@@ -15,12 +15,16 @@ fn egress_lists_what_the_app_tried_and_nothing_leaves() {
     listener.set_nonblocking(true).unwrap();
     let host_port = listener.local_addr().unwrap().port();
     let released = Fixture::new("egress")
-        .run(&format!("{HTTP_HEALTH}egress = {{ http_status = 503 }}\n"))
+        .run(&format!(
+            "{HTTP_HEALTH}egress = {{ http_status = 503 }}\n[sanitize]\nprod_hosts = [\"*.corp.example.com\"]\n"
+        ))
         .config(serde_json::json!({"env": {
             "DATABASE_URL": "postgres://db.prod.example.com:5432/shop",
             "PARTNER_URL": "https://api.partner.example.net/v1",
             // A port only the config names: the sinkhole listens on it too.
             "LEDGER_URL": format!("http://ledger.prod.example.com:{host_port}/"),
+            // Rewritten by prod_hosts to billing.corp.example.com.prodbox.invalid.
+            "UPSTREAM_URL": "https://billing.corp.example.com/v1",
         }}))
         .build();
     let project = &released.project;
@@ -50,6 +54,9 @@ fn egress_lists_what_the_app_tried_and_nothing_leaves() {
     assert_eq!(call("https://api.partner.example.net/v1/x"), "closed");
     assert_eq!(call("http://metadata.internal/latest/meta-data?token=abc"), "HTTP/1.1 503 Service Unavailable");
     assert_eq!(call(&format!("http://ledger.prod.example.com:{host_port}/post")), "HTTP/1.1 503 Service Unavailable");
+    let rewritten = http_get(port, "/");
+    assert!(rewritten.contains("billing.corp.example.com.prodbox.invalid"), "{rewritten}");
+    assert_eq!(call("https://billing.corp.example.com.prodbox.invalid/v1"), "closed");
     let resolved = http_get(port, "/resolve?name=no-such-host.example.invalid");
     assert_eq!(resolved.trim(), sinkhole_ip.as_str().unwrap(), "every other name resolves to the sinkhole");
     // A literal address has no route out: it fails at once, unseen.
@@ -90,6 +97,8 @@ fn egress_lists_what_the_app_tried_and_nothing_leaves() {
     assert_eq!(metadata["answer"], "http 503");
     let ledger = find("ledger.prod.example.com");
     assert_eq!(ledger["port"], host_port);
+    let billing = find("billing.corp.example.com.prodbox.invalid");
+    assert_eq!(billing["rewritten_from"], "billing.corp.example.com", "{billing}");
     let missing = find("no-such-host.example.invalid");
     assert_eq!(missing["port"], serde_json::Value::Null);
     assert_eq!(missing["transport"], "dns");
@@ -118,7 +127,11 @@ fn egress_lists_what_the_app_tried_and_nothing_leaves() {
     assert!(!probes.as_array().unwrap().iter().any(|p| p["must_block"] == true && p["open"] == true), "{probes:#}");
 
     let down = project.prodbox(&["down", &name]).success().stdout;
-    assert!(down.contains("tried to reach 5 hosts:"), "{down}");
+    assert!(down.contains("tried to reach 6 hosts:"), "{down}");
+    assert!(
+        down.contains("billing.corp.example.com:443 (rewritten to billing.corp.example.com.prodbox.invalid)"),
+        "{down}"
+    );
     assert!(down.contains("db.prod.example.com:5432"), "{down}");
     assert!(project.leftovers().is_empty());
 }
