@@ -7,7 +7,8 @@
 //!   (shows the sandbox's isolation from the inside)
 //! * `GET /call?url=U`       → what answered a call to U (`https://` sends a TLS
 //!   ClientHello naming the host, `http://` a GET, `postgres://` a startup
-//!   message): `blocked`, `closed` or the answer's first line
+//!   message, `udp://` one datagram): `blocked`, `closed`, `sent` or the
+//!   answer's first line
 //! * `GET /resolve?name=N`   → N's addresses, or `unresolved`
 //! * `demo-app health`       → exit 0 when the server answers (the image's HEALTHCHECK)
 
@@ -109,6 +110,10 @@ fn call(url: &str) -> String {
         None => (authority, default_port),
     };
     let Some(addr) = (host, port).to_socket_addrs().ok().and_then(|mut a| a.next()) else { return "blocked".into() };
+    if scheme == "udp" {
+        let sent = std::net::UdpSocket::bind("0.0.0.0:0").and_then(|s| s.send_to(b"demo", addr));
+        return if sent.is_ok() { "sent".into() } else { "blocked".into() };
+    }
     let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else { return "blocked".into() };
     let hello = match scheme {
         "https" => client_hello(host),

@@ -54,6 +54,9 @@ fn egress_lists_what_the_app_tried_and_nothing_leaves() {
     assert_eq!(call("https://api.partner.example.net/v1/x"), "closed");
     assert_eq!(call("http://metadata.internal/latest/meta-data?token=abc"), "HTTP/1.1 503 Service Unavailable");
     assert_eq!(call(&format!("http://ledger.prod.example.com:{host_port}/post")), "HTTP/1.1 503 Service Unavailable");
+    // UDP is dropped and counted.
+    assert_eq!(call("udp://stats.prod.example.com:8125"), "sent");
+    assert_eq!(call("udp://stats.prod.example.com:8125"), "sent");
     let rewritten = http_get(port, "/");
     assert!(rewritten.contains("billing.corp.example.com.prodbox.invalid"), "{rewritten}");
     assert_eq!(call("https://billing.corp.example.com.prodbox.invalid/v1"), "closed");
@@ -99,6 +102,9 @@ fn egress_lists_what_the_app_tried_and_nothing_leaves() {
     assert_eq!(ledger["port"], host_port);
     let billing = find("billing.corp.example.com.prodbox.invalid");
     assert_eq!(billing["rewritten_from"], "billing.corp.example.com", "{billing}");
+    let stats = find("stats.prod.example.com");
+    assert_eq!((stats["port"].as_u64(), stats["transport"].as_str()), (Some(8125), Some("udp")), "{stats}");
+    assert_eq!(stats["count"], 2, "{stats}");
     let missing = find("no-such-host.example.invalid");
     assert_eq!(missing["port"], serde_json::Value::Null);
     assert_eq!(missing["transport"], "dns");
@@ -127,7 +133,7 @@ fn egress_lists_what_the_app_tried_and_nothing_leaves() {
     assert!(!probes.as_array().unwrap().iter().any(|p| p["must_block"] == true && p["open"] == true), "{probes:#}");
 
     let down = project.prodbox(&["down", &name]).success().stdout;
-    assert!(down.contains("tried to reach 6 hosts:"), "{down}");
+    assert!(down.contains("tried to reach 7 hosts:"), "{down}");
     assert!(
         down.contains("billing.corp.example.com:443 (rewritten to billing.corp.example.com.prodbox.invalid)"),
         "{down}"
