@@ -53,7 +53,7 @@ pub async fn run(
     let mut egress = None;
     if !requests.is_empty() {
         // The sinkhole's records so far: what comes after is the requests' doing.
-        let before = sandbox::sinkhole::records(engine, name).await?.map(|r| r.len());
+        let before = sandbox::sinkhole::settled_records(engine, name).await?.map(|r| r.len());
         let port = port
             .or(info.ports.first().map(|p| p.0))
             .ok_or_else(|| UsageError(format!("sandbox {name} publishes no port")))?;
@@ -69,7 +69,7 @@ pub async fn run(
             let (a, b) = tokio::join!(answers::send(&client, &prod_url, req), answers::send(&client, &cand_url, req));
             compared.push(answers::compare(req, a, b));
         }
-        if let (Some(before), Some(records)) = (before, sandbox::sinkhole::records(engine, name).await?) {
+        if let (Some(before), Some(records)) = (before, sandbox::sinkhole::settled_records(engine, name).await?) {
             let who = sandbox::sinkhole::who(engine, name).await?;
             egress = Some(crate::pair::egress::compare(records.get(before..).unwrap_or_default(), &who));
         }

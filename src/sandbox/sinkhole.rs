@@ -200,10 +200,18 @@ impl Record {
     }
 }
 
-/// Parses the sinkhole's output; lines that are not records are skipped.
+/// Parses the sinkhole's output; lines that are not records are skipped,
+/// and so are the markers prodbox itself sends ([`settled_records`]).
 pub fn parse(output: &str) -> Vec<Record> {
-    output.lines().filter_map(|l| serde_json::from_str(l.trim()).ok()).collect()
+    output
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Record>(l.trim()).ok())
+        .filter(|r| !r.path.as_deref().is_some_and(|p| p.starts_with(MARKER)))
+        .collect()
 }
+
+/// The path of prodbox's own marker requests to the sinkhole.
+const MARKER: &str = "/.prodbox-marker/";
 
 /// One destination the sandbox tried to reach.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -355,11 +363,43 @@ pub fn tried_line(destinations: &[Destination]) -> String {
     line
 }
 
-/// The sinkhole's records so far; `None` when the sandbox has no sinkhole.
-pub async fn records(engine: &Engine, sandbox: &str) -> Result<Option<Vec<Record>>, EngineError> {
+/// Every record the sinkhole wrote until now. The engine copies a
+/// container's output to its log a little after it is written, so a read
+/// right after an attempt could miss it: prodbox first has the sinkhole
+/// record a marker of its own (an HTTP request from inside its container)
+/// and reads the log until the marker is there, and with it everything
+/// written before. `None` when the sandbox has no sinkhole.
+pub async fn settled_records(engine: &Engine, sandbox: &str) -> Result<Option<Vec<Record>>, EngineError> {
     let name = container(sandbox);
-    let options = LogsOptionsBuilder::default().stdout(true).stderr(false).tail("all").build();
-    let mut logs = engine.docker.logs(&name, Some(options));
+    let nonce = format!("{MARKER}{}", jiff::Timestamp::now().as_nanosecond());
+    let probe = ["probe", "127.0.0.1:80", "--http", nonce.as_str()];
+    let cmd = std::iter::once(super::relay::PATH).chain(probe).map(str::to_string).collect();
+    // A sinkhole that is not running cannot mark: its log is all there is.
+    let marked = super::exec::capture(engine, &name, cmd).await.is_ok();
+    for _ in 0..MARKER_READS {
+        let options = LogsOptionsBuilder::default().stdout(true).stderr(false).tail("all").build();
+        let text = match read_log(engine, &name, options).await? {
+            Some(text) => text,
+            None => return Ok(None),
+        };
+        if !marked || text.contains(&nonce) {
+            return Ok(Some(parse(&text)));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    records(engine, sandbox).await
+}
+
+/// How often the log is read for the marker (every 100 ms).
+const MARKER_READS: usize = 100;
+
+/// A container's log as text; `None` when the container is gone.
+async fn read_log(
+    engine: &Engine,
+    name: &str,
+    options: bollard::query_parameters::LogsOptions,
+) -> Result<Option<String>, EngineError> {
+    let mut logs = engine.docker.logs(name, Some(options));
     let mut text = Vec::new();
     while let Some(chunk) = logs.next().await {
         match chunk {
@@ -369,7 +409,13 @@ pub async fn records(engine: &Engine, sandbox: &str) -> Result<Option<Vec<Record
             Err(e) => return Err(engine::api(format!("reading the records of {name}"), e)),
         }
     }
-    Ok(Some(parse(&String::from_utf8_lossy(&text))))
+    Ok(Some(String::from_utf8_lossy(&text).into_owned()))
+}
+
+/// The sinkhole's records so far; `None` when the sandbox has no sinkhole.
+pub async fn records(engine: &Engine, sandbox: &str) -> Result<Option<Vec<Record>>, EngineError> {
+    let options = LogsOptionsBuilder::default().stdout(true).stderr(false).tail("all").build();
+    Ok(read_log(engine, &container(sandbox), options).await?.map(|text| parse(&text)))
 }
 
 /// The sinkhole's records as they come (from now on, after the ones so far).
@@ -421,7 +467,7 @@ pub async fn who(engine: &Engine, sandbox: &str) -> Result<HashMap<String, Strin
 
 /// What a sandbox tried to reach: its destinations, or `None` without a sinkhole.
 pub async fn summary(engine: &Engine, sandbox: &str) -> Result<Option<Vec<Destination>>, EngineError> {
-    let Some(records) = records(engine, sandbox).await? else { return Ok(None) };
+    let Some(records) = settled_records(engine, sandbox).await? else { return Ok(None) };
     let who = who(engine, sandbox).await?;
     Ok(Some(destinations(&records, &who)))
 }
@@ -460,6 +506,9 @@ mod tests {
                 r#"{"ts":1007,"kind":"tcp","client":"10.0.0.3","name":"pay.example.com.prodbox.invalid","port":80,"proto":"http","method":"GET","host":"pay.example.com.prodbox.invalid","path":"/v1"}"#,
             ),
         ];
+        // prodbox's own marker is never a destination.
+        let marker = r#"{"ts":1008,"kind":"tcp","client":"127.0.0.1","port":80,"proto":"http","method":"GET","host":"127.0.0.1:80","path":"/.prodbox-marker/42"}"#;
+        assert!(parse(marker).is_empty());
         let who = HashMap::from([("10.0.0.3".to_string(), "app".to_string())]);
         let d = destinations(&records, &who);
         let targets: Vec<String> = d.iter().map(Destination::target).collect();
