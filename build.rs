@@ -18,6 +18,7 @@ const ARCHES: [&str; 2] = ["x86_64", "aarch64"];
 
 fn main() {
     println!("cargo:rerun-if-changed=relay/main.rs");
+    println!("cargo:rerun-if-changed=relay/sinkhole.rs");
     println!("cargo:rerun-if-env-changed=PRODBOX_RELAY_ARCHES");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into()));
     let wanted = std::env::var("PRODBOX_RELAY_ARCHES").unwrap_or_else(|_| ARCHES.join(","));

@@ -10,6 +10,8 @@
 //!   `open` or `blocked` (exit 0 or 1); with `--http` the answer must be a 2xx/3xx.
 //! * `prodbox-relay scan HOST:PORT…` tries each (in parallel) and prints
 //!   `HOST:PORT open|blocked` per line (`prodbox verify`).
+//! * `prodbox-relay sinkhole [--http-status N] [--udp PORT,…] PORT…` is the
+//!   sandbox's resolver and recorder of outbound attempts (`sinkhole.rs`).
 //!
 //! A HOST may be an IPv6 link-local address with its interface,
 //! `[fe80::1%eth0]:22` (std's parser takes no scope).
@@ -20,6 +22,8 @@ use std::process::ExitCode;
 use std::thread;
 use std::time::Duration;
 
+mod sinkhole;
+
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 fn main() -> ExitCode {
@@ -28,6 +32,7 @@ fn main() -> ExitCode {
         Some("forward") => forward(&args[1..]),
         Some("probe") => probe(&args[1..]),
         Some("scan") => scan(&args[1..]),
+        Some("sinkhole") => sinkhole::run(&args[1..]),
         _ => {
             eprintln!("usage: prodbox-relay forward LISTEN=HOST:PORT… | probe HOST:PORT [--http PATH]");
             ExitCode::from(2)

@@ -64,6 +64,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Probe a sandbox's isolation from inside its network
     Verify(VerifyArgs),
+    /// What a sandbox tried to reach outside itself (recorded, never delivered)
+    Egress(EgressArgs),
     /// Run the sanitizer alone on local files: print its decisions (never values)
     Sanitize(SanitizeArgs),
     /// Push a deploy record as an OCI artifact beside the image it names
@@ -246,6 +248,14 @@ pub struct VerifyArgs {
     /// Also probe this address (repeatable)
     #[arg(long = "target", value_name = "HOST:PORT", value_parser = crate::args::probe_target)]
     pub targets: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EgressArgs {
+    pub name: String,
+    /// Keep printing attempts as they happen
+    #[arg(short, long)]
+    pub follow: bool,
 }
 
 /// Where sandboxes run, for the commands that create or find them.

@@ -360,6 +360,7 @@ async fn prepare(
         dependencies: profile.dependencies.clone(),
         extra_labels: req.labels.clone(),
         candidate,
+        egress: profile.run.egress.clone(),
     };
     let report = UpReport {
         name: spec.name.to_string(),
@@ -380,6 +381,7 @@ async fn prepare(
         seconds: 0.0,
         stop: String::new(),
         profile_hash: profile.hash.clone(),
+        egress: None,
         saved: None,
         detached: true,
     };

@@ -147,6 +147,16 @@ pub struct RunSection {
     pub cpus: Option<f64>,
     pub read_only: bool,
     pub cap_add: Vec<String>,
+    /// How the egress sinkhole answers (`egress = { http_status = 503 }`).
+    pub egress: EgressPolicy,
+}
+
+/// `[run] egress`: how the sandbox's egress sinkhole answers what it accepts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EgressPolicy {
+    /// Answer HTTP requests with this status (e.g. 503) instead of closing the connection.
+    pub http_status: Option<u16>,
 }
 
 /// A container port published on 127.0.0.1; `host` 0 means "any free port".
@@ -257,6 +267,9 @@ struct RawRun {
     read_only: bool,
     #[serde(default)]
     cap_add: Vec<String>,
+    /// How the egress sinkhole answers outbound attempts (default: it closes them).
+    #[serde(default)]
+    egress: EgressPolicy,
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -617,7 +630,18 @@ fn parse_run(raw: RawRun) -> Result<RunSection, String> {
     if let Some(cap) = raw.cap_add.iter().find(|c| !capability(c)) {
         return Err(format!("run.cap_add: {cap:?} is not a Linux capability (e.g. \"NET_BIND_SERVICE\", \"CHOWN\")"));
     }
-    Ok(RunSection { ports, health, memory, cpus: raw.cpus, read_only: raw.read_only, cap_add: raw.cap_add })
+    if let Some(status) = raw.egress.http_status.filter(|s| !(100..=599).contains(s)) {
+        return Err(format!("run.egress.http_status: {status} is not an HTTP status (100 to 599)"));
+    }
+    Ok(RunSection {
+        ports,
+        health,
+        memory,
+        cpus: raw.cpus,
+        read_only: raw.read_only,
+        cap_add: raw.cap_add,
+        egress: raw.egress,
+    })
 }
 
 /// `"18080:8080"` → host 18080, container 8080; `"8080"` → any host port.

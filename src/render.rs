@@ -57,7 +57,11 @@ impl Rendered for Sandboxes {
 
 impl Rendered for Removals {
     fn human(&self) -> String {
-        removed(&self.list, self.verb)
+        let mut s = removed(&self.list, self.verb);
+        for (name, line) in &self.tried {
+            let _ = writeln!(s, "{name}: {line} during its life (none was reached)");
+        }
+        s
     }
 }
 
@@ -214,6 +218,11 @@ pub fn up_report(r: &UpReport, detach: bool) -> String {
         }
     }
     let _ = writeln!(s, "  health      {}", r.health.describe());
+    // Only when it tried something: a quiet app's report stays as it was.
+    if let Some(egress) = r.egress.as_ref().filter(|e| !e.is_empty()) {
+        let _ =
+            writeln!(s, "  egress      {} (`prodbox egress {}`)", crate::sandbox::sinkhole::tried_line(egress), r.name);
+    }
     for ((container, _), url) in r.ports.iter().zip(&r.urls) {
         let _ = writeln!(s, "  url         {url}  (container port {container})");
     }
@@ -463,6 +472,21 @@ pub fn diff(r: &crate::commands::diff::DiffReport) -> String {
         if !a.body_diff.is_empty() {
             for line in a.body_diff.lines() {
                 let _ = writeln!(s, "  {line}");
+            }
+        }
+    }
+    // Shown when either build reached out while answering.
+    if let Some(e) = r.egress.as_ref().filter(|e| !(e.production.is_empty() && e.candidate.is_empty())) {
+        let list = |l: &[String]| if l.is_empty() { "none".to_string() } else { l.join(", ") };
+        if e.same {
+            let _ = writeln!(s, "\negress: the same destinations ({})", list(&e.production));
+        } else {
+            let _ = writeln!(s, "\negress: DIFFERENT");
+            for d in &e.only_candidate {
+                let _ = writeln!(s, "  + {d} (the candidate only)");
+            }
+            for d in &e.only_production {
+                let _ = writeln!(s, "  - {d} (production's build only)");
             }
         }
     }

@@ -16,6 +16,9 @@ pub struct DiffReport {
     pub name: String,
     pub images: ImageDiff,
     pub answers: Vec<Compared>,
+    /// What each build tried to reach while answering (with requests, and a sinkhole).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub egress: Option<crate::pair::egress::EgressDiff>,
     /// The verdict the exit code reports.
     pub same: bool,
 }
@@ -47,7 +50,10 @@ pub async fn run(
     let images = images::compare(production, candidate_side);
 
     let mut compared = Vec::new();
+    let mut egress = None;
     if !requests.is_empty() {
+        // The sinkhole's records so far: what comes after is the requests' doing.
+        let before = sandbox::sinkhole::settled_records(engine, name).await?.map(|r| r.len());
         let port = port
             .or(info.ports.first().map(|p| p.0))
             .ok_or_else(|| UsageError(format!("sandbox {name} publishes no port")))?;
@@ -63,7 +69,15 @@ pub async fn run(
             let (a, b) = tokio::join!(answers::send(&client, &prod_url, req), answers::send(&client, &cand_url, req));
             compared.push(answers::compare(req, a, b));
         }
+        if let (Some(before), Some(records)) = (before, sandbox::sinkhole::settled_records(engine, name).await?) {
+            let who = sandbox::sinkhole::who(engine, name).await?;
+            egress = Some(crate::pair::egress::compare(records.get(before..).unwrap_or_default(), &who));
+        }
     }
-    let same = if compared.is_empty() { images.same } else { compared.iter().all(|c| c.same) };
-    Ok(DiffReport { name: name.to_string(), images, answers: compared, same })
+    let same = if compared.is_empty() {
+        images.same
+    } else {
+        compared.iter().all(|c| c.same) && egress.as_ref().is_none_or(|e| e.same)
+    };
+    Ok(DiffReport { name: name.to_string(), images, answers: compared, egress, same })
 }

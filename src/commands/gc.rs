@@ -20,5 +20,5 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Removals> {
             out.push((s.name, removed));
         }
     }
-    Ok(Removals { list: out, verb: "collect" })
+    Ok(Removals { list: out, verb: "collect", tried: Vec::new() })
 }

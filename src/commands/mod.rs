@@ -5,6 +5,7 @@
 pub mod diff;
 pub mod doctor;
 pub mod down;
+pub mod egress;
 pub mod exec;
 pub mod gc;
 pub mod history;
@@ -170,6 +171,8 @@ pub async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Box<dyn Rep
             Box::new(diff::run(ctx, &args.name, args.requests, args.requests_file.as_deref(), args.port).await?)
         }
         Command::Verify(args) => Box::new(verify::run(ctx, &args.name, &args.targets).await?),
+        Command::Egress(args) if args.follow => Box::new(egress::follow(ctx, &args.name).await?),
+        Command::Egress(args) => Box::new(egress::run(ctx, &args.name).await?),
         Command::Sanitize(args) => Box::new(sanitize::run(&ctx.settings, &args)?),
         Command::Record(args) => Box::new(record::run(&ctx.settings, &args.file).await?),
         Command::Completions { shell } => {

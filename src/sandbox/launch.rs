@@ -83,8 +83,10 @@ pub async fn launch(engine: &Engine, spec: &SandboxSpec) -> Result<Launched, Eng
         network::create(engine, &net_name, network::names_for(spec), &labels),
         create_ingress(engine, &ingress, &labels),
     );
-    let (net, relay_image) = (net?, relay_image?);
+    let (mut net, relay_image) = (net?, relay_image?);
     ingress_made?;
+    // Every container after it resolves through the egress sinkhole.
+    super::sinkhole::start(engine, spec, &mut net, &relay_image, &labels).await?;
     let launcher = Launcher { engine, spec, net, ingress, labels };
     launcher.run(&relay_image).await
 }
@@ -363,6 +365,11 @@ fn relay_limits() -> Limits {
     Limits { memory: 64 << 20, pids: 256, nano_cpus: None, read_only: true, cap_add: Vec::new() }
 }
 
+/// The relay's hardening and limits, for the egress sinkhole.
+pub(super) fn harden_as_relay(host: &mut HostConfig) {
+    harden(host, relay_limits());
+}
+
 fn base_labels(spec: &SandboxSpec) -> HashMap<String, String> {
     let mut l = HashMap::from([
         (labels::SANDBOX.to_string(), spec.name.to_string()),
@@ -408,7 +415,9 @@ pub fn config_dirs(files: &[(String, String)]) -> Vec<String> {
     dirs
 }
 
-async fn create(engine: &Engine, name: &str, body: ContainerCreateBody) -> Result<(), EngineError> {
+/// Creates a container as a tracked request ([`super::inflight`]): it lands
+/// before any cleanup sweeps.
+pub(super) async fn create(engine: &Engine, name: &str, body: ContainerCreateBody) -> Result<(), EngineError> {
     let options = CreateContainerOptionsBuilder::default().name(name).build();
     let docker = engine.docker.clone();
     super::inflight::track(async move { docker.create_container(Some(options), body).await })

@@ -12,6 +12,7 @@ pub mod lock;
 pub mod network;
 pub mod relay;
 pub mod selftest;
+pub mod sinkhole;
 pub mod teardown;
 pub mod verify;
 
@@ -45,6 +46,8 @@ pub struct SandboxSpec {
     pub extra_labels: Vec<(String, String)>,
     /// A second build run beside production's (`--candidate`).
     pub candidate: Option<Candidate>,
+    /// How the egress sinkhole answers (`[run] egress`).
+    pub egress: crate::profile::EgressPolicy,
 }
 
 /// The candidate build of a pairing session.

@@ -40,6 +40,8 @@ pub mod slot {
     pub const CANDIDATE: u8 = 4;
     /// The first dependency; the others follow.
     pub const DEPENDENCY: u8 = 10;
+    /// The egress sinkhole (the sandbox's DNS server).
+    pub const SINKHOLE: u8 = 5;
     /// `verify`'s probe.
     pub const PROBE: u8 = 250;
     /// `doctor`'s two containers.
@@ -62,6 +64,8 @@ pub struct SandboxNetwork {
     /// Gateway addresses the engine reports for it (on Docker, not on the
     /// host: `inhibit_ipv4` keeps them off the bridge).
     pub gateways: Vec<IpAddr>,
+    /// The DNS server of the containers joined to it (the egress sinkhole).
+    pub dns: Option<Ipv4Addr>,
 }
 
 #[derive(Debug, Clone)]
@@ -75,6 +79,12 @@ impl SandboxNetwork {
     /// The address of host number `slot`, on a fixed-address network.
     pub fn address(&self, slot: u8) -> Option<Ipv4Addr> {
         self.fixed.as_ref().map(|f| Ipv4Addr::from(u32::from(f.base) + slot as u32))
+    }
+
+    /// The sandbox's names and their fixed addresses (none without fixed addresses).
+    pub fn fixed_hosts(&self) -> Vec<(String, Ipv4Addr)> {
+        let Some(fixed) = &self.fixed else { return Vec::new() };
+        fixed.names.iter().filter_map(|(name, slot)| Some((name.clone(), self.address(*slot)?))).collect()
     }
 
     /// How a container at host number `slot` with `aliases` joins the network.
@@ -96,6 +106,9 @@ impl SandboxNetwork {
     /// What every container on a fixed-address network needs: the names of
     /// the others (DNS is off) and IPv6 off.
     pub fn confine(&self, host: &mut HostConfig) {
+        if let Some(dns) = self.dns {
+            host.dns = Some(vec![dns.to_string()]);
+        }
         let Some(fixed) = &self.fixed else { return };
         let mut hosts = host.extra_hosts.take().unwrap_or_default();
         hosts.extend(fixed.names.iter().filter_map(|(name, slot)| Some(format!("{name}:{}", self.address(*slot)?))));
@@ -246,7 +259,7 @@ async fn from_inspect(
                 .or_else(|| read.id.as_ref().map(|id| format!("br-{}", &id[..id.len().min(12)])))
         }
     };
-    SandboxNetwork { name, fixed, interface, gateways }
+    SandboxNetwork { name, fixed, interface, gateways, dns: None }
 }
 
 /// The network address of an IPv4 subnet with room for every slot (/24 or larger).
@@ -394,6 +407,7 @@ mod tests {
             }),
             interface: None,
             gateways: vec![],
+            dns: None,
         };
         let mut host = HostConfig::default();
         net.confine(&mut host);
@@ -401,5 +415,14 @@ mod tests {
         assert_eq!(host.sysctls.unwrap()["net.ipv6.conf.all.disable_ipv6"], "1");
         let endpoint = net.endpoint(slot::RELAY, vec![]);
         assert_eq!(endpoint.ipam_config.unwrap().ipv4_address.as_deref(), Some("10.89.3.2"));
+        // The sinkhole learns the names too, and every container resolves through it.
+        assert_eq!(
+            net.fixed_hosts(),
+            [("app".to_string(), Ipv4Addr::new(10, 89, 3, 3)), ("db".to_string(), Ipv4Addr::new(10, 89, 3, 10))]
+        );
+        let net = SandboxNetwork { dns: net.address(slot::SINKHOLE), ..net };
+        let mut host = HostConfig::default();
+        net.confine(&mut host);
+        assert_eq!(host.dns.unwrap(), ["10.89.3.5"]);
     }
 }

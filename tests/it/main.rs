@@ -4,6 +4,7 @@
 mod auth;
 mod command_source;
 mod common;
+mod egress;
 mod errors;
 mod examples;
 mod history;

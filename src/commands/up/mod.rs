@@ -110,6 +110,7 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
         dependencies: profile.dependencies.clone(),
         extra_labels: req.labels.iter().cloned().chain([(labels::OWNER.to_string(), req.owner.clone())]).collect(),
         candidate,
+        egress: profile.run.egress.clone(),
     };
     spec.check().map_err(|e| anyhow::Error::new(e).context(format!("profile {}", profile.path.display())))?;
 
@@ -133,6 +134,7 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     };
     sandbox::lock::release(engine, &name, &req.owner).await;
 
+    let egress = sandbox::sinkhole::summary(engine, &name).await.ok().flatten();
     let mut report = UpReport {
         name: name.to_string(),
         deploy: spec.deploy.clone(),
@@ -157,6 +159,7 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
         decisions: clean.decisions,
         seconds: started.elapsed().as_secs_f64(),
         profile_hash: profile.hash.clone(),
+        egress,
         saved: None,
         stop: format!("prodbox down {name}"),
         detached: true,

@@ -33,6 +33,9 @@ pub struct UpReport {
     pub seconds: f64,
     /// sha256 of the profile file used.
     pub profile_hash: String,
+    /// What it tried to reach outside the sandbox by the time it was healthy
+    /// (the egress sinkhole's record; `None` without one).
+    pub egress: Option<Vec<crate::sandbox::sinkhole::Destination>>,
     /// Where `--save` wrote the repro file.
     pub saved: Option<PathBuf>,
     /// How to stop it, for the human report (not data: left out of JSON).

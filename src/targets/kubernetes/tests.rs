@@ -137,6 +137,7 @@ fn spec() -> SandboxSpec {
         }],
         extra_labels: vec![],
         candidate: None,
+        egress: Default::default(),
     }
 }
 
