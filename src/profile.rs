@@ -147,6 +147,10 @@ pub struct RunSection {
     pub cpus: Option<f64>,
     pub read_only: bool,
     pub cap_add: Vec<String>,
+    /// How long `down` lets the app stop on SIGTERM before it is killed
+    /// (`stop_timeout = "10s"`); zero, the default, kills it at once: a
+    /// sandbox holds nothing worth a graceful stop.
+    pub stop_timeout: Duration,
 }
 
 /// A container port published on 127.0.0.1; `host` 0 means "any free port".
@@ -257,6 +261,7 @@ struct RawRun {
     read_only: bool,
     #[serde(default)]
     cap_add: Vec<String>,
+    stop_timeout: Option<String>,
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -541,7 +546,21 @@ fn parse_run(raw: RawRun) -> Result<RunSection, String> {
             return Err(format!("run.cpus: {c} must be greater than 0 and at most 1024"));
         }
     }
-    Ok(RunSection { ports, health, memory, cpus: raw.cpus, read_only: raw.read_only, cap_add: raw.cap_add })
+    let stop_timeout = match &raw.stop_timeout {
+        Some(t) => {
+            parse_duration(t).ok_or_else(|| format!("run.stop_timeout: {t:?} is not a duration like \"10s\""))?
+        }
+        None => Duration::ZERO,
+    };
+    Ok(RunSection {
+        ports,
+        health,
+        memory,
+        cpus: raw.cpus,
+        read_only: raw.read_only,
+        cap_add: raw.cap_add,
+        stop_timeout,
+    })
 }
 
 /// `"18080:8080"` → host 18080, container 8080; `"8080"` → any host port.

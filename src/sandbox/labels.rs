@@ -19,6 +19,10 @@ pub const PORTS: &str = "dev.prodbox.ports";
 /// On the relay: its routes as JSON (role, container port, listen port).
 pub const ROUTES: &str = "dev.prodbox.routes";
 
+/// On the app and the candidate, when the profile gives one: the seconds
+/// `down` lets it stop on SIGTERM (`run.stop_timeout`); without it, killed at once.
+pub const STOP_TIMEOUT: &str = "dev.prodbox.stop-timeout";
+
 /// Labels prodbox sets itself; `--label` may not override them.
 pub const RESERVED: &[&str] = &[
     SANDBOX,
@@ -34,6 +38,7 @@ pub const RESERVED: &[&str] = &[
     PORTS,
     ROUTES,
     IMAGE_ID,
+    STOP_TIMEOUT,
 ];
 
 /// On the app and the candidate: the engine's image id (the digest label

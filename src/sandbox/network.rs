@@ -109,18 +109,24 @@ impl SandboxNetwork {
 /// The names on a sandbox's network and their host numbers: `app` and the
 /// service, `candidate`, each dependency and its aliases.
 pub fn names_for(spec: &SandboxSpec) -> BTreeMap<String, u8> {
+    names_of(&spec.deploy.service, &spec.dependencies, spec.candidate.is_some())
+}
+
+/// [`names_for`] from what the profile and the flags say, before the spec
+/// is complete (`up` makes the network while the image is pulled).
+pub fn names_of(service: &str, dependencies: &[crate::profile::Dependency], candidate: bool) -> BTreeMap<String, u8> {
     let mut names = BTreeMap::new();
-    for (i, dep) in spec.dependencies.iter().enumerate() {
+    for (i, dep) in dependencies.iter().enumerate() {
         let slot = slot::DEPENDENCY.saturating_add(i as u8);
         names.insert(dep.name.clone(), slot);
         for alias in &dep.aliases {
             names.insert(alias.clone(), slot);
         }
     }
-    if spec.candidate.is_some() {
+    if candidate {
         names.insert(labels::Role::Candidate.as_str().to_string(), slot::CANDIDATE);
     }
-    names.insert(spec.deploy.service.clone(), slot::APP);
+    names.insert(service.to_string(), slot::APP);
     names.insert(labels::Role::App.as_str().to_string(), slot::APP);
     names
 }

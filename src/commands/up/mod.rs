@@ -7,7 +7,8 @@ mod request;
 pub use report::{repro_of, CandidateReport, ConfigCounts, UpReport};
 pub use request::UpRequest;
 
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
@@ -19,12 +20,23 @@ use crate::identity::Identity;
 use crate::profile::{self, PortSpec, Profile};
 use crate::progress::Progress;
 use crate::sandbox::labels::{self, Role};
-use crate::sandbox::{self, HealthPlan, SandboxSpec};
+use crate::sandbox::launch::{self, Base, EarlyRoutes};
+use crate::sandbox::{self, network, HealthPlan, SandboxSpec};
 use crate::sanitize;
+use crate::ui::human_size;
 use crate::{resolve, sandbox::health};
 use report::urls;
 
-/// Runs the pipeline; on any failure after launch began, removes the sandbox.
+/// Runs the pipeline; on any failure after anything was made, removes the sandbox.
+///
+/// What does not depend on each other overlaps: the engine connection, the
+/// deploy record and the registry's credentials; then, once the digest is
+/// known, the image side (manifest, pull, other images) beside the sandbox
+/// side (sanitizing, both networks, the relay image, then the relay itself,
+/// which needs only the ports); the app starts once both are done. The
+/// image side makes nothing in the engine, so when the sandbox side fails it
+/// is dropped and its pull cancelled; the sandbox side is never dropped
+/// half-way (a create already sent would finish after the cleanup).
 pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     let started = Instant::now();
     let settings = &ctx.settings;
@@ -33,9 +45,6 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     if let Some(env) = &req.environment {
         profile.environment = env.clone();
     }
-    let engine = ctx.engine().await?;
-
-    progress.step(&format!("resolving {} in {}", profile.service, profile.environment));
     if let Some(repro) = &req.from {
         if repro.profile_hash != profile.hash {
             progress.warn(&format!(
@@ -44,7 +53,17 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
             ));
         }
     }
-    let mut chosen = resolve::choose(&profile, &req.pick, &settings.registry).await?;
+
+    progress.step(&format!("resolving {} in {}", profile.service, profile.environment));
+    let registry = crate::image_ref::ImageRef::parse(&profile.image.repository).ok().map(|r| r.registry);
+    let (engine, chosen, creds) = tokio::join!(
+        ctx.engine(),
+        timed(resolve::choose(&profile, &req.pick, &settings.registry)),
+        credentials(registry.clone()),
+    );
+    let engine = engine?;
+    let (chosen, took) = chosen;
+    let mut chosen = chosen?;
     if let resolve::Pick::At(at) = &req.pick {
         // Shown back in UTC (above) and in the zone it was asked in.
         if req.zone != jiff::tz::TimeZone::UTC {
@@ -54,35 +73,125 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     let (memory, cpus) = limits(&profile, &chosen.record, &mut chosen.why);
     let record = chosen.record;
     let digest = record.image.digest.clone().unwrap_or_default();
-
+    progress.done(&format!("resolved {} to {}", profile.service, crate::digest::short(&digest)), took);
+    let creds = match creds {
+        Ok(c) if registry.as_deref() == Some(record.image.registry.as_str()) => c,
+        _ => auth::for_registry(&record.image.registry)?,
+    };
     let platform = match &profile.image.platform {
         Some(p) => p.clone(),
         None => engine.platform(),
     };
-    progress.step(&format!("reading manifest {}", record.image.pinned()));
-    let creds = auth::for_registry(&record.image.registry)?;
-    let facts = fetch::inspect_remote(&record.image, &platform, &creds, &settings.registry).await?;
-    let pulled = fetch::pull(engine, &facts, profile.image.platform.as_deref(), &creds, progress).await?;
+    let name = req.sandbox_name();
+    let base = Base { name: &name, service: &profile.service, extra_labels: &req.labels };
+    let names = network::names_of(&profile.service, &profile.dependencies, req.candidate.is_some());
+    let (config, rules) = (record.config.clone(), profile.sanitize.clone());
+    let sanitizing = tokio::task::spawn_blocking(move || timed_sync(|| sanitize::sanitize(&config, &rules)));
 
-    for dep in &profile.dependencies {
-        ensure_image(engine, &dep.image, &format!("dependency {}", dep.name), progress).await?;
-    }
-    let candidate = match &req.candidate {
-        Some(image) => {
-            let id = ensure_image(engine, image, "--candidate", progress).await?;
-            let digest = repo_digest(engine, &id).await?;
-            Some(sandbox::Candidate { image: image.clone(), id, digest })
+    // Set once the sandbox side may have made something: from then on a
+    // failure removes the sandbox (before, a sandbox of that name that was
+    // running is left alone).
+    let made = AtomicBool::new(false);
+    let (abort, aborted) = tokio::sync::watch::channel(false);
+    let (facts_tx, facts_rx) = tokio::sync::oneshot::channel::<fetch::ImageFacts>();
+
+    let image_side = async {
+        progress.step(&format!("reading manifest {}", record.image.pinned()));
+        let (facts, took) = timed(fetch::inspect_remote(&record.image, &platform, &creds, &settings.registry)).await;
+        let facts = facts?;
+        progress.done(&format!("read the manifest: {}, {}", facts.platform, human_size(facts.size)), took);
+        let _ = facts_tx.send(facts.clone());
+        let t = Instant::now();
+        let pulled = fetch::pull_pinned(
+            engine,
+            &facts.reference,
+            &facts.digest,
+            profile.image.platform.as_deref(),
+            &creds,
+            progress,
+        )
+        .await?;
+        if pulled.downloaded {
+            progress.done(&format!("pulled {}", crate::digest::short(&digest)), t.elapsed());
         }
-        None => None,
+        for dep in &profile.dependencies {
+            ensure_image(engine, &dep.image, &format!("dependency {}", dep.name), progress).await?;
+        }
+        let candidate = match &req.candidate {
+            Some(image) => {
+                let id = ensure_image(engine, image, "--candidate", progress).await?;
+                let digest = repo_digest(engine, &id).await?;
+                Some(sandbox::Candidate { image: image.clone(), id, digest })
+            }
+            None => None,
+        };
+        anyhow::Ok((facts, pulled, candidate))
+    };
+    let image_side = async {
+        let mut aborted = aborted;
+        tokio::select! {
+            r = image_side => r,
+            _ = aborted.wait_for(|a| *a) => Err(anyhow::Error::new(Cancelled)),
+        }
     };
 
-    progress.step("sanitizing production's configuration");
-    let clean = sanitize::sanitize(&record.config, &profile.sanitize)?;
-    if req.strict || profile.sanitize.strict {
-        check_strict(&clean, &profile)?;
-    }
+    let sandbox_side = async {
+        let result = async {
+            let (clean, took) = sanitizing.await.context("sanitizing")?;
+            let clean = clean?;
+            progress.done("sanitized production's configuration", took);
+            if req.strict || profile.sanitize.strict {
+                check_strict(&clean, &profile)?;
+            }
+            sandbox::check_files(profile.run.read_only, &clean.files)
+                .map_err(|e| anyhow::Error::new(e).context(format!("profile {}", profile.path.display())))?;
+            made.store(true, Ordering::SeqCst);
+            let existing = sandbox::remove(engine, &name).await?;
+            if !existing.is_empty() {
+                progress.step(&format!("replaced the running sandbox {name}"));
+            }
+            let t = Instant::now();
+            let prepared = launch::prepare(engine, base, names).await.context("launching the sandbox")?;
+            progress.done(
+                &format!("networks {} and {} made", sandbox::network_name(&name), sandbox::ingress_network_name(&name)),
+                t.elapsed(),
+            );
+            // Without the manifest the image side failed, and says why.
+            let Ok(facts) = facts_rx.await else { return Ok((clean, prepared, None)) };
+            let (ports, _) = plan_ports(&profile, &facts, &req.publish, engine.kind);
+            let t = Instant::now();
+            let routes = EarlyRoutes { ports, candidate: req.candidate.is_some() };
+            let published = prepared.start_relay(engine, &routes).await.context("launching the sandbox")?;
+            progress.done("relay started", t.elapsed());
+            anyhow::Ok((clean, prepared, Some(published)))
+        }
+        .await;
+        if result.is_err() {
+            let _ = abort.send(true);
+        }
+        result
+    };
 
-    let name = req.sandbox_name();
+    let (image, sandbox_made) = tokio::join!(image_side, sandbox_side);
+    let fail = |e: anyhow::Error| async {
+        if made.load(Ordering::SeqCst) {
+            if let Ok(removed) = sandbox::remove(engine, &name).await {
+                if !removed.is_empty() {
+                    return e.context(format!("up {name}: removed the half-made sandbox"));
+                }
+            }
+        }
+        e
+    };
+    let ((facts, pulled, candidate), (clean, prepared, published)) = match (image, sandbox_made) {
+        (Ok(i), Ok((clean, prepared, Some(published)))) => (i, (clean, prepared, published)),
+        // The side that failed first, not the one it stopped.
+        (Err(e), _) if !e.is::<Cancelled>() => return Err(fail(e).await),
+        (_, Err(e)) => return Err(fail(e).await),
+        (Err(e), _) => return Err(fail(e).await),
+        (Ok(_), Ok((_, _, None))) => unreachable!("the manifest is sent before the image side succeeds"),
+    };
+
     let (ports, health) = plan_ports(&profile, &facts, &req.publish, engine.kind);
     let spec = SandboxSpec {
         name: name.clone(),
@@ -107,29 +216,21 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
         cpus,
         read_only: profile.run.read_only,
         cap_add: profile.run.cap_add.clone(),
+        stop_timeout: profile.run.stop_timeout.as_secs().min(u32::MAX as u64) as u32,
         dependencies: profile.dependencies.clone(),
         extra_labels: req.labels.clone(),
         candidate,
     };
-    spec.check().map_err(|e| anyhow::Error::new(e).context(format!("profile {}", profile.path.display())))?;
-
-    tracing::debug!(elapsed = ?started.elapsed(), "resolved, fetched and sanitized");
-    let existing = sandbox::remove(engine, &name).await?;
-    if !existing.is_empty() {
-        progress.step(&format!("replaced the running sandbox {name}"));
-    }
+    tracing::debug!(elapsed = ?started.elapsed(), "resolved, fetched and sanitized; networks and relay up");
     progress.step(&format!("starting sandbox {name}"));
-    let candidate_health = match &spec.candidate {
-        Some(c) => Some(candidate_health(engine, &c.id, profile.run.health.as_ref(), &spec.ports).await?),
-        None => None,
-    };
-    let launched = match launch_and_wait(engine, &spec, candidate_health.as_ref(), progress).await {
-        Ok(l) => l,
-        Err(e) => {
-            let _ = sandbox::remove(engine, &name).await;
-            return Err(e.context(format!("up {name}: removed the half-made sandbox")));
-        }
-    };
+    let launched =
+        match launch_and_wait(engine, &spec, &prepared, published, profile.run.health.as_ref(), progress).await {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = sandbox::remove(engine, &name).await;
+                return Err(e.context(format!("up {name}: removed the half-made sandbox")));
+            }
+        };
 
     let mut report = UpReport {
         name: name.to_string(),
@@ -171,6 +272,31 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     Ok(report)
 }
 
+/// The image side gave up because the sandbox side failed (which says why).
+#[derive(Debug, thiserror::Error)]
+#[error("cancelled: the sandbox could not be made")]
+struct Cancelled;
+
+/// A future's output and how long it took.
+async fn timed<T>(f: impl std::future::Future<Output = T>) -> (T, Duration) {
+    let t = Instant::now();
+    let out = f.await;
+    (out, t.elapsed())
+}
+
+fn timed_sync<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let t = Instant::now();
+    let out = f();
+    (out, t.elapsed())
+}
+
+/// The registry's credentials from the docker config (a credential helper
+/// is a process to run: off the async threads). `None`: not known yet.
+async fn credentials(registry: Option<String>) -> anyhow::Result<auth::Credentials> {
+    let Some(registry) = registry else { anyhow::bail!("the profile's repository names no registry") };
+    Ok(tokio::task::spawn_blocking(move || auth::for_registry(&registry)).await??)
+}
+
 /// The registry digest the engine knows for a local image (its first
 /// `RepoDigests` entry), if any.
 async fn repo_digest(engine: &Engine, image_id: &str) -> anyhow::Result<Option<String>> {
@@ -185,16 +311,28 @@ async fn repo_digest(engine: &Engine, image_id: &str) -> anyhow::Result<Option<S
 async fn launch_and_wait(
     engine: &Engine,
     spec: &SandboxSpec,
-    candidate_health: Option<&HealthPlan>,
+    prepared: &launch::Prepared,
+    published: Vec<(u16, u16)>,
+    profile_health: Option<&profile::Health>,
     progress: &dyn Progress,
-) -> anyhow::Result<sandbox::launch::Launched> {
-    let started = Instant::now();
-    let launched = sandbox::launch(engine, spec).await.context("launching the sandbox")?;
-    tracing::debug!(elapsed = ?started.elapsed(), "sandbox created and started");
+) -> anyhow::Result<launch::Launched> {
+    let t = Instant::now();
+    let candidate_health = async {
+        match &spec.candidate {
+            Some(c) => candidate_health(engine, &c.id, profile_health, &spec.ports).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (started, candidate_health) = tokio::join!(prepared.start_workloads(engine, spec), candidate_health);
+    started.context("launching the sandbox")?;
+    let candidate_health = candidate_health?;
+    let launched = prepared.launched(spec, published)?;
+    progress.done(&format!("started {}", launched.app_container), t.elapsed());
     progress.step(&format!("waiting for health: {}", spec.health.describe()));
+    let t = Instant::now();
     let app = health::wait(engine, &launched.app_container, "app", &launched.relay_container, &spec.health);
     let candidate = async {
-        match (&launched.candidate_container, candidate_health) {
+        match (&launched.candidate_container, &candidate_health) {
             (Some(container), Some(plan)) => {
                 health::wait(engine, container, Role::Candidate.as_str(), &launched.relay_container, plan)
                     .await
@@ -207,6 +345,7 @@ async fn launch_and_wait(
     let (app, candidate) = tokio::join!(app, candidate);
     let healthy_after = app?;
     candidate?;
+    progress.done("healthy", t.elapsed());
     tracing::debug!(?healthy_after, "healthy");
     Ok(launched)
 }
