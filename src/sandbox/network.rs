@@ -142,19 +142,7 @@ pub async fn create(
     let (network, reasons) = match engine.kind.isolation() {
         IsolationMethod::InhibitedBridge => {
             let options = HashMap::from([(INHIBIT_IPV4.to_string(), "true".to_string())]);
-            let request = NetworkCreateRequest {
-                name: name.to_string(),
-                driver: Some("bridge".into()),
-                internal: Some(true),
-                options: Some(options.clone()),
-                labels: Some(base_labels.clone()),
-                ..Default::default()
-            };
-            let made = engine
-                .docker
-                .create_network(request)
-                .await
-                .map_err(|e| engine::api(format!("creating network {name}"), e))?;
+            let made = create_inhibited(engine, name, &options, base_labels).await?;
             let read = inspect(engine, name).await?;
             let reasons = exposure(engine.kind, &made.warning, &options, &read);
             (from_inspect(engine, &read, None).await, reasons)
@@ -184,6 +172,58 @@ pub async fn create(
         return Err(not_isolated(engine, name, reasons));
     }
     Ok(network)
+}
+
+/// Where sandbox networks take their subnets: `10.231.<n>.0/24`.
+const SUBNETS: (u8, u8) = (10, 231);
+
+/// Subnets tried before the engine's own pools are asked.
+const SUBNET_TRIES: u16 = 24;
+
+/// Creates the internal, inhibited bridge. Its subnet is taken from
+/// [`SUBNETS`], not from the engine's default pools: those hold about thirty
+/// networks on Docker 20.10, and every sandbox also needs its ingress bridge
+/// from them. With `inhibit_ipv4` the host has no address on this bridge, so
+/// the subnet adds no route on the host whatever else uses it. A subnet
+/// another network holds is refused by the engine ("overlaps"): the next is
+/// tried, and after [`SUBNET_TRIES`] the engine's pools.
+async fn create_inhibited(
+    engine: &Engine,
+    name: &str,
+    options: &HashMap<String, String>,
+    base_labels: &HashMap<String, String>,
+) -> Result<bollard::models::NetworkCreateResponse, EngineError> {
+    let request = |ipam: Option<bollard::models::Ipam>| NetworkCreateRequest {
+        name: name.to_string(),
+        driver: Some("bridge".into()),
+        internal: Some(true),
+        options: Some(options.clone()),
+        labels: Some(base_labels.clone()),
+        ipam,
+        ..Default::default()
+    };
+    let start =
+        crate::digest::sha256_hex(name.as_bytes()).get(..4).and_then(|h| u16::from_str_radix(h, 16).ok()).unwrap_or(0);
+    for i in 0..SUBNET_TRIES {
+        let n = (start.wrapping_add(i) % 256) as u8;
+        let ipam = bollard::models::Ipam {
+            config: Some(vec![bollard::models::IpamConfig {
+                subnet: Some(format!("{}.{}.{n}.0/24", SUBNETS.0, SUBNETS.1)),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        match engine.docker.create_network(request(Some(ipam))).await {
+            Ok(made) => return Ok(made),
+            Err(bollard::errors::Error::DockerResponseServerError { message, .. })
+                if message.to_ascii_lowercase().contains("overlap") =>
+            {
+                tracing::debug!(network = name, subnet = n, "subnet taken; trying the next");
+            }
+            Err(e) => return Err(engine::api(format!("creating network {name}"), e)),
+        }
+    }
+    engine.docker.create_network(request(None)).await.map_err(|e| engine::api(format!("creating network {name}"), e))
 }
 
 fn not_isolated(engine: &Engine, name: &str, reasons: Vec<String>) -> EngineError {

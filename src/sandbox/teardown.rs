@@ -129,6 +129,18 @@ pub async fn remove_by_sandbox(
     Ok(out)
 }
 
+/// Whether anything of sandbox `name` is there (a container or a network).
+pub async fn exists(engine: &Engine, name: &str) -> Result<bool, EngineError> {
+    let filter = labels::filter(&[(labels::SANDBOX, name)]);
+    let containers = engine.list_containers(ListContainersOptionsBuilder::default().all(true).filters(&filter).build());
+    let networks = async {
+        let options = ListNetworksOptionsBuilder::default().filters(&filter).build();
+        engine.docker.list_networks(Some(options)).await.map_err(|e| engine::api("listing networks", e))
+    };
+    let (containers, networks) = tokio::join!(containers, networks);
+    Ok(!containers?.is_empty() || !networks?.is_empty())
+}
+
 fn sandbox_of(labels: Option<&std::collections::HashMap<String, String>>) -> String {
     labels.and_then(|l| l.get(labels::SANDBOX)).cloned().unwrap_or_default()
 }

@@ -94,6 +94,8 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     let made = AtomicBool::new(false);
     let (abort, aborted) = tokio::sync::watch::channel(false);
     let (facts_tx, facts_rx) = tokio::sync::oneshot::channel::<fetch::ImageFacts>();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
+    let image_failed = AtomicBool::new(false);
 
     let image_side = async {
         progress.step(&format!("reading manifest {}", record.image.pinned()));
@@ -125,14 +127,17 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
             }
             None => None,
         };
+        let _ = ready_tx.send(());
         anyhow::Ok((facts, pulled, candidate))
     };
     let image_side = async {
         let mut aborted = aborted;
-        tokio::select! {
+        let result = tokio::select! {
             r = image_side => r,
             _ = aborted.wait_for(|a| *a) => Err(anyhow::Error::new(Cancelled)),
-        }
+        };
+        image_failed.store(result.is_err(), Ordering::SeqCst);
+        result
     };
 
     let sandbox_side = async {
@@ -145,6 +150,17 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
             }
             sandbox::check_files(profile.run.read_only, &clean.files)
                 .map_err(|e| anyhow::Error::new(e).context(format!("profile {}", profile.path.display())))?;
+            if sandbox::teardown::exists(engine, &name).await? {
+                // A sandbox of that name is there: it is replaced only once
+                // the new one's images are, so a failed `up` leaves it be.
+                if ready_rx.await.is_err() {
+                    return Ok((clean, None));
+                }
+            }
+            // The image side failed already (and says why): make nothing.
+            if image_failed.load(Ordering::SeqCst) {
+                return Ok((clean, None));
+            }
             made.store(true, Ordering::SeqCst);
             let existing = sandbox::remove(engine, &name).await?;
             if !existing.is_empty() {
@@ -157,13 +173,13 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
                 t.elapsed(),
             );
             // Without the manifest the image side failed, and says why.
-            let Ok(facts) = facts_rx.await else { return Ok((clean, prepared, None)) };
+            let Ok(facts) = facts_rx.await else { return Ok((clean, Some((prepared, None)))) };
             let (ports, _) = plan_ports(&profile, &facts, &req.publish, engine.kind);
             let t = Instant::now();
             let routes = EarlyRoutes { ports, candidate: req.candidate.is_some() };
             let published = prepared.start_relay(engine, &routes).await.context("launching the sandbox")?;
             progress.done("relay started", t.elapsed());
-            anyhow::Ok((clean, prepared, Some(published)))
+            anyhow::Ok((clean, Some((prepared, Some(published)))))
         }
         .await;
         if result.is_err() {
@@ -184,12 +200,12 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
         e
     };
     let ((facts, pulled, candidate), (clean, prepared, published)) = match (image, sandbox_made) {
-        (Ok(i), Ok((clean, prepared, Some(published)))) => (i, (clean, prepared, published)),
+        (Ok(i), Ok((clean, Some((prepared, Some(published)))))) => (i, (clean, prepared, published)),
         // The side that failed first, not the one it stopped.
         (Err(e), _) if !e.is::<Cancelled>() => return Err(fail(e).await),
         (_, Err(e)) => return Err(fail(e).await),
         (Err(e), _) => return Err(fail(e).await),
-        (Ok(_), Ok((_, _, None))) => unreachable!("the manifest is sent before the image side succeeds"),
+        (Ok(_), Ok(_)) => unreachable!("the sandbox side stops early only when the image side failed"),
     };
 
     let (ports, health) = plan_ports(&profile, &facts, &req.publish, engine.kind);
