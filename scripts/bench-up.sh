@@ -133,8 +133,11 @@ done
 
 # ls with 20 sandboxes (five at a time, to spare the engine).
 for batch in 0 5 10 15; do
-  for i in $(seq $((batch + 1)) $((batch + 5))); do pb -q up bench -d --name "bench-ls-$i" >/dev/null & done
-  wait
+  pids=()
+  for i in $(seq $((batch + 1)) $((batch + 5))); do
+    pb -q up bench -d --name "bench-ls-$i" >/dev/null 2>>"$WORK/ls-errors" & pids+=($!)
+  done
+  wait "${pids[@]}" || true
 done
 pb_ls=() cli_ls=()
 for _ in $(seq "$LS_RUNS"); do
@@ -142,7 +145,8 @@ for _ in $(seq "$LS_RUNS"); do
   T=cli_ls timed eval 'docker ps --filter label=dev.prodbox.sandbox >/dev/null'
 done
 sandboxes=$(docker ps -a --filter label=dev.prodbox.sandbox --format '{{.Label "dev.prodbox.sandbox"}}' | sort -u | wc -l)
-T=pb_down20 timed eval 'pb -q down "${LS_NAMES[@]}" >/dev/null'
+[ -s "$WORK/ls-errors" ] && { echo "some of the 20 sandboxes failed to come up:"; sort -u "$WORK/ls-errors" | head -3; }
+T=pb_down20 timed eval 'pb -q down "${LS_NAMES[@]}" >/dev/null 2>&1 || true'
 
 # Peak RSS while a ≥1 GB image is pulled cold (five random layers).
 rss="skipped"

@@ -95,6 +95,7 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     let (abort, aborted) = tokio::sync::watch::channel(false);
     let (facts_tx, facts_rx) = tokio::sync::oneshot::channel::<fetch::ImageFacts>();
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
+    let (image_tx, image_rx) = tokio::sync::oneshot::channel::<Images>();
     let image_failed = AtomicBool::new(false);
 
     let image_side = async {
@@ -128,7 +129,8 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
             None => None,
         };
         let _ = ready_tx.send(());
-        anyhow::Ok((facts, pulled, candidate))
+        let _ = image_tx.send(Images { facts, pulled, candidate });
+        anyhow::Ok(())
     };
     let image_side = async {
         let mut aborted = aborted;
@@ -138,6 +140,40 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
         };
         image_failed.store(result.is_err(), Ordering::SeqCst);
         result
+    };
+
+    // The spec of the sandbox, once the images and the sanitized config are there.
+    let spec_of = |images: &Images, clean: &sanitize::SanitizedConfig| {
+        let Images { facts, pulled, candidate } = images;
+        let (ports, health) = plan_ports(&profile, facts, &req.publish, engine.kind);
+        SandboxSpec {
+            name: name.clone(),
+            deploy: Identity {
+                service: profile.service.clone(),
+                environment: profile.environment.clone(),
+                image: pulled.reference.clone(),
+                digest: digest.clone(),
+                deployed_at: record.deployed_at.clone(),
+                deployed_by: record.deployed_by.clone(),
+                revision: record
+                    .revision
+                    .clone()
+                    .or_else(|| facts.label("org.opencontainers.image.revision").map(str::to_string)),
+            },
+            env: clean.env.clone(),
+            files: clean.files.clone(),
+            sanitize_json: labels::decisions_json(&clean.decisions),
+            ports,
+            health,
+            memory,
+            cpus,
+            read_only: profile.run.read_only,
+            cap_add: profile.run.cap_add.clone(),
+            stop_timeout: profile.run.stop_timeout.as_secs().min(u32::MAX as u64) as u32,
+            dependencies: profile.dependencies.clone(),
+            extra_labels: req.labels.clone(),
+            candidate: candidate.clone(),
+        }
     };
 
     let sandbox_side = async {
@@ -150,20 +186,21 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
             }
             sandbox::check_files(profile.run.read_only, &clean.files)
                 .map_err(|e| anyhow::Error::new(e).context(format!("profile {}", profile.path.display())))?;
-            if sandbox::teardown::exists(engine, &name).await? {
+            let exists = sandbox::teardown::exists(engine, &name).await?;
+            if exists {
                 // A sandbox of that name is there: it is replaced only once
                 // the new one's images are, so a failed `up` leaves it be.
                 if ready_rx.await.is_err() {
-                    return Ok((clean, None));
+                    return Ok(None);
                 }
             }
             // The image side failed already (and says why): make nothing.
             if image_failed.load(Ordering::SeqCst) {
-                return Ok((clean, None));
+                return Ok(None);
             }
             made.store(true, Ordering::SeqCst);
-            let existing = sandbox::remove(engine, &name).await?;
-            if !existing.is_empty() {
+            if exists {
+                sandbox::remove(engine, &name).await?;
                 progress.step(&format!("replaced the running sandbox {name}"));
             }
             let t = Instant::now();
@@ -172,14 +209,40 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
                 &format!("networks {} and {} made", sandbox::network_name(&name), sandbox::ingress_network_name(&name)),
                 t.elapsed(),
             );
-            // Without the manifest the image side failed, and says why.
-            let Ok(facts) = facts_rx.await else { return Ok((clean, Some((prepared, None)))) };
-            let (ports, _) = plan_ports(&profile, &facts, &req.publish, engine.kind);
-            let t = Instant::now();
-            let routes = EarlyRoutes { ports, candidate: req.candidate.is_some() };
-            let published = prepared.start_relay(engine, &routes).await.context("launching the sandbox")?;
-            progress.done("relay started", t.elapsed());
-            anyhow::Ok((clean, Some((prepared, Some(published)))))
+            // The relay needs only the ports, the app its image: each starts
+            // as soon as it can. A closed channel: the image side failed, and says why.
+            let relay = async {
+                let Ok(facts) = facts_rx.await else { return Ok(None) };
+                let (ports, _) = plan_ports(&profile, &facts, &req.publish, engine.kind);
+                let t = Instant::now();
+                let routes = EarlyRoutes { ports, candidate: req.candidate.is_some() };
+                match prepared.start_relay(engine, &routes).await {
+                    Ok(published) => {
+                        progress.done("relay started", t.elapsed());
+                        Ok(Some(published))
+                    }
+                    Err(e) => {
+                        // No app without its door: the pull stops now.
+                        let _ = abort.send(true);
+                        Err(anyhow::Error::new(e).context("launching the sandbox"))
+                    }
+                }
+            };
+            let workloads = async {
+                let Ok(images) = image_rx.await else { return Ok(None) };
+                let spec = spec_of(&images, &clean);
+                progress.step(&format!("starting sandbox {name}"));
+                let candidate_health = start_workloads(engine, &spec, &prepared, profile.run.health.as_ref(), progress)
+                    .await
+                    .context("launching the sandbox")?;
+                anyhow::Ok(Some((images, spec, candidate_health)))
+            };
+            let (relay, workloads) = tokio::join!(relay, workloads);
+            let (published, workloads) = (relay?, workloads?);
+            anyhow::Ok(match (published, workloads) {
+                (Some(published), Some(w)) => Some((clean, prepared, published, w)),
+                _ => None,
+            })
         }
         .await;
         if result.is_err() {
@@ -199,54 +262,24 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
         }
         e
     };
-    let ((facts, pulled, candidate), (clean, prepared, published)) = match (image, sandbox_made) {
-        (Ok(i), Ok((clean, Some((prepared, Some(published)))))) => (i, (clean, prepared, published)),
-        // The side that failed first, not the one it stopped.
-        (Err(e), _) if !e.is::<Cancelled>() => return Err(fail(e).await),
-        (_, Err(e)) => return Err(fail(e).await),
-        (Err(e), _) => return Err(fail(e).await),
-        (Ok(_), Ok(_)) => unreachable!("the sandbox side stops early only when the image side failed"),
-    };
-
-    let (ports, health) = plan_ports(&profile, &facts, &req.publish, engine.kind);
-    let spec = SandboxSpec {
-        name: name.clone(),
-        deploy: Identity {
-            service: profile.service.clone(),
-            environment: profile.environment.clone(),
-            image: pulled.reference.clone(),
-            digest: digest.clone(),
-            deployed_at: record.deployed_at.clone(),
-            deployed_by: record.deployed_by.clone(),
-            revision: record
-                .revision
-                .clone()
-                .or_else(|| facts.label("org.opencontainers.image.revision").map(str::to_string)),
-        },
-        env: clean.env.clone(),
-        files: clean.files.clone(),
-        sanitize_json: labels::decisions_json(&clean.decisions),
-        ports,
-        health: health.clone(),
-        memory,
-        cpus,
-        read_only: profile.run.read_only,
-        cap_add: profile.run.cap_add.clone(),
-        stop_timeout: profile.run.stop_timeout.as_secs().min(u32::MAX as u64) as u32,
-        dependencies: profile.dependencies.clone(),
-        extra_labels: req.labels.clone(),
-        candidate,
-    };
-    tracing::debug!(elapsed = ?started.elapsed(), "resolved, fetched and sanitized; networks and relay up");
-    progress.step(&format!("starting sandbox {name}"));
-    let launched =
-        match launch_and_wait(engine, &spec, &prepared, published, profile.run.health.as_ref(), progress).await {
-            Ok(l) => l,
-            Err(e) => {
-                let _ = sandbox::remove(engine, &name).await;
-                return Err(e.context(format!("up {name}: removed the half-made sandbox")));
-            }
+    let (clean, prepared, published, (Images { facts, pulled, .. }, spec, candidate_health)) =
+        match (image, sandbox_made) {
+            (Ok(()), Ok(Some(made))) => made,
+            // The side that failed first, not the one it stopped.
+            (Err(e), _) if !e.is::<Cancelled>() => return Err(fail(e).await),
+            (_, Err(e)) => return Err(fail(e).await),
+            (Err(e), _) => return Err(fail(e).await),
+            (Ok(()), Ok(None)) => unreachable!("the sandbox side stops early only when the image side failed"),
         };
+    let health = spec.health.clone();
+    tracing::debug!(elapsed = ?started.elapsed(), "fetched, sanitized, launched");
+    let launched = match wait_healthy(engine, &spec, &prepared, published, candidate_health.as_ref(), progress).await {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = sandbox::remove(engine, &name).await;
+            return Err(e.context(format!("up {name}: removed the half-made sandbox")));
+        }
+    };
 
     let mut report = UpReport {
         name: name.to_string(),
@@ -324,14 +357,23 @@ async fn repo_digest(engine: &Engine, image_id: &str) -> anyhow::Result<Option<S
     Ok(image.repo_digests.unwrap_or_default().iter().find_map(|d| d.split_once('@').map(|(_, h)| h.to_string())))
 }
 
-async fn launch_and_wait(
+/// What the image side hands on: the registry's facts, the pulled image,
+/// the candidate.
+struct Images {
+    facts: fetch::ImageFacts,
+    pulled: fetch::PulledImage,
+    candidate: Option<sandbox::Candidate>,
+}
+
+/// Starts the dependencies, the app and the candidate (whose health plan,
+/// from its image, is worked out meanwhile); returns that plan.
+async fn start_workloads(
     engine: &Engine,
     spec: &SandboxSpec,
     prepared: &launch::Prepared,
-    published: Vec<(u16, u16)>,
     profile_health: Option<&profile::Health>,
     progress: &dyn Progress,
-) -> anyhow::Result<launch::Launched> {
+) -> anyhow::Result<Option<HealthPlan>> {
     let t = Instant::now();
     let candidate_health = async {
         match &spec.candidate {
@@ -340,15 +382,25 @@ async fn launch_and_wait(
         }
     };
     let (started, candidate_health) = tokio::join!(prepared.start_workloads(engine, spec), candidate_health);
-    started.context("launching the sandbox")?;
-    let candidate_health = candidate_health?;
+    started?;
+    progress.done(&format!("started {}", sandbox::container_name(&spec.name, Role::App.as_str())), t.elapsed());
+    candidate_health
+}
+
+async fn wait_healthy(
+    engine: &Engine,
+    spec: &SandboxSpec,
+    prepared: &launch::Prepared,
+    published: Vec<(u16, u16)>,
+    candidate_health: Option<&HealthPlan>,
+    progress: &dyn Progress,
+) -> anyhow::Result<launch::Launched> {
     let launched = prepared.launched(spec, published)?;
-    progress.done(&format!("started {}", launched.app_container), t.elapsed());
     progress.step(&format!("waiting for health: {}", spec.health.describe()));
     let t = Instant::now();
     let app = health::wait(engine, &launched.app_container, "app", &launched.relay_container, &spec.health);
     let candidate = async {
-        match (&launched.candidate_container, &candidate_health) {
+        match (&launched.candidate_container, candidate_health) {
             (Some(container), Some(plan)) => {
                 health::wait(engine, container, Role::Candidate.as_str(), &launched.relay_container, plan)
                     .await
