@@ -46,25 +46,19 @@ impl RelayChoice {
     /// The image reference the relay container runs.
     pub fn image(&self) -> String {
         match &self.source {
-            RelaySource::Embedded { binary, .. } => format!("prodbox-relay:{}", embedded_tag(binary)),
+            RelaySource::Embedded { arch, .. } => format!("prodbox-relay:{}", embedded_tag(arch)),
             RelaySource::Image(reference) => reference.clone(),
         }
     }
 }
 
-/// The tag of the image built from an embedded relay: the start of its
-/// sha256, hashed once per process (a megabyte and a half; `up` needs it
-/// more than once).
-fn embedded_tag(binary: &'static [u8]) -> &'static str {
-    static TAGS: std::sync::Mutex<Vec<(usize, &'static str)>> = std::sync::Mutex::new(Vec::new());
-    let mut tags = TAGS.lock().unwrap_or_else(|e| e.into_inner());
-    let key = binary.as_ptr() as usize;
-    if let Some((_, tag)) = tags.iter().find(|(k, _)| *k == key) {
-        return tag;
+/// The tag of the image built from the embedded relay for `arch`: a
+/// fingerprint of the binary, taken by build.rs.
+fn embedded_tag(arch: &str) -> &'static str {
+    match arch {
+        "aarch64" => env!("PRODBOX_RELAY_AARCH64_TAG"),
+        _ => env!("PRODBOX_RELAY_X86_64_TAG"),
     }
-    let tag: &'static str = Box::leak(crate::digest::sha256_hex(binary)[..12].to_string().into_boxed_str());
-    tags.push((key, tag));
-    tag
 }
 
 /// The embedded Linux relay for a Rust architecture, when this build has one.

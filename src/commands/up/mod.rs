@@ -54,6 +54,7 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
         }
     }
 
+    tracing::debug!(elapsed = ?started.elapsed(), "profile read");
     progress.step(&format!("resolving {} in {}", profile.service, profile.environment));
     let registry = crate::image_ref::ImageRef::parse(&profile.image.repository).ok().map(|r| r.registry);
     let (engine, chosen, creds) = tokio::join!(
