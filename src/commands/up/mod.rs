@@ -32,11 +32,13 @@ use report::urls;
 /// What does not depend on each other overlaps: the engine connection, the
 /// deploy record and the registry's credentials; then, once the digest is
 /// known, the image side (manifest, pull, other images) beside the sandbox
-/// side (sanitizing, both networks, the relay image, then the relay itself,
-/// which needs only the ports); the app starts once both are done. The
-/// image side makes nothing in the engine, so when the sandbox side fails it
-/// is dropped and its pull cancelled; the sandbox side is never dropped
-/// half-way (a create already sent would finish after the cleanup).
+/// side (sanitizing, both networks and the relay image; then the relay as
+/// soon as the manifest gives the ports, and beside it the app as soon as
+/// its image is pulled). The image side makes nothing in the engine, so
+/// when the sandbox side fails it is dropped and its pull cancelled; the
+/// sandbox side is never dropped half-way (a create already sent would
+/// finish after the cleanup). A running sandbox of the same name is
+/// replaced only once the new images are there.
 pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     let started = Instant::now();
     let settings = &ctx.settings;
@@ -54,7 +56,6 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
         }
     }
 
-    tracing::debug!(elapsed = ?started.elapsed(), "profile read");
     progress.step(&format!("resolving {} in {}", profile.service, profile.environment));
     let registry = crate::image_ref::ImageRef::parse(&profile.image.repository).ok().map(|r| r.registry);
     let (engine, chosen, creds) = tokio::join!(
