@@ -33,10 +33,19 @@ fn main() {
         }
         any |= built;
         println!("cargo:rustc-env=PRODBOX_RELAY_{}={}", arch.to_ascii_uppercase(), out.display());
+        // The relay image's tag, worked out here once rather than by every
+        // `up` (hashing a megabyte and a half is slow in a debug build).
+        let bytes = std::fs::read(&out).unwrap_or_default();
+        println!("cargo:rustc-env=PRODBOX_RELAY_{}_TAG={:016x}", arch.to_ascii_uppercase(), fnv1a(&bytes));
     }
     if !any {
         println!("cargo:warning=no Linux relay could be built here: prodbox will need relay_image (docs/relay.md)");
     }
+}
+
+/// FNV-1a, 64 bits: a fingerprint of the relay binary for its image's tag.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// Tries the Linux targets of `arch` this machine may build a static binary

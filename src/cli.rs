@@ -154,6 +154,9 @@ pub struct DownArgs {
     /// Remove every sandbox
     #[arg(long, conflicts_with = "names")]
     pub all: bool,
+    /// With --all: only the sandboxes made with this `up --label KEY=VALUE`
+    #[arg(long = "label", value_name = "KEY=VALUE", requires = "all")]
+    pub labels: Vec<String>,
     #[command(flatten)]
     pub target: TargetArg,
 }

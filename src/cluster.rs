@@ -357,6 +357,7 @@ async fn prepare(
         cpus,
         read_only: profile.run.read_only,
         cap_add: profile.run.cap_add.clone(),
+        stop_timeout: profile.run.stop_timeout.as_secs() as u32,
         dependencies: profile.dependencies.clone(),
         extra_labels: req.labels.clone(),
         candidate,

@@ -149,6 +149,10 @@ pub struct RunSection {
     pub cap_add: Vec<String>,
     /// How the egress sinkhole answers (`egress = { http_status = 503 }`).
     pub egress: EgressPolicy,
+    /// How long `down` lets the app stop on SIGTERM before it is killed
+    /// (`stop_timeout = "10s"`); zero, the default, kills it at once: a
+    /// sandbox holds nothing worth a graceful stop.
+    pub stop_timeout: Duration,
 }
 
 /// `[run] egress`: how the sandbox's egress sinkhole answers what it accepts.
@@ -270,6 +274,7 @@ struct RawRun {
     /// How the egress sinkhole answers outbound attempts (default: it closes them).
     #[serde(default)]
     egress: EgressPolicy,
+    stop_timeout: Option<String>,
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -633,6 +638,15 @@ fn parse_run(raw: RawRun) -> Result<RunSection, String> {
     if let Some(status) = raw.egress.http_status.filter(|s| !(100..=599).contains(s)) {
         return Err(format!("run.egress.http_status: {status} is not an HTTP status (100 to 599)"));
     }
+    let stop_timeout = match &raw.stop_timeout {
+        Some(t) => {
+            parse_duration(t).ok_or_else(|| format!("run.stop_timeout: {t:?} is not a duration like \"10s\""))?
+        }
+        None => Duration::ZERO,
+    };
+    if stop_timeout > Duration::from_secs(3600) {
+        return Err(format!("run.stop_timeout: {stop_timeout:?} is longer than an hour"));
+    }
     Ok(RunSection {
         ports,
         health,
@@ -641,6 +655,7 @@ fn parse_run(raw: RawRun) -> Result<RunSection, String> {
         read_only: raw.read_only,
         cap_add: raw.cap_add,
         egress: raw.egress,
+        stop_timeout,
     })
 }
 

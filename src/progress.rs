@@ -6,6 +6,11 @@
 pub trait Progress: Send + Sync {
     /// A step begins ("pulling …", "waiting for health").
     fn step(&self, message: &str);
+    /// A step ended after `took`: with steps overlapping, a line per step
+    /// as it ends is what stays true ("network prodbox-x made (0.1s)").
+    fn done(&self, message: &str, took: std::time::Duration) {
+        self.step(&format!("{message} ({:.1}s)", took.as_secs_f64()));
+    }
     /// One layer of a pull moved: `id` is the short layer digest.
     fn layer(&self, id: &str, status: &str, current: u64, total: u64);
     /// The pull is over: finish and clear layer bars.

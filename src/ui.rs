@@ -42,6 +42,10 @@ impl Progress for Terminal {
         self.line(&format!("› {message}"));
     }
 
+    fn done(&self, message: &str, took: std::time::Duration) {
+        self.line(&format!("✓ {message} ({:.1}s)", took.as_secs_f64()));
+    }
+
     fn layer(&self, id: &str, status: &str, current: u64, total: u64) {
         if self.quiet {
             return;

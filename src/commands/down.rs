@@ -1,10 +1,11 @@
-//! `prodbox down [NAME…] [--all]`.
+//! `prodbox down [NAME…] [--all [--label KEY=VALUE…]]`: named sandboxes are
+//! removed side by side; `--all` removes every sandbox in one sweep.
 
 use serde::Serialize;
 
 use super::Ctx;
 use crate::error::UsageError;
-use crate::sandbox::{self, teardown::Removed, SandboxError};
+use crate::sandbox::{self, labels, teardown::Removed, SandboxError};
 
 /// What `down` or `gc` removed, sandbox by sandbox.
 #[derive(Debug, Serialize)]
@@ -23,26 +24,64 @@ pub struct Removals {
 
 /// Removes the named sandboxes (or all); returns what each removal took away.
 pub async fn run(ctx: &Ctx, names: &[String], all: bool) -> anyhow::Result<Removals> {
+    run_labelled(ctx, names, all, &[]).await
+}
+
+/// [`run`]; with `all`, only the sandboxes whose resources carry every
+/// `KEY=VALUE` of `only` (labels given to `up --label`).
+pub async fn run_labelled(ctx: &Ctx, names: &[String], all: bool, only: &[String]) -> anyhow::Result<Removals> {
     if names.is_empty() && !all {
         return Err(UsageError("name the sandboxes to remove, or pass --all (see `prodbox ls`)".into()).into());
     }
+    let mut pairs = Vec::new();
+    for l in only {
+        match l.split_once('=') {
+            Some((k, v)) if !k.is_empty() => pairs.push((k, v)),
+            _ => return Err(UsageError(format!("--label {l}: want KEY=VALUE, as given to `up --label`")).into()),
+        }
+    }
     let engine = ctx.engine().await?;
-    let targets: Vec<String> =
-        if all { sandbox::list(engine).await?.into_iter().map(|s| s.name).collect() } else { names.to_vec() };
-    let mut list = Vec::new();
-    let mut missing = Vec::new();
+    let mut unique: Vec<String> = Vec::new();
+    if all {
+        unique = sandbox::list(engine).await?.into_iter().map(|s| s.name).collect();
+    } else {
+        for n in names {
+            if !unique.contains(n) {
+                unique.push(n.clone());
+            }
+        }
+    }
+    // What each tried to reach, read before removal; a sandbox that tried
+    // nothing adds no line.
+    let summaries = futures_util::future::join_all(unique.iter().map(|n| sandbox::sinkhole::summary(engine, n))).await;
     let mut tried = Vec::new();
-    for name in targets {
-        // Read before removal; a sandbox that tried nothing adds no line.
-        if let Ok(Some(destinations)) = sandbox::sinkhole::summary(engine, &name).await {
+    for (name, summary) in unique.iter().zip(summaries) {
+        if let Ok(Some(destinations)) = summary {
             if !destinations.is_empty() {
                 tried.push((name.clone(), sandbox::sinkhole::tried_line(&destinations)));
             }
         }
-        let removed = sandbox::remove(engine, &name).await?;
-        // A lock left by a killed `up` goes too (it holds no sandbox label).
-        sandbox::lock::release_any(engine, &name).await?;
-        if removed.is_empty() && !all {
+    }
+    // A lock left by a killed `up` goes too (it holds no sandbox label).
+    let release = |names: Vec<String>| async move {
+        let released =
+            futures_util::future::join_all(names.iter().map(|n| sandbox::lock::release_any(engine, n))).await;
+        released.into_iter().collect::<Result<Vec<bool>, _>>()
+    };
+    if all {
+        let removed = sandbox::teardown::remove_by_sandbox(engine, &labels::sandboxes_with(&pairs)).await?;
+        let list: Vec<(String, Removed)> = removed.into_iter().filter(|(n, _)| !n.is_empty()).collect();
+        release(list.iter().map(|(n, _)| n.clone()).collect()).await?;
+        tried.retain(|(n, _)| list.iter().any(|(m, _)| m == n));
+        return Ok(Removals { list, verb: "remove", tried });
+    }
+    let removals = futures_util::future::join_all(unique.iter().map(|n| sandbox::remove(engine, n))).await;
+    release(unique.clone()).await?;
+    let mut list = Vec::new();
+    let mut missing = Vec::new();
+    for (name, removed) in unique.into_iter().zip(removals) {
+        let removed = removed?;
+        if removed.is_empty() {
             missing.push(name.clone());
         }
         list.push((name, removed));

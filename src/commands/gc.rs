@@ -13,12 +13,17 @@ const GRACE_SECS: i64 = 60;
 pub async fn run(ctx: &Ctx) -> anyhow::Result<Removals> {
     let engine = ctx.engine().await?;
     let now = Timestamp::now().0;
+    let garbage: Vec<String> = sandbox::list::list_with_leftovers(engine)
+        .await?
+        .into_iter()
+        .filter(|s| s.is_garbage(now, GRACE_SECS))
+        .map(|s| s.name)
+        .collect();
+    // Side by side: each removal waits on the engine, not on the others.
+    let removals = futures_util::future::join_all(garbage.iter().map(|name| sandbox::remove(engine, name))).await;
     let mut out = Vec::new();
-    for s in sandbox::list(engine).await? {
-        if s.is_garbage(now, GRACE_SECS) {
-            let removed = sandbox::remove(engine, &s.name).await?;
-            out.push((s.name, removed));
-        }
+    for (name, removed) in garbage.into_iter().zip(removals) {
+        out.push((name, removed?));
     }
     Ok(Removals { list: out, verb: "collect", tried: Vec::new() })
 }

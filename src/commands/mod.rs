@@ -150,7 +150,7 @@ impl Rendered for Text {
 pub async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Box<dyn Report>> {
     Ok(match command {
         Command::Up(args) => Box::new(up::attach::run_interruptible(ctx, &args).await?),
-        Command::Down(args) => Box::new(down::run(ctx, &args.names, args.all).await?),
+        Command::Down(args) => Box::new(down::run_labelled(ctx, &args.names, args.all, &args.labels).await?),
         Command::Ls(_) => Box::new(ls::run(ctx).await?),
         Command::Logs(args) => Box::new(logs::run(ctx, &args.name, args.candidate, args.follow, args.tail).await?),
         Command::Exec(args) => Box::new(exec::run(ctx, &args.name, args.candidate, &args.command).await?),

@@ -7,7 +7,7 @@ pub mod remote;
 
 use std::collections::BTreeMap;
 
-pub use pull::{ensure_image, pull, PulledImage};
+pub use pull::{ensure_image, pull, pull_pinned, PulledImage};
 pub use remote::{inspect_remote, RegistryOptions};
 
 /// Why the image could not be fetched.

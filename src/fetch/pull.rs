@@ -28,15 +28,29 @@ pub async fn pull(
     creds: &Credentials,
     progress: &dyn Progress,
 ) -> Result<PulledImage, FetchError> {
-    let reference = facts.reference.clone();
+    pull_pinned(engine, &facts.reference, &facts.digest, platform, creds, progress).await
+}
+
+/// Pulls `reference` (`repo@digest`) unless the engine already has that
+/// digest: all a pull needs is the record's digest, so `up` starts it
+/// without waiting for anything else. Dropping the future cancels the pull.
+pub async fn pull_pinned(
+    engine: &Engine,
+    reference: &str,
+    digest: &str,
+    platform: Option<&str>,
+    creds: &Credentials,
+    progress: &dyn Progress,
+) -> Result<PulledImage, FetchError> {
+    let reference = reference.to_string();
     if let Some(id) = pinned_id(engine, &reference, false).await? {
-        progress.step(&format!("image {} already present", crate::digest::short(&facts.digest)));
+        progress.step(&format!("image {} already present", crate::digest::short(digest)));
         return Ok(PulledImage { reference, id, downloaded: false });
     }
     download(engine, &reference, platform, creds, progress).await?;
     let id = pinned_id(engine, &reference, true).await?.ok_or_else(|| FetchError::NotPinned {
         reference: reference.clone(),
-        digest: facts.digest.clone(),
+        digest: digest.to_string(),
         found: "none".into(),
     })?;
     Ok(PulledImage { reference, id, downloaded: true })

@@ -23,6 +23,9 @@ pub const ROUTES: &str = "dev.prodbox.routes";
 /// after a failure or a signal removes what it made and never what a
 /// concurrent `up` of the same name made.
 pub const OWNER: &str = "dev.prodbox.owner";
+/// On the app and the candidate, when the profile gives one: the seconds
+/// `down` lets it stop on SIGTERM (`run.stop_timeout`); without it, killed at once.
+pub const STOP_TIMEOUT: &str = "dev.prodbox.stop-timeout";
 
 /// Labels prodbox sets itself; `--label` may not override them.
 pub const RESERVED: &[&str] = &[
@@ -40,6 +43,7 @@ pub const RESERVED: &[&str] = &[
     ROUTES,
     IMAGE_ID,
     OWNER,
+    STOP_TIMEOUT,
 ];
 
 /// On the app and the candidate: the engine's image id (the digest label
@@ -86,15 +90,26 @@ impl std::fmt::Display for Role {
 /// A label filter for the engine's list calls: every `key=value` exactly.
 /// An empty value matches only an empty label, never "any value": a missing
 /// name (`down ""`) must not become every sandbox. [`has`] asks for presence.
-pub fn filter(pairs: &[(&str, &str)]) -> std::collections::HashMap<String, Vec<String>> {
+pub fn filter(pairs: &[(&str, &str)]) -> Filter {
     let labels = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
     std::collections::HashMap::from([("label".to_string(), labels)])
 }
 
 /// A label filter for resources that carry `key`, whatever its value.
-pub fn has(key: &str) -> std::collections::HashMap<String, Vec<String>> {
+pub fn has(key: &str) -> Filter {
     std::collections::HashMap::from([("label".to_string(), vec![key.to_string()])])
 }
+
+/// Every sandbox's resources (they carry [`SANDBOX`]) that also carry each
+/// of `pairs` exactly: `down --all --label K=V`.
+pub fn sandboxes_with(pairs: &[(&str, &str)]) -> Filter {
+    let mut f = has(SANDBOX);
+    f.entry("label".to_string()).or_default().extend(pairs.iter().map(|(k, v)| format!("{k}={v}")));
+    f
+}
+
+/// A filter for the engine's list calls.
+pub type Filter = std::collections::HashMap<String, Vec<String>>;
 
 /// Labels are not for megabytes: the decisions as JSON, cut to fit
 /// [`LABEL_LIMIT`] with a last row saying how many were left out.

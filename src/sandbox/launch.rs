@@ -46,14 +46,16 @@ pub struct Route {
 /// The relay's routes: the app's ports as they are, the candidate's on
 /// listen ports of their own (the relay cannot listen twice on one port).
 pub fn plan_routes(spec: &SandboxSpec) -> Vec<Route> {
-    let mut routes: Vec<Route> = spec
-        .ports
-        .iter()
-        .map(|p| Route { role: Role::App, port: p.container, listen: p.container, host: p.host })
-        .collect();
-    if spec.candidate.is_some() {
+    routes_for(&spec.ports, spec.candidate.is_some())
+}
+
+/// [`plan_routes`] from the ports and whether there is a candidate.
+pub fn routes_for(ports: &[crate::profile::PortSpec], candidate: bool) -> Vec<Route> {
+    let mut routes: Vec<Route> =
+        ports.iter().map(|p| Route { role: Role::App, port: p.container, listen: p.container, host: p.host }).collect();
+    if candidate {
         let mut listen = CANDIDATE_LISTEN_BASE;
-        for p in &spec.ports {
+        for p in ports {
             while routes.iter().any(|r| r.listen == listen) {
                 listen += 1;
             }
@@ -69,39 +71,146 @@ const CANDIDATE_LISTEN_BASE: u16 = 40_000;
 
 /// Creates and starts everything; on error the caller removes the sandbox by label.
 pub async fn launch(engine: &Engine, spec: &SandboxSpec) -> Result<Launched, EngineError> {
-    // A missing relay is a setup error: say so before anything is made.
-    relay::choose(engine)?;
-    let labels = base_labels(spec);
-    let net_name = network_name(&spec.name);
-    let ingress = ingress_network_name(&spec.name);
-    // The sandbox network is checked (never silently open) before anything
-    // starts on it. All three are awaited even when one fails (try_join
-    // would drop a create already sent, and the engine would finish it after
-    // the caller removed the sandbox by label).
-    let (relay_image, net, ingress_made) = tokio::join!(
-        relay::ensure_image(engine),
-        network::create(engine, &net_name, network::names_for(spec), &labels),
-        create_ingress(engine, &ingress, &labels),
-    );
-    let (mut net, relay_image) = (net?, relay_image?);
-    ingress_made?;
-    // Every container after it resolves through the egress sinkhole.
-    super::sinkhole::start(engine, spec, &mut net, &relay_image, &labels).await?;
-    let launcher = Launcher { engine, spec, net, ingress, labels };
-    launcher.run(&relay_image).await
+    let base = Base { name: &spec.name, service: &spec.deploy.service, extra_labels: &spec.extra_labels };
+    let prepared = prepare(engine, base, network::names_for(spec)).await?;
+    let (started, relay) = tokio::join!(prepared.start_workloads(engine, spec), prepared.start_relay(engine, spec));
+    started?;
+    prepared.launched(spec, relay?)
 }
 
-/// What every container of one sandbox is made with: the engine, the spec,
-/// the two networks and the labels they all carry.
-struct Launcher<'a> {
-    engine: &'a Engine,
-    spec: &'a SandboxSpec,
+/// What a sandbox's resources are named and labelled after, known before
+/// the app's image is pulled or its config sanitized.
+#[derive(Debug, Clone, Copy)]
+pub struct Base<'a> {
+    pub name: &'a str,
+    pub service: &'a str,
+    /// Labels the user added (`--label`), on every resource.
+    pub extra_labels: &'a [(String, String)],
+}
+
+/// The part of a sandbox that does not need the app's image: both networks
+/// (the sandbox one made and checked: never silently open) and the relay
+/// image, present in the engine. `up` makes it while the image is pulled.
+#[derive(Debug, Clone)]
+pub struct Prepared {
     /// The internal sandbox network.
     net: SandboxNetwork,
     /// The normal bridge the relay publishes from.
     ingress: String,
     /// Sandbox, service and `--label` labels.
     labels: HashMap<String, String>,
+    relay_image: String,
+    sandbox: String,
+}
+
+/// Makes both networks and makes sure the relay image is there; on error
+/// the caller removes the sandbox by label. `names` are the names on the
+/// sandbox network ([`network::names_for`]).
+pub async fn prepare(
+    engine: &Engine,
+    base: Base<'_>,
+    names: std::collections::BTreeMap<String, u8>,
+) -> Result<Prepared, EngineError> {
+    // A missing relay is a setup error: say so before anything is made.
+    relay::choose(engine)?;
+    let mut labels = HashMap::from([
+        (labels::SANDBOX.to_string(), base.name.to_string()),
+        (labels::SERVICE.to_string(), base.service.to_string()),
+    ]);
+    labels.extend(base.extra_labels.iter().cloned());
+    let net_name = network_name(base.name);
+    let ingress = ingress_network_name(base.name);
+    // The sandbox network is checked (never silently open) before anything
+    // starts on it. All three are awaited even when one fails (try_join
+    // would drop a create already sent, and the engine would finish it after
+    // the caller removed the sandbox by label).
+    let (relay_image, net, ingress_made) = tokio::join!(
+        relay::ensure_image(engine),
+        network::create(engine, &net_name, names, &labels),
+        create_ingress(engine, &ingress, &labels),
+    );
+    let (net, relay_image) = (net?, relay_image?);
+    ingress_made?;
+    Ok(Prepared { net, ingress, labels, relay_image, sandbox: base.name.to_string() })
+}
+
+impl Prepared {
+    /// Creates and starts the relay with the routes `spec` asks for; returns
+    /// the (listen port, host port) pairs it got. It needs only the ports,
+    /// not the app (it resolves the app's name per connection), so `up`
+    /// starts it while the app's image is still being pulled.
+    pub async fn start_relay(&self, engine: &Engine, spec: &dyn RelaySpec) -> Result<Vec<(u16, u16)>, EngineError> {
+        let routes = spec.routes();
+        let relay_name = container_name(&self.sandbox, Role::Relay.as_str());
+        let launcher = Launcher { engine, spec: None, prepared: self, net: &self.net };
+        launcher.create_relay(&routes, &self.relay_image, &relay_name).await?;
+        start(engine, &relay_name).await?;
+        published_ports(engine, &relay_name).await
+    }
+
+    /// Creates and starts the egress sinkhole and the dependencies, then the
+    /// app and the candidate side by side (config files copied in before each starts).
+    pub async fn start_workloads(&self, engine: &Engine, spec: &SandboxSpec) -> Result<(), EngineError> {
+        // Every container after it resolves through the egress sinkhole.
+        let mut net = self.net.clone();
+        super::sinkhole::start(engine, spec, &mut net, &self.relay_image, &self.labels).await?;
+        Launcher { engine, spec: Some(spec), prepared: self, net: &net }.run().await
+    }
+
+    /// Where the started sandbox is reached, from the ports the relay got.
+    pub fn launched(&self, spec: &SandboxSpec, published: Vec<(u16, u16)>) -> Result<Launched, EngineError> {
+        let routes = plan_routes(spec)
+            .into_iter()
+            .map(|r| {
+                let host = published.iter().find(|(listen, _)| *listen == r.listen).map(|(_, h)| *h).unwrap_or(r.host);
+                Route { host, ..r }
+            })
+            .collect();
+        Ok(Launched {
+            app_container: container_name(&spec.name, Role::App.as_str()),
+            candidate_container: spec.candidate.as_ref().map(|_| container_name(&spec.name, Role::Candidate.as_str())),
+            relay_container: container_name(&spec.name, Role::Relay.as_str()),
+            routes,
+        })
+    }
+}
+
+/// What the relay's routes are planned from: the ports, and whether a
+/// candidate gets routes of its own.
+pub trait RelaySpec {
+    /// The relay's routes ([`plan_routes`]).
+    fn routes(&self) -> Vec<Route>;
+}
+
+impl RelaySpec for SandboxSpec {
+    fn routes(&self) -> Vec<Route> {
+        plan_routes(self)
+    }
+}
+
+/// Routes known before the spec is complete: the ports, and whether there is a candidate.
+#[derive(Debug, Clone)]
+pub struct EarlyRoutes {
+    pub ports: Vec<crate::profile::PortSpec>,
+    pub candidate: bool,
+}
+
+impl RelaySpec for EarlyRoutes {
+    fn routes(&self) -> Vec<Route> {
+        routes_for(&self.ports, self.candidate)
+    }
+}
+
+/// Everything a container of one sandbox is made with: the engine, the
+/// spec (none for the relay, which is made before it is complete), and the
+/// prepared networks and labels.
+struct Launcher<'a> {
+    engine: &'a Engine,
+    spec: Option<&'a SandboxSpec>,
+    prepared: &'a Prepared,
+    /// The sandbox network as containers join it (its DNS server is the
+    /// egress sinkhole once that runs).
+    net: &'a SandboxNetwork,
 }
 
 /// The limits of one container, beside the hardening every container gets.
@@ -131,17 +240,17 @@ fn harden(host: &mut HostConfig, limits: Limits) {
 }
 
 impl Launcher<'_> {
-    async fn run(&self, relay_image: &str) -> Result<Launched, EngineError> {
-        let spec = self.spec;
+    fn spec(&self) -> &SandboxSpec {
+        self.spec.expect("workloads are made from a complete spec")
+    }
+
+    async fn run(&self) -> Result<(), EngineError> {
+        let spec = self.spec();
         for (i, dep) in spec.dependencies.iter().enumerate() {
             self.start_dependency(dep, slot::DEPENDENCY.saturating_add(i as u8)).await?;
         }
-        // The workloads and the relay are independent until a connection arrives
-        // (the relay resolves names per connection), so they are made side by side.
         let app = container_name(&spec.name, Role::App.as_str());
         let candidate = spec.candidate.as_ref().map(|_| container_name(&spec.name, Role::Candidate.as_str()));
-        let relay_name = container_name(&spec.name, Role::Relay.as_str());
-        let routes = plan_routes(spec);
         let start_app = self.start_workload(Role::App, &app);
         let start_candidate = async {
             match &candidate {
@@ -149,29 +258,15 @@ impl Launcher<'_> {
                 None => Ok(()),
             }
         };
-        let start_relay = async {
-            self.create_relay(&routes, relay_image, &relay_name).await?;
-            start(self.engine, &relay_name).await?;
-            published_ports(self.engine, &relay_name).await
-        };
         // Joined, not try_joined, for the same reason as the networks.
-        let (app_started, candidate_started, published) = tokio::join!(start_app, start_candidate, start_relay);
+        let (app_started, candidate_started) = tokio::join!(start_app, start_candidate);
         app_started?;
-        candidate_started?;
-        let published = published?;
-        let routes = routes
-            .into_iter()
-            .map(|r| {
-                let host = published.iter().find(|(listen, _)| *listen == r.listen).map(|(_, h)| *h).unwrap_or(r.host);
-                Route { host, ..r }
-            })
-            .collect();
-        Ok(Launched { app_container: app, candidate_container: candidate, relay_container: relay_name, routes })
+        candidate_started
     }
 
     /// The limits of the app and the candidate: the profile's (or production's).
     fn workload_limits(&self) -> Limits {
-        let spec = self.spec;
+        let spec = self.spec();
         Limits {
             memory: spec.memory.unwrap_or(super::DEFAULT_MEMORY),
             pids: super::PIDS_LIMIT,
@@ -183,27 +278,28 @@ impl Launcher<'_> {
 
     /// A host config on the sandbox network, hardened with `limits`.
     fn host_config(&self, limits: Limits) -> HostConfig {
-        let mut host = HostConfig { network_mode: Some(self.net.name.clone()), ..Default::default() };
+        let net = &self.net;
+        let mut host = HostConfig { network_mode: Some(net.name.clone()), ..Default::default() };
         harden(&mut host, limits);
-        self.net.confine(&mut host);
+        net.confine(&mut host);
         host
     }
 
     fn labels_for(&self, role: Role) -> HashMap<String, String> {
-        let mut l = self.labels.clone();
+        let mut l = self.prepared.labels.clone();
         l.insert(labels::ROLE.into(), role.as_str().into());
         l
     }
 
     async fn start_workload(&self, role: Role, name: &str) -> Result<(), EngineError> {
         self.create_workload(role, name).await?;
-        upload_files(self.engine, name, &self.spec.files, self.spec.read_only).await?;
+        upload_files(self.engine, name, &self.spec().files, self.spec().read_only).await?;
         start(self.engine, name).await
     }
 
     /// The app, or the candidate: same sanitized config, same hardening.
     async fn create_workload(&self, role: Role, name: &str) -> Result<(), EngineError> {
-        let spec = self.spec;
+        let spec = self.spec();
         let (image, digest, id, aliases, at) = match (role, &spec.candidate) {
             (Role::Candidate, Some(c)) => (
                 c.image.clone(),
@@ -228,6 +324,9 @@ impl Launcher<'_> {
             l.insert(labels::IMAGE_ID.into(), id);
         }
         l.insert(labels::IMAGE.into(), image.clone());
+        if spec.stop_timeout > 0 {
+            l.insert(labels::STOP_TIMEOUT.into(), spec.stop_timeout.to_string());
+        }
         l.insert(labels::ENVIRONMENT.into(), spec.deploy.environment.clone());
         l.insert(labels::SANITIZE.into(), spec.sanitize_json.clone());
         l.insert(
@@ -253,6 +352,7 @@ impl Launcher<'_> {
             labels: Some(l),
             host_config: Some(host_config),
             networking_config: Some(self.net.networking(at, aliases)),
+            stop_timeout: (spec.stop_timeout > 0).then_some(spec.stop_timeout as i64),
             ..Default::default()
         };
         create(self.engine, name, body).await
@@ -264,13 +364,13 @@ impl Launcher<'_> {
     /// before anything was made ([`SandboxSpec::check`](super::SandboxSpec::check)).
     async fn config_volumes(&self, role: Role) -> Result<Vec<Mount>, EngineError> {
         let mut mounts = Vec::new();
-        for (i, dir) in config_dirs(&self.spec.files).iter().enumerate() {
-            let name = format!("prodbox-{}-{role}-config-{i}", self.spec.name);
+        for (i, dir) in config_dirs(&self.spec().files).iter().enumerate() {
+            let name = format!("prodbox-{}-{role}-config-{i}", self.spec().name);
             let (docker, request) = (
                 self.engine.docker.clone(),
                 VolumeCreateRequest {
                     name: Some(name.clone()),
-                    labels: Some(self.labels.clone()),
+                    labels: Some(self.prepared.labels.clone()),
                     ..Default::default()
                 },
             );
@@ -305,14 +405,15 @@ impl Launcher<'_> {
             .collect();
         let mut cmd = vec!["forward".to_string()];
         cmd.extend(routes.iter().map(|r| format!("{}={}:{}", r.listen, r.role, r.port)));
+        let net = &self.net;
         let mut host = HostConfig {
-            network_mode: Some(self.ingress.clone()),
+            network_mode: Some(self.prepared.ingress.clone()),
             port_bindings: Some(bindings),
             ..Default::default()
         };
         harden(&mut host, relay_limits());
         // It resolves the app's name on the sandbox network, so it needs the names too.
-        self.net.confine(&mut host);
+        net.confine(&mut host);
         let body = ContainerCreateBody {
             image: Some(image.to_string()),
             cmd: Some(cmd),
@@ -322,21 +423,21 @@ impl Launcher<'_> {
             ..Default::default()
         };
         create(self.engine, name, body).await?;
-        let endpoint = self.net.endpoint(slot::RELAY, vec![]);
+        let endpoint = net.endpoint(slot::RELAY, vec![]);
         self.engine
             .docker
             .connect_network(
-                &self.net.name,
+                &net.name,
                 NetworkConnectRequest { container: name.to_string(), endpoint_config: Some(endpoint) },
             )
             .await
-            .map_err(|e| engine::api(format!("attaching the relay to {}", self.net.name), e))
+            .map_err(|e| engine::api(format!("attaching the relay to {}", net.name), e))
     }
 
     /// A dependency: hardened like the app (the default memory limit, every
     /// capability dropped but the dependency's own `cap_add`).
     async fn start_dependency(&self, dep: &crate::profile::Dependency, at: u8) -> Result<(), EngineError> {
-        let name = container_name(&self.spec.name, &format!("dep-{}", dep.name));
+        let name = container_name(&self.spec().name, &format!("dep-{}", dep.name));
         let mut aliases = vec![dep.name.clone()];
         aliases.extend(dep.aliases.iter().cloned());
         let host = self.host_config(Limits {
@@ -368,15 +469,6 @@ fn relay_limits() -> Limits {
 /// The relay's hardening and limits, for the egress sinkhole.
 pub(super) fn harden_as_relay(host: &mut HostConfig) {
     harden(host, relay_limits());
-}
-
-fn base_labels(spec: &SandboxSpec) -> HashMap<String, String> {
-    let mut l = HashMap::from([
-        (labels::SANDBOX.to_string(), spec.name.to_string()),
-        (labels::SERVICE.to_string(), spec.deploy.service.clone()),
-    ]);
-    l.extend(spec.extra_labels.iter().cloned());
-    l
 }
 
 /// The normal bridge the relay publishes its ports from (on 127.0.0.1 only).

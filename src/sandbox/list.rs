@@ -58,8 +58,35 @@ impl SandboxInfo {
     }
 }
 
-/// Every sandbox the engine knows, by name, including ones left half-made.
+/// Every sandbox with a container, by name, from one list call: what `ls`
+/// shows is in the containers' labels and ports, so no sandbox is inspected.
 pub async fn list(engine: &Engine) -> Result<Vec<SandboxInfo>, EngineError> {
+    Ok(from_containers(engine).await?.into_values().collect())
+}
+
+/// Every sandbox the engine knows, including ones left half-made with no
+/// container (only a network): what `gc` sweeps.
+pub async fn list_with_leftovers(engine: &Engine) -> Result<Vec<SandboxInfo>, EngineError> {
+    let options = ListNetworksOptionsBuilder::default().filters(&labels::has(labels::SANDBOX)).build();
+    let (found, networks) = tokio::join!(from_containers(engine), engine.docker.list_networks(Some(options)));
+    let mut found = found?;
+    let networks = networks.map_err(|e| engine::api("listing networks", e))?;
+    for n in networks {
+        if let Some(name) = n.labels.and_then(|l| l.get(labels::SANDBOX).cloned()) {
+            let info = found.entry(name.clone()).or_insert_with(|| SandboxInfo {
+                name,
+                status: "missing".into(),
+                sanitize: serde_json::Value::Null,
+                ..Default::default()
+            });
+            let created = n.created.as_deref().and_then(crate::timestamp::Timestamp::parse).map(|t| t.0).unwrap_or(0);
+            info.newest_resource = info.newest_resource.max(created);
+        }
+    }
+    Ok(found.into_values().collect())
+}
+
+async fn from_containers(engine: &Engine) -> Result<BTreeMap<String, SandboxInfo>, EngineError> {
     let options = ListContainersOptionsBuilder::default().all(true).filters(&labels::has(labels::SANDBOX)).build();
     let containers = engine.list_containers(options).await?;
     let mut found: BTreeMap<String, SandboxInfo> = BTreeMap::new();
@@ -126,21 +153,7 @@ pub async fn list(engine: &Engine) -> Result<Vec<SandboxInfo>, EngineError> {
             Some(Role::Dependency) | None => {}
         }
     }
-    let options = ListNetworksOptionsBuilder::default().filters(&labels::has(labels::SANDBOX)).build();
-    let networks = engine.docker.list_networks(Some(options)).await.map_err(|e| engine::api("listing networks", e))?;
-    for n in networks {
-        if let Some(name) = n.labels.and_then(|l| l.get(labels::SANDBOX).cloned()) {
-            let info = found.entry(name.clone()).or_insert_with(|| SandboxInfo {
-                name,
-                status: "missing".into(),
-                sanitize: serde_json::Value::Null,
-                ..Default::default()
-            });
-            let created = n.created.as_deref().and_then(crate::timestamp::Timestamp::parse).map(|t| t.0).unwrap_or(0);
-            info.newest_resource = info.newest_resource.max(created);
-        }
-    }
-    Ok(found.into_values().collect())
+    Ok(found)
 }
 
 /// One sandbox by name.

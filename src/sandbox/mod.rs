@@ -41,6 +41,8 @@ pub struct SandboxSpec {
     pub cpus: Option<f64>,
     pub read_only: bool,
     pub cap_add: Vec<String>,
+    /// Seconds `down` lets the app stop before killing it (0: at once).
+    pub stop_timeout: u32,
     pub dependencies: Vec<Dependency>,
     /// Labels the user added (`--label`), on every resource.
     pub extra_labels: Vec<(String, String)>,
@@ -67,11 +69,7 @@ impl SandboxSpec {
     /// anything is made: with a read-only root each config file's folder
     /// becomes a volume, and `/` cannot be one.
     pub fn check(&self) -> Result<(), SpecError> {
-        if self.read_only && launch::config_dirs(&self.files).iter().any(|d| d == "/") {
-            let file =
-                self.files.iter().map(|(p, _)| p.as_str()).find(|p| p.trim_start_matches('/').find('/').is_none());
-            return Err(SpecError::FileAtRoot { file: file.unwrap_or("/").to_string() });
-        }
+        check_files(self.read_only, &self.files)?;
         // The engine would take the create and fail at exec ("argument list
         // too long") half a minute later; the record is refused before.
         let strings = self.env.iter().map(|(k, v)| k.len() + 1 + v.len());
@@ -102,6 +100,15 @@ impl SandboxSpec {
         }
         Ok(())
     }
+}
+
+/// [`SandboxSpec::check`] from the two things it looks at, before the spec is complete.
+pub fn check_files(read_only: bool, files: &[(String, String)]) -> Result<(), SpecError> {
+    if read_only && launch::config_dirs(files).iter().any(|d| d == "/") {
+        let file = files.iter().map(|(p, _)| p.as_str()).find(|p| p.trim_start_matches('/').find('/').is_none());
+        return Err(SpecError::FileAtRoot { file: file.unwrap_or("/").to_string() });
+    }
+    Ok(())
 }
 
 /// A sandbox that cannot be made as specified.

@@ -122,18 +122,24 @@ impl SandboxNetwork {
 /// The names on a sandbox's network and their host numbers: `app` and the
 /// service, `candidate`, each dependency and its aliases.
 pub fn names_for(spec: &SandboxSpec) -> BTreeMap<String, u8> {
+    names_of(&spec.deploy.service, &spec.dependencies, spec.candidate.is_some())
+}
+
+/// [`names_for`] from what the profile and the flags say, before the spec
+/// is complete (`up` makes the network while the image is pulled).
+pub fn names_of(service: &str, dependencies: &[crate::profile::Dependency], candidate: bool) -> BTreeMap<String, u8> {
     let mut names = BTreeMap::new();
-    for (i, dep) in spec.dependencies.iter().enumerate() {
+    for (i, dep) in dependencies.iter().enumerate() {
         let slot = slot::DEPENDENCY.saturating_add(i as u8);
         names.insert(dep.name.clone(), slot);
         for alias in &dep.aliases {
             names.insert(alias.clone(), slot);
         }
     }
-    if spec.candidate.is_some() {
+    if candidate {
         names.insert(labels::Role::Candidate.as_str().to_string(), slot::CANDIDATE);
     }
-    names.insert(spec.deploy.service.clone(), slot::APP);
+    names.insert(service.to_string(), slot::APP);
     names.insert(labels::Role::App.as_str().to_string(), slot::APP);
     names
 }
@@ -149,18 +155,7 @@ pub async fn create(
     let (network, reasons) = match engine.kind.isolation() {
         IsolationMethod::InhibitedBridge => {
             let options = HashMap::from([(INHIBIT_IPV4.to_string(), "true".to_string())]);
-            let request = NetworkCreateRequest {
-                name: name.to_string(),
-                driver: Some("bridge".into()),
-                internal: Some(true),
-                options: Some(options.clone()),
-                labels: Some(base_labels.clone()),
-                ..Default::default()
-            };
-            let docker = engine.docker.clone();
-            let made = super::inflight::track(async move { docker.create_network(request).await })
-                .await
-                .map_err(|e| engine::api(format!("creating network {name}"), e))?;
+            let made = create_inhibited(engine, name, &options, base_labels).await?;
             // The first network by this exact name is the sandbox's lock.
             super::lock::claim(engine, name, &made.id).await?;
             let read = inspect(engine, name).await?;
@@ -201,6 +196,64 @@ pub async fn create(
         return Err(not_isolated(engine, name, reasons));
     }
     Ok(network)
+}
+
+/// Where sandbox networks take their subnets: `10.231.<n>.0/24`.
+const SUBNETS: (u8, u8) = (10, 231);
+
+/// Subnets tried before the engine's own pools are asked.
+const SUBNET_TRIES: u16 = 24;
+
+/// Creates the internal, inhibited bridge. Its subnet is taken from
+/// [`SUBNETS`], not from the engine's default pools: those hold about thirty
+/// networks on Docker 20.10, and every sandbox also needs its ingress bridge
+/// from them. With `inhibit_ipv4` the host has no address on this bridge, so
+/// the subnet adds no route on the host whatever else uses it. A subnet
+/// another network holds is refused by the engine ("overlaps"): the next is
+/// tried, and after [`SUBNET_TRIES`] the engine's pools.
+async fn create_inhibited(
+    engine: &Engine,
+    name: &str,
+    options: &HashMap<String, String>,
+    base_labels: &HashMap<String, String>,
+) -> Result<bollard::models::NetworkCreateResponse, EngineError> {
+    let request = |ipam: Option<bollard::models::Ipam>| NetworkCreateRequest {
+        name: name.to_string(),
+        driver: Some("bridge".into()),
+        internal: Some(true),
+        options: Some(options.clone()),
+        labels: Some(base_labels.clone()),
+        ipam,
+        ..Default::default()
+    };
+    let start =
+        crate::digest::sha256_hex(name.as_bytes()).get(..4).and_then(|h| u16::from_str_radix(h, 16).ok()).unwrap_or(0);
+    for i in 0..SUBNET_TRIES {
+        let n = (start.wrapping_add(i) % 256) as u8;
+        let ipam = bollard::models::Ipam {
+            config: Some(vec![bollard::models::IpamConfig {
+                subnet: Some(format!("{}.{}.{n}.0/24", SUBNETS.0, SUBNETS.1)),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        let docker = engine.docker.clone();
+        let request = request(Some(ipam));
+        match super::inflight::track(async move { docker.create_network(request).await }).await {
+            Ok(made) => return Ok(made),
+            Err(bollard::errors::Error::DockerResponseServerError { message, .. })
+                if message.to_ascii_lowercase().contains("overlap") =>
+            {
+                tracing::debug!(network = name, subnet = n, "subnet taken; trying the next");
+            }
+            Err(e) => return Err(engine::api(format!("creating network {name}"), e)),
+        }
+    }
+    let docker = engine.docker.clone();
+    let request = request(None);
+    super::inflight::track(async move { docker.create_network(request).await })
+        .await
+        .map_err(|e| engine::api(format!("creating network {name}"), e))
 }
 
 fn not_isolated(engine: &Engine, name: &str, reasons: Vec<String>) -> EngineError {

@@ -46,11 +46,18 @@ impl RelayChoice {
     /// The image reference the relay container runs.
     pub fn image(&self) -> String {
         match &self.source {
-            RelaySource::Embedded { binary, .. } => {
-                format!("prodbox-relay:{}", &crate::digest::sha256_hex(binary)[..12])
-            }
+            RelaySource::Embedded { arch, .. } => format!("prodbox-relay:{}", embedded_tag(arch)),
             RelaySource::Image(reference) => reference.clone(),
         }
+    }
+}
+
+/// The tag of the image built from the embedded relay for `arch`: a
+/// fingerprint of the binary, taken by build.rs.
+fn embedded_tag(arch: &str) -> &'static str {
+    match arch {
+        "aarch64" => env!("PRODBOX_RELAY_AARCH64_TAG"),
+        _ => env!("PRODBOX_RELAY_X86_64_TAG"),
     }
 }
 

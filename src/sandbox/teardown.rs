@@ -1,12 +1,26 @@
-//! Removing a sandbox: every container, network and volume with its label.
+//! Removing sandboxes: every container, network and volume with their label.
+//!
+//! As fast as the engine allows: containers are killed at once (a sandbox's
+//! app is stopped with a grace period only when its profile's `stop_timeout`
+//! asks for one, kept in a label) and removed side by side; the networks and
+//! volumes, listed meanwhile, go side by side after them. Many sandboxes
+//! (`down --all`) are removed in one such sweep, not one after another.
 
+use std::collections::BTreeMap;
+
+use bollard::models::ContainerSummary;
 use bollard::query_parameters::{
     ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder,
-    RemoveVolumeOptions,
+    RemoveVolumeOptions, StopContainerOptionsBuilder,
 };
+use futures_util::stream::{self, StreamExt};
 
-use super::labels;
+use super::labels::{self, Filter};
 use crate::engine::{self, Engine, EngineError};
+
+/// Removals in flight at once: enough to hide each call's latency, few
+/// enough not to queue dozens of kills behind one another in the engine.
+const IN_FLIGHT: usize = 16;
 
 /// What a teardown removed.
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
@@ -21,50 +35,132 @@ impl Removed {
     pub fn is_empty(&self) -> bool {
         self.containers + self.networks + self.volumes == 0
     }
+
+    fn add(&mut self, other: Removed) {
+        self.containers += other.containers;
+        self.networks += other.networks;
+        self.volumes += other.volumes;
+    }
 }
 
 /// Removes sandbox `name`.
 pub async fn remove(engine: &Engine, name: &str) -> Result<Removed, EngineError> {
-    remove_all_labelled(engine, &[(labels::SANDBOX, name)]).await
+    let filter = labels::filter(&[(labels::SANDBOX, name)]);
+    Ok(remove_by_sandbox(engine, &filter).await?.remove(name).unwrap_or_default())
 }
 
 /// Removes every container, then network, then volume matching all `pairs`
-/// (`key=value`, or `key` alone for "has the label").
+/// (`key=value` exactly).
 pub async fn remove_all_labelled(engine: &Engine, pairs: &[(&str, &str)]) -> Result<Removed, EngineError> {
-    let filter = labels::filter(pairs);
-    let mut removed = Removed::default();
-    let options = ListContainersOptionsBuilder::default().all(true).filters(&filter).build();
+    let mut total = Removed::default();
+    for removed in remove_by_sandbox(engine, &labels::filter(pairs)).await?.into_values() {
+        total.add(removed);
+    }
+    Ok(total)
+}
+
+/// [`remove_all_labelled`], saying what went for each sandbox (by its
+/// [`labels::SANDBOX`] label; resources without one count under "").
+pub async fn remove_by_sandbox(engine: &Engine, filter: &Filter) -> Result<BTreeMap<String, Removed>, EngineError> {
+    let options = ListContainersOptionsBuilder::default().all(true).filters(filter).build();
     let containers = engine.list_containers(options).await?;
-    // Removed side by side: each removal is a stop plus a delete in the engine.
-    let removals = containers.into_iter().filter_map(|c| c.id).map(|id| async move {
-        let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
-        match engine.docker.remove_container(&id, Some(options)).await {
-            Ok(()) => Ok(1),
-            Err(e) if engine::is_not_found(&e) => Ok(0),
-            Err(e) => Err(engine::api(format!("removing container {id}"), e)),
+    // The networks and volumes are listed while the containers go.
+    let networks = async {
+        let options = ListNetworksOptionsBuilder::default().filters(filter).build();
+        engine.docker.list_networks(Some(options)).await.map_err(|e| engine::api("listing networks", e))
+    };
+    let volumes = async {
+        let options = ListVolumesOptionsBuilder::default().filters(filter).build();
+        engine.docker.list_volumes(Some(options)).await.map_err(|e| engine::api("listing volumes", e))
+    };
+    let removals = stream::iter(containers.into_iter().filter(|c| c.id.is_some()))
+        .map(|c| async move { (sandbox_of(c.labels.as_ref()), remove_container(engine, &c).await) })
+        .buffer_unordered(IN_FLIGHT)
+        .collect::<Vec<_>>();
+    let (removals, networks, volumes) = tokio::join!(removals, networks, volumes);
+    let mut out: BTreeMap<String, Removed> = BTreeMap::new();
+    let mut first_error = None;
+    for (sandbox, result) in removals {
+        match result {
+            Ok(n) => out.entry(sandbox).or_default().containers += n,
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
         }
+    }
+    // A network still holding a container that failed to go cannot go either.
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    let networks = networks?.into_iter().filter_map(|n| {
+        let id = n.id?;
+        Some((sandbox_of(n.labels.as_ref()), n.name.unwrap_or_else(|| id.clone()), id))
     });
-    for result in futures_util::future::join_all(removals).await {
-        removed.containers += result?;
+    let volumes = volumes?.volumes.unwrap_or_default().into_iter().map(|v| (sandbox_of(Some(&v.labels)), v.name));
+    let networks = stream::iter(networks)
+        .map(|(sandbox, name, id)| async move {
+            let result = match engine.docker.remove_network(&id).await {
+                Ok(()) => Ok(1),
+                Err(e) if engine::is_not_found(&e) => Ok(0),
+                Err(e) => Err(engine::api(format!("removing network {name}"), e)),
+            };
+            (sandbox, result.map(|n| Removed { networks: n, ..Default::default() }))
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .collect::<Vec<_>>();
+    let volumes = stream::iter(volumes)
+        .map(|(sandbox, name)| async move {
+            let result = match engine.docker.remove_volume(&name, None::<RemoveVolumeOptions>).await {
+                Ok(()) => Ok(1),
+                Err(e) if engine::is_not_found(&e) => Ok(0),
+                Err(e) => Err(engine::api(format!("removing volume {name}"), e)),
+            };
+            (sandbox, result.map(|n| Removed { volumes: n, ..Default::default() }))
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .collect::<Vec<_>>();
+    let (networks, volumes) = tokio::join!(networks, volumes);
+    for (sandbox, result) in networks.into_iter().chain(volumes) {
+        out.entry(sandbox).or_default().add(result?);
     }
-    let options = ListNetworksOptionsBuilder::default().filters(&filter).build();
-    let networks = engine.docker.list_networks(Some(options)).await.map_err(|e| engine::api("listing networks", e))?;
-    for n in networks {
-        let Some(id) = n.id else { continue };
-        match engine.docker.remove_network(&id).await {
-            Ok(()) => removed.networks += 1,
-            Err(e) if engine::is_not_found(&e) => {}
-            Err(e) => return Err(engine::api(format!("removing network {}", n.name.unwrap_or(id)), e)),
+    Ok(out)
+}
+
+/// Whether anything of sandbox `name` is there (a container or a network).
+pub async fn exists(engine: &Engine, name: &str) -> Result<bool, EngineError> {
+    let filter = labels::filter(&[(labels::SANDBOX, name)]);
+    let containers = engine.list_containers(ListContainersOptionsBuilder::default().all(true).filters(&filter).build());
+    let networks = async {
+        let options = ListNetworksOptionsBuilder::default().filters(&filter).build();
+        engine.docker.list_networks(Some(options)).await.map_err(|e| engine::api("listing networks", e))
+    };
+    let (containers, networks) = tokio::join!(containers, networks);
+    Ok(!containers?.is_empty() || !networks?.is_empty())
+}
+
+fn sandbox_of(labels: Option<&std::collections::HashMap<String, String>>) -> String {
+    labels.and_then(|l| l.get(labels::SANDBOX)).cloned().unwrap_or_default()
+}
+
+/// Kills and removes one container (a stop with its `stop_timeout` first,
+/// when its label asks for one); 0 when it was gone already.
+async fn remove_container(engine: &Engine, c: &ContainerSummary) -> Result<usize, EngineError> {
+    let id = c.id.as_deref().unwrap_or_default();
+    let grace = c.labels.as_ref().and_then(|l| l.get(labels::STOP_TIMEOUT)).and_then(|t| t.parse::<i32>().ok());
+    if let (Some(secs), Some(bollard::models::ContainerSummaryStateEnum::RUNNING)) = (grace.filter(|s| *s > 0), c.state)
+    {
+        let options = StopContainerOptionsBuilder::default().t(secs).build();
+        match engine.docker.stop_container(id, Some(options)).await {
+            Ok(()) => {}
+            Err(e) if engine::is_not_found(&e) => return Ok(0),
+            // 304: it stopped by itself meanwhile; the removal below decides.
+            Err(e) => tracing::debug!(container = id, error = %e, "graceful stop failed; killing it"),
         }
     }
-    let options = ListVolumesOptionsBuilder::default().filters(&filter).build();
-    let volumes = engine.docker.list_volumes(Some(options)).await.map_err(|e| engine::api("listing volumes", e))?;
-    for v in volumes.volumes.unwrap_or_default() {
-        match engine.docker.remove_volume(&v.name, None::<RemoveVolumeOptions>).await {
-            Ok(()) => removed.volumes += 1,
-            Err(e) if engine::is_not_found(&e) => {}
-            Err(e) => return Err(engine::api(format!("removing volume {}", v.name), e)),
-        }
+    let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+    match engine.docker.remove_container(id, Some(options)).await {
+        Ok(()) => Ok(1),
+        Err(e) if engine::is_not_found(&e) => Ok(0),
+        Err(e) => Err(engine::api(format!("removing container {id}"), e)),
     }
-    Ok(removed)
 }

@@ -16,6 +16,7 @@ mod kubernetes_target;
 mod lifecycle;
 mod oci_source;
 mod pair;
+mod pipeline;
 mod regressions;
 mod relay;
 mod sanitize;

@@ -7,7 +7,8 @@ mod request;
 pub use report::{repro_of, CandidateReport, ConfigCounts, UpReport};
 pub use request::UpRequest;
 
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
@@ -19,12 +20,25 @@ use crate::identity::Identity;
 use crate::profile::{self, PortSpec, Profile};
 use crate::progress::Progress;
 use crate::sandbox::labels::{self, Role};
-use crate::sandbox::{self, HealthPlan, SandboxSpec};
+use crate::sandbox::launch::{self, Base, EarlyRoutes};
+use crate::sandbox::{self, network, HealthPlan, SandboxSpec};
 use crate::sanitize;
+use crate::ui::human_size;
 use crate::{resolve, sandbox::health};
 use report::urls;
 
-/// Runs the pipeline; on any failure after launch began, removes the sandbox.
+/// Runs the pipeline; on any failure after anything was made, removes the sandbox.
+///
+/// What does not depend on each other overlaps: the engine connection, the
+/// deploy record and the registry's credentials; then, once the digest is
+/// known, the image side (manifest, pull, other images) beside the sandbox
+/// side (sanitizing, both networks and the relay image; then the relay as
+/// soon as the manifest gives the ports, and beside it the app as soon as
+/// its image is pulled). The image side makes nothing in the engine, so
+/// when the sandbox side fails it is dropped and its pull cancelled; the
+/// sandbox side is never dropped half-way (a create already sent would
+/// finish after the cleanup). A running sandbox of the same name is
+/// replaced only once the new images are there.
 pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     let started = Instant::now();
     let settings = &ctx.settings;
@@ -33,9 +47,6 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     if let Some(env) = &req.environment {
         profile.environment = env.clone();
     }
-    let engine = ctx.engine().await?;
-
-    progress.step(&format!("resolving {} in {}", profile.service, profile.environment));
     if let Some(repro) = &req.from {
         if repro.profile_hash != profile.hash {
             progress.warn(&format!(
@@ -44,7 +55,17 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
             ));
         }
     }
-    let mut chosen = resolve::choose(&profile, &req.pick, &settings.registry).await?;
+
+    progress.step(&format!("resolving {} in {}", profile.service, profile.environment));
+    let registry = crate::image_ref::ImageRef::parse(&profile.image.repository).ok().map(|r| r.registry);
+    let (engine, chosen, creds) = tokio::join!(
+        ctx.engine(),
+        timed(resolve::choose(&profile, &req.pick, &settings.registry)),
+        credentials(registry.clone()),
+    );
+    let engine = engine?;
+    let (chosen, took) = chosen;
+    let mut chosen = chosen?;
     if let resolve::Pick::At(at) = &req.pick {
         // Shown back in UTC (above) and in the zone it was asked in.
         if req.zone != jiff::tz::TimeZone::UTC {
@@ -54,78 +75,215 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     let (memory, cpus) = limits(&profile, &chosen.record, &mut chosen.why);
     let record = chosen.record;
     let digest = record.image.digest.clone().unwrap_or_default();
-
+    progress.done(&format!("resolved {} to {}", profile.service, crate::digest::short(&digest)), took);
+    let creds = match creds {
+        Ok(c) if registry.as_deref() == Some(record.image.registry.as_str()) => c,
+        _ => auth::for_registry(&record.image.registry)?,
+    };
     let platform = match &profile.image.platform {
         Some(p) => p.clone(),
         None => engine.platform(),
     };
-    progress.step(&format!("reading manifest {}", record.image.pinned()));
-    let creds = auth::for_registry(&record.image.registry)?;
-    let facts = fetch::inspect_remote(&record.image, &platform, &creds, &settings.registry).await?;
-    let pulled = fetch::pull(engine, &facts, profile.image.platform.as_deref(), &creds, progress).await?;
-
-    for dep in &profile.dependencies {
-        ensure_image(engine, &dep.image, &format!("dependency {}", dep.name), progress).await?;
-    }
-    let candidate = match &req.candidate {
-        Some(image) => {
-            let id = candidate_image(engine, image, progress).await?;
-            let digest = repo_digest(engine, &id).await?;
-            Some(sandbox::Candidate { image: image.clone(), id, digest })
-        }
-        None => None,
-    };
-
-    progress.step("sanitizing production's configuration");
-    let clean = sanitize::sanitize(&record.config, &profile.sanitize)?;
-    if req.strict || profile.sanitize.strict {
-        check_strict(&clean, &profile)?;
-    }
-
     let name = req.sandbox_name();
-    let (ports, health) = plan_ports(&profile, &facts, &req.publish, engine.kind);
-    let spec = SandboxSpec {
-        name: name.clone(),
-        deploy: Identity {
-            service: profile.service.clone(),
-            environment: profile.environment.clone(),
-            image: pulled.reference.clone(),
-            digest: digest.clone(),
-            deployed_at: record.deployed_at.clone(),
-            deployed_by: record.deployed_by.clone(),
-            revision: record
-                .revision
-                .clone()
-                .or_else(|| facts.label("org.opencontainers.image.revision").map(str::to_string)),
-        },
-        env: clean.env.clone(),
-        files: clean.files.clone(),
-        sanitize_json: labels::decisions_json(&clean.decisions),
-        ports,
-        health: health.clone(),
-        memory,
-        cpus,
-        read_only: profile.run.read_only,
-        cap_add: profile.run.cap_add.clone(),
-        dependencies: profile.dependencies.clone(),
-        extra_labels: req.labels.iter().cloned().chain([(labels::OWNER.to_string(), req.owner.clone())]).collect(),
-        candidate,
-        egress: profile.run.egress.clone(),
-    };
-    spec.check().map_err(|e| anyhow::Error::new(e).context(format!("profile {}", profile.path.display())))?;
+    // Everything this run makes carries its owner token: a failure or a
+    // signal removes what this run made, never a concurrent run's.
+    let extra_labels: Vec<(String, String)> =
+        req.labels.iter().cloned().chain([(labels::OWNER.to_string(), req.owner.clone())]).collect();
+    let base = Base { name: &name, service: &profile.service, extra_labels: &extra_labels };
+    let names = network::names_of(&profile.service, &profile.dependencies, req.candidate.is_some());
+    let (config, rules) = (record.config.clone(), profile.sanitize.clone());
+    let sanitizing = tokio::task::spawn_blocking(move || timed_sync(|| sanitize::sanitize(&config, &rules)));
 
-    tracing::debug!(elapsed = ?started.elapsed(), "resolved, fetched and sanitized");
-    // One `up` per name at a time: a second one stops here, before it
-    // removes or makes anything. Replacing a finished sandbox is fine.
-    sandbox::lock::acquire(engine, &name, &req.owner, &req.labels).await?;
-    let candidate_health = match replace_existing(engine, &spec, profile.run.health.as_ref(), progress).await {
-        Ok(plan) => plan,
-        Err(e) => {
-            sandbox::lock::release(engine, &name, &req.owner).await;
-            return Err(e);
+    // Set once the sandbox side may have made something: from then on a
+    // failure removes the sandbox (before, a sandbox of that name that was
+    // running is left alone).
+    let made = AtomicBool::new(false);
+    // Set once this run holds the sandbox name's lock.
+    let locked = AtomicBool::new(false);
+    let (abort, aborted) = tokio::sync::watch::channel(false);
+    let (facts_tx, facts_rx) = tokio::sync::oneshot::channel::<fetch::ImageFacts>();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
+    let (image_tx, image_rx) = tokio::sync::oneshot::channel::<Images>();
+    let image_failed = AtomicBool::new(false);
+
+    let image_side = async {
+        progress.step(&format!("reading manifest {}", record.image.pinned()));
+        let (facts, took) = timed(fetch::inspect_remote(&record.image, &platform, &creds, &settings.registry)).await;
+        let facts = facts?;
+        progress.done(&format!("read the manifest: {}, {}", facts.platform, human_size(facts.size)), took);
+        let _ = facts_tx.send(facts.clone());
+        let t = Instant::now();
+        let pulled = fetch::pull_pinned(
+            engine,
+            &facts.reference,
+            &facts.digest,
+            profile.image.platform.as_deref(),
+            &creds,
+            progress,
+        )
+        .await?;
+        if pulled.downloaded {
+            progress.done(&format!("pulled {}", crate::digest::short(&digest)), t.elapsed());
+        }
+        for dep in &profile.dependencies {
+            ensure_image(engine, &dep.image, &format!("dependency {}", dep.name), progress).await?;
+        }
+        let candidate = match &req.candidate {
+            Some(image) => {
+                let id = candidate_image(engine, image, progress).await?;
+                let digest = repo_digest(engine, &id).await?;
+                Some(sandbox::Candidate { image: image.clone(), id, digest })
+            }
+            None => None,
+        };
+        let _ = ready_tx.send(());
+        let _ = image_tx.send(Images { facts, pulled, candidate });
+        anyhow::Ok(())
+    };
+    let image_side = async {
+        let mut aborted = aborted;
+        let result = tokio::select! {
+            r = image_side => r,
+            _ = aborted.wait_for(|a| *a) => Err(anyhow::Error::new(Cancelled)),
+        };
+        image_failed.store(result.is_err(), Ordering::SeqCst);
+        result
+    };
+
+    // The spec of the sandbox, once the images and the sanitized config are there.
+    let spec_of = |images: &Images, clean: &sanitize::SanitizedConfig| {
+        let Images { facts, pulled, candidate } = images;
+        let (ports, health) = plan_ports(&profile, facts, &req.publish, engine.kind);
+        SandboxSpec {
+            name: name.clone(),
+            deploy: Identity {
+                service: profile.service.clone(),
+                environment: profile.environment.clone(),
+                image: pulled.reference.clone(),
+                digest: digest.clone(),
+                deployed_at: record.deployed_at.clone(),
+                deployed_by: record.deployed_by.clone(),
+                revision: record
+                    .revision
+                    .clone()
+                    .or_else(|| facts.label("org.opencontainers.image.revision").map(str::to_string)),
+            },
+            env: clean.env.clone(),
+            files: clean.files.clone(),
+            sanitize_json: labels::decisions_json(&clean.decisions),
+            ports,
+            health,
+            memory,
+            cpus,
+            read_only: profile.run.read_only,
+            cap_add: profile.run.cap_add.clone(),
+            stop_timeout: profile.run.stop_timeout.as_secs().min(u32::MAX as u64) as u32,
+            dependencies: profile.dependencies.clone(),
+            extra_labels: extra_labels.clone(),
+            candidate: candidate.clone(),
+            egress: profile.run.egress.clone(),
         }
     };
-    let launched = match launch_and_wait(engine, &spec, candidate_health.as_ref(), progress).await {
+
+    let sandbox_side = async {
+        let result = async {
+            let (clean, took) = sanitizing.await.context("sanitizing")?;
+            let clean = clean?;
+            progress.done("sanitized production's configuration", took);
+            if req.strict || profile.sanitize.strict {
+                check_strict(&clean, &profile)?;
+            }
+            sandbox::check_files(profile.run.read_only, &clean.files)
+                .map_err(|e| anyhow::Error::new(e).context(format!("profile {}", profile.path.display())))?;
+            // One `up` per name at a time: a second one stops here, before it
+            // removes or makes anything. Replacing a finished sandbox is fine.
+            sandbox::lock::acquire(engine, &name, &req.owner, &req.labels).await?;
+            locked.store(true, Ordering::SeqCst);
+            let exists = sandbox::teardown::exists(engine, &name).await?;
+            if exists {
+                // A sandbox of that name is there: it is replaced only once
+                // the new one's images are, so a failed `up` leaves it be.
+                if ready_rx.await.is_err() {
+                    return Ok(None);
+                }
+            }
+            // The image side failed already (and says why): make nothing.
+            if image_failed.load(Ordering::SeqCst) {
+                return Ok(None);
+            }
+            made.store(true, Ordering::SeqCst);
+            if exists {
+                sandbox::remove(engine, &name).await?;
+                progress.step(&format!("replaced the running sandbox {name}"));
+            }
+            let t = Instant::now();
+            let prepared = launch::prepare(engine, base, names).await.context("launching the sandbox")?;
+            progress.done(
+                &format!("networks {} and {} made", sandbox::network_name(&name), sandbox::ingress_network_name(&name)),
+                t.elapsed(),
+            );
+            // The relay needs only the ports, the app its image: each starts
+            // as soon as it can. A closed channel: the image side failed, and says why.
+            let relay = async {
+                let Ok(facts) = facts_rx.await else { return Ok(None) };
+                let (ports, _) = plan_ports(&profile, &facts, &req.publish, engine.kind);
+                let t = Instant::now();
+                let routes = EarlyRoutes { ports, candidate: req.candidate.is_some() };
+                match prepared.start_relay(engine, &routes).await {
+                    Ok(published) => {
+                        progress.done("relay started", t.elapsed());
+                        Ok(Some(published))
+                    }
+                    Err(e) => {
+                        // No app without its door: the pull stops now.
+                        let _ = abort.send(true);
+                        Err(anyhow::Error::new(e).context("launching the sandbox"))
+                    }
+                }
+            };
+            let workloads = async {
+                let Ok(images) = image_rx.await else { return Ok(None) };
+                let spec = spec_of(&images, &clean);
+                progress.step(&format!("starting sandbox {name}"));
+                let candidate_health = start_workloads(engine, &spec, &prepared, profile.run.health.as_ref(), progress)
+                    .await
+                    .context("launching the sandbox")?;
+                anyhow::Ok(Some((images, spec, candidate_health)))
+            };
+            let (relay, workloads) = tokio::join!(relay, workloads);
+            let (published, workloads) = (relay?, workloads?);
+            anyhow::Ok(match (published, workloads) {
+                (Some(published), Some(w)) => Some((clean, prepared, published, w)),
+                _ => None,
+            })
+        }
+        .await;
+        if result.is_err() {
+            let _ = abort.send(true);
+        }
+        result
+    };
+
+    let (image, sandbox_made) = tokio::join!(image_side, sandbox_side);
+    let fail = |e: anyhow::Error| async {
+        let ours = made.load(Ordering::SeqCst) || locked.load(Ordering::SeqCst);
+        if ours && !remove_own(engine, req).await.is_empty() {
+            return e.context(format!("up {name}: removed the half-made sandbox"));
+        }
+        e
+    };
+    let (clean, prepared, published, (Images { facts, pulled, .. }, spec, candidate_health)) =
+        match (image, sandbox_made) {
+            (Ok(()), Ok(Some(made))) => made,
+            // The side that failed first, not the one it stopped.
+            (Err(e), _) if !e.is::<Cancelled>() => return Err(fail(e).await),
+            (_, Err(e)) => return Err(fail(e).await),
+            (Err(e), _) => return Err(fail(e).await),
+            (Ok(()), Ok(None)) => unreachable!("the sandbox side stops early only when the image side failed"),
+        };
+    let health = spec.health.clone();
+    tracing::debug!(elapsed = ?started.elapsed(), "fetched, sanitized, launched");
+    let launched = match wait_healthy(engine, &spec, &prepared, published, candidate_health.as_ref(), progress).await {
         Ok(l) => l,
         Err(e) => {
             remove_own(engine, req).await;
@@ -133,8 +291,8 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
         }
     };
     sandbox::lock::release(engine, &name, &req.owner).await;
-
     let egress = sandbox::sinkhole::summary(engine, &name).await.ok().flatten();
+
     let mut report = UpReport {
         name: name.to_string(),
         deploy: spec.deploy.clone(),
@@ -176,24 +334,29 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     Ok(report)
 }
 
-/// With the lock held: removes the sandbox this one replaces, and reads the
-/// candidate's health plan.
-async fn replace_existing(
-    engine: &Engine,
-    spec: &SandboxSpec,
-    health: Option<&profile::Health>,
-    progress: &dyn Progress,
-) -> anyhow::Result<Option<HealthPlan>> {
-    let name = &spec.name;
-    let existing = sandbox::remove(engine, name).await?;
-    if !existing.is_empty() {
-        progress.step(&format!("replaced the running sandbox {name}"));
-    }
-    progress.step(&format!("starting sandbox {name}"));
-    Ok(match &spec.candidate {
-        Some(c) => Some(candidate_health(engine, &c.id, health, &spec.ports).await?),
-        None => None,
-    })
+/// The image side gave up because the sandbox side failed (which says why).
+#[derive(Debug, thiserror::Error)]
+#[error("cancelled: the sandbox could not be made")]
+struct Cancelled;
+
+/// A future's output and how long it took.
+async fn timed<T>(f: impl std::future::Future<Output = T>) -> (T, Duration) {
+    let t = Instant::now();
+    let out = f.await;
+    (out, t.elapsed())
+}
+
+fn timed_sync<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let t = Instant::now();
+    let out = f();
+    (out, t.elapsed())
+}
+
+/// The registry's credentials from the docker config (a credential helper
+/// is a process to run: off the async threads). `None`: not known yet.
+async fn credentials(registry: Option<String>) -> anyhow::Result<auth::Credentials> {
+    let Some(registry) = registry else { anyhow::bail!("the profile's repository names no registry") };
+    Ok(tokio::task::spawn_blocking(move || auth::for_registry(&registry)).await??)
 }
 
 /// Removes what this run made, and only that (a concurrent `up` of the same
@@ -223,16 +386,47 @@ async fn repo_digest(engine: &Engine, image_id: &str) -> anyhow::Result<Option<S
     Ok(image.repo_digests.unwrap_or_default().iter().find_map(|d| d.split_once('@').map(|(_, h)| h.to_string())))
 }
 
-async fn launch_and_wait(
+/// What the image side hands on: the registry's facts, the pulled image,
+/// the candidate.
+struct Images {
+    facts: fetch::ImageFacts,
+    pulled: fetch::PulledImage,
+    candidate: Option<sandbox::Candidate>,
+}
+
+/// Starts the dependencies, the app and the candidate (whose health plan,
+/// from its image, is worked out meanwhile); returns that plan.
+async fn start_workloads(
     engine: &Engine,
     spec: &SandboxSpec,
+    prepared: &launch::Prepared,
+    profile_health: Option<&profile::Health>,
+    progress: &dyn Progress,
+) -> anyhow::Result<Option<HealthPlan>> {
+    let t = Instant::now();
+    let candidate_health = async {
+        match &spec.candidate {
+            Some(c) => candidate_health(engine, &c.id, profile_health, &spec.ports).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (started, candidate_health) = tokio::join!(prepared.start_workloads(engine, spec), candidate_health);
+    started?;
+    progress.done(&format!("started {}", sandbox::container_name(&spec.name, Role::App.as_str())), t.elapsed());
+    candidate_health
+}
+
+async fn wait_healthy(
+    engine: &Engine,
+    spec: &SandboxSpec,
+    prepared: &launch::Prepared,
+    published: Vec<(u16, u16)>,
     candidate_health: Option<&HealthPlan>,
     progress: &dyn Progress,
-) -> anyhow::Result<sandbox::launch::Launched> {
-    let started = Instant::now();
-    let launched = sandbox::launch(engine, spec).await.context("launching the sandbox")?;
-    tracing::debug!(elapsed = ?started.elapsed(), "sandbox created and started");
+) -> anyhow::Result<launch::Launched> {
+    let launched = prepared.launched(spec, published)?;
     progress.step(&format!("waiting for health: {}", spec.health.describe()));
+    let t = Instant::now();
     let app = health::wait(engine, &launched.app_container, "app", &launched.relay_container, &spec.health);
     let candidate = async {
         match (&launched.candidate_container, candidate_health) {
@@ -248,6 +442,7 @@ async fn launch_and_wait(
     let (app, candidate) = tokio::join!(app, candidate);
     let healthy_after = app?;
     candidate?;
+    progress.done("healthy", t.elapsed());
     tracing::debug!(?healthy_after, "healthy");
     Ok(launched)
 }

@@ -128,6 +128,7 @@ fn spec() -> SandboxSpec {
         cpus: Some(0.5),
         read_only: true,
         cap_add: vec![],
+        stop_timeout: 0,
         dependencies: vec![Dependency {
             name: "db".into(),
             image: format!("registry.example.com/postgres@{DIGEST}"),
