@@ -70,36 +70,38 @@ impl SandboxSpec {
     /// becomes a volume, and `/` cannot be one.
     pub fn check(&self) -> Result<(), SpecError> {
         check_files(self.read_only, &self.files)?;
-        // The engine would take the create and fail at exec ("argument list
-        // too long") half a minute later; the record is refused before.
-        let strings = self.env.iter().map(|(k, v)| k.len() + 1 + v.len());
-        if let Some((name, _)) = self
-            .env
-            .iter()
-            .zip(strings.clone())
-            .find(|(_, n)| *n > crate::limits::MAX_ENV_STRING)
-            .map(|(kv, n)| (&kv.0, n))
-        {
-            return Err(SpecError::EnvTooLarge {
-                detail: format!(
-                    "the value of {name} is longer than {} KiB, more than Linux passes to a program",
-                    crate::limits::MAX_ENV_STRING >> 10
-                ),
-            });
-        }
-        let total: usize = strings.map(|n| n + 1).sum();
-        if total > crate::limits::MAX_ENV_BYTES {
-            return Err(SpecError::EnvTooLarge {
-                detail: format!(
-                    "{} variables take {} KiB, more than the {} KiB a container is started with",
-                    self.env.len(),
-                    total >> 10,
-                    crate::limits::MAX_ENV_BYTES >> 10
-                ),
-            });
-        }
-        Ok(())
+        check_env(&self.env)
     }
+}
+
+/// The env a container is started with, checked against what the engine
+/// and Linux accept, before anything is made (part of [`SandboxSpec::check`]).
+pub fn check_env(env: &[(String, String)]) -> Result<(), SpecError> {
+    // The engine would take the create and fail at exec ("argument list
+    // too long") half a minute later; the record is refused before.
+    let strings = env.iter().map(|(k, v)| k.len() + 1 + v.len());
+    if let Some((name, _)) =
+        env.iter().zip(strings.clone()).find(|(_, n)| *n > crate::limits::MAX_ENV_STRING).map(|(kv, n)| (&kv.0, n))
+    {
+        return Err(SpecError::EnvTooLarge {
+            detail: format!(
+                "the value of {name} is longer than {} KiB, more than Linux passes to a program",
+                crate::limits::MAX_ENV_STRING >> 10
+            ),
+        });
+    }
+    let total: usize = strings.map(|n| n + 1).sum();
+    if total > crate::limits::MAX_ENV_BYTES {
+        return Err(SpecError::EnvTooLarge {
+            detail: format!(
+                "{} variables take {} KiB, more than the {} KiB a container is started with",
+                env.len(),
+                total >> 10,
+                crate::limits::MAX_ENV_BYTES >> 10
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// [`SandboxSpec::check`] from the two things it looks at, before the spec is complete.

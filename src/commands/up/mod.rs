@@ -194,6 +194,7 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
                 check_strict(&clean, &profile)?;
             }
             sandbox::check_files(profile.run.read_only, &clean.files)
+                .and_then(|()| sandbox::check_env(&clean.env))
                 .map_err(|e| anyhow::Error::new(e).context(format!("profile {}", profile.path.display())))?;
             // One `up` per name at a time: a second one stops here, before it
             // removes or makes anything. Replacing a finished sandbox is fine.
