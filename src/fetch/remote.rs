@@ -122,7 +122,7 @@ async fn inspect(
     let client = client_for(image, options);
     let registry = image.registry.clone();
 
-    let body = manifest_bytes(&client, image, &digest, creds).await?;
+    let body = manifest_bytes(&client, image, &digest, creds, options).await?;
     let mut manifest: Manifest = parse(&registry, &digest, &body)?;
     let mut manifest_digest = digest.clone();
     if let Some(entries) = &manifest.manifests {
@@ -142,7 +142,7 @@ async fn inspect(
         if chosen.size.is_some_and(|n| n > crate::limits::MAX_MANIFEST) {
             return Err(too_large(&registry, image, "manifest", &manifest_digest, crate::limits::MAX_MANIFEST));
         }
-        let body = manifest_bytes(&client, image, &manifest_digest, creds).await?;
+        let body = manifest_bytes(&client, image, &manifest_digest, creds, options).await?;
         manifest = parse(&registry, &manifest_digest, &body)?;
     }
     let (Some(config_desc), Some(layers)) = (manifest.config, manifest.layers) else {
@@ -269,14 +269,71 @@ async fn manifest_bytes(
     image: &ImageRef,
     digest: &str,
     creds: &Credentials,
+    options: &RegistryOptions,
 ) -> Result<Vec<u8>, FetchError> {
     let reference = image.to_reference().clone_with_digest(digest.to_string());
+    // oci-client reads a manifest whole, whatever its size: read it here
+    // first, with the client's credentials, and stop past the cap. Any other
+    // outcome (an error status, no connection) is left to oci-client, whose
+    // errors say what went wrong.
+    if let Some(body) = capped_manifest(client, image, &reference, creds, options).await? {
+        check(&image.registry, "manifest", digest, &body)?;
+        return Ok(body);
+    }
     let (body, _) = client
         .pull_manifest_raw(&reference, &creds.registry, MANIFEST_TYPES)
         .await
         .map_err(|e| classify(&image.registry, &image.pinned(), "manifest", digest, e))?;
     check(&image.registry, "manifest", digest, &body)?;
     Ok(body.to_vec())
+}
+
+/// The manifest `reference` names, read up to [`crate::limits::MAX_MANIFEST`]
+/// bytes (more is an error); None when the registry did not answer 200.
+async fn capped_manifest(
+    client: &Client,
+    image: &ImageRef,
+    reference: &oci_client::Reference,
+    creds: &Credentials,
+    options: &RegistryOptions,
+) -> Result<Option<Vec<u8>>, FetchError> {
+    use futures_util::StreamExt as _;
+    let max = crate::limits::MAX_MANIFEST;
+    let digest = reference.digest().unwrap_or_default().to_string();
+    let Ok(token) = client.auth(reference, &creds.registry, oci_client::RegistryOperation::Pull).await else {
+        return Ok(None);
+    };
+    let plain = image.is_loopback_registry() || options.insecure.contains(&image.registry);
+    let url = format!(
+        "{}://{}/v2/{}/manifests/{digest}",
+        if plain { "http" } else { "https" },
+        reference.resolve_registry(),
+        reference.repository()
+    );
+    let Ok(http) = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).build() else { return Ok(None) };
+    let mut request = http.get(url).header(reqwest::header::ACCEPT, MANIFEST_TYPES.join(", "));
+    request = match (token, &creds.registry) {
+        (Some(token), _) => request.bearer_auth(token),
+        (None, oci_client::secrets::RegistryAuth::Basic(user, password)) => request.basic_auth(user, Some(password)),
+        (None, _) => request,
+    };
+    let Ok(response) = request.send().await else { return Ok(None) };
+    if response.status() != reqwest::StatusCode::OK {
+        return Ok(None);
+    }
+    if response.content_length().is_some_and(|n| n > max) {
+        return Err(too_large(&image.registry, image, "manifest", &digest, max));
+    }
+    let mut body = Vec::new();
+    let mut chunks = response.bytes_stream();
+    while let Some(chunk) = chunks.next().await {
+        let Ok(chunk) = chunk else { return Ok(None) };
+        if (body.len() + chunk.len()) as u64 > max {
+            return Err(too_large(&image.registry, image, "manifest", &digest, max));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 /// Our own check of content against the digest that named it.

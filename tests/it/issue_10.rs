@@ -185,6 +185,32 @@ fn trickler(head: &'static str) -> u16 {
     port
 }
 
+/// A server that answers every request with `head` and then `len` bytes at
+/// once, then closes the connection.
+fn flooder(head: &'static str, len: usize) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+                let _ = s.read(&mut buf);
+                if s.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                let chunk = vec![b' '; 1 << 16];
+                let mut sent = 0;
+                while sent < len && s.write_all(&chunk).is_ok() {
+                    sent += chunk.len();
+                }
+            });
+        }
+    });
+    port
+}
+
 /// Every remote system has an overall deadline: an engine that accepts and
 /// never answers, a deploy registry and an OCI registry that send a byte at
 /// a time each end in exit 3 naming what did not answer; a deploy answer
@@ -238,4 +264,24 @@ fn issue_10_deadlines_and_size_caps_on_remote_systems() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.stderr.contains(&registry) && run.stderr.contains("no complete answer within 2s"), "{}", run.stderr);
     assert!(p.leftovers().is_empty());
+
+    // An OCI registry whose manifest is larger than prodbox reads, saying so
+    // or not: refused without reading it whole.
+    for (head, len) in [
+        (
+            "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 200000000\r\n\r\n",
+            8 << 20,
+        ),
+        ("HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nConnection: close\r\n\r\n", 8 << 20),
+    ] {
+        let port = flooder(head, len);
+        let registry = format!("127.0.0.1:{port}");
+        let p = Project::new();
+        p.profile("svc", &format!("{registry}/shop/svc"), "");
+        p.record("svc", &format!("{registry}/shop/svc@sha256:{}", "a".repeat(64)), serde_json::Value::Null);
+        let run = p.prodbox_env(&["up", "svc", "-d"], &short);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(run.stderr.contains("is larger than 4 MiB, more than prodbox reads"), "{}", run.stderr);
+        assert!(p.leftovers().is_empty());
+    }
 }
