@@ -161,9 +161,9 @@ fn issue_10_an_env_too_large_is_refused_before_anything_exists() {
     }
 }
 
-/// A listener on 127.0.0.1 that accepts and then sends `head` followed by
-/// one byte every 200 ms, for as long as the client stays.
-fn trickler(head: &'static str) -> u16 {
+/// A listener on 127.0.0.1 that answers every request with `head`, then
+/// lets `body` write the rest (until it returns or the client goes).
+fn answering(head: &'static str, body: fn(&mut std::net::TcpStream)) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -173,11 +173,8 @@ fn trickler(head: &'static str) -> u16 {
                 let mut buf = [0u8; 4096];
                 let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
                 let _ = s.read(&mut buf);
-                if s.write_all(head.as_bytes()).is_err() {
-                    return;
-                }
-                while s.write_all(b" ").is_ok() {
-                    std::thread::sleep(Duration::from_millis(200));
+                if s.write_all(head.as_bytes()).is_ok() {
+                    body(&mut s);
                 }
             });
         }
@@ -185,30 +182,25 @@ fn trickler(head: &'static str) -> u16 {
     port
 }
 
-/// A server that answers every request with `head` and then `len` bytes at
-/// once, then closes the connection.
-fn flooder(head: &'static str, len: usize) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-                let _ = s.read(&mut buf);
-                if s.write_all(head.as_bytes()).is_err() {
-                    return;
-                }
-                let chunk = vec![b' '; 1 << 16];
-                let mut sent = 0;
-                while sent < len && s.write_all(&chunk).is_ok() {
-                    sent += chunk.len();
-                }
-            });
+/// [`answering`] with one byte every 200 ms, for as long as the client stays.
+fn trickler(head: &'static str) -> u16 {
+    answering(head, |s| {
+        while s.write_all(b" ").is_ok() {
+            std::thread::sleep(Duration::from_millis(200));
         }
-    });
-    port
+    })
+}
+
+/// [`answering`] with 8 MiB at once, then the connection closes.
+fn flooder(head: &'static str) -> u16 {
+    answering(head, |s| {
+        let chunk = vec![b' '; 1 << 16];
+        for _ in 0..128 {
+            if s.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+    })
 }
 
 /// Every remote system has an overall deadline: an engine that accepts and
@@ -267,14 +259,11 @@ fn issue_10_deadlines_and_size_caps_on_remote_systems() {
 
     // An OCI registry whose manifest is larger than prodbox reads, saying so
     // or not: refused without reading it whole.
-    for (head, len) in [
-        (
-            "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 200000000\r\n\r\n",
-            8 << 20,
-        ),
-        ("HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nConnection: close\r\n\r\n", 8 << 20),
+    for head in [
+        "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 200000000\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nConnection: close\r\n\r\n",
     ] {
-        let port = flooder(head, len);
+        let port = flooder(head);
         let registry = format!("127.0.0.1:{port}");
         let p = Project::new();
         p.profile("svc", &format!("{registry}/shop/svc"), "");
