@@ -8,7 +8,6 @@
 
 pub mod args;
 pub mod cli;
-pub mod cluster;
 pub mod commands;
 pub mod digest;
 pub mod engine;

@@ -7,7 +7,7 @@ use clap::Parser;
 use prodbox::cli::Cli;
 use prodbox::commands::{self, Ctx};
 use prodbox::settings::Settings;
-use prodbox::{cluster, error, render, targets, ui};
+use prodbox::{error, render, ui};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -18,12 +18,7 @@ fn main() -> ExitCode {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     let outcome = runtime.block_on(async {
-        // A cluster target takes the sandbox commands; the rest run on the engine.
-        let command = match cluster::dispatch(cli.command, &ctx.settings).await? {
-            targets::Dispatched::Done(code) => return Ok(code),
-            targets::Dispatched::Engine(command) => *command,
-        };
-        let report = commands::dispatch(&ctx, command).await?;
+        let report = commands::dispatch(&ctx, cli.command).await?;
         render::emit(ctx.settings.json, report.as_ref());
         match report.attach() {
             Some(name) => commands::up::attach::follow(&ctx, &name).await,

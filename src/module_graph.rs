@@ -78,8 +78,9 @@ fn cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
 }
 
 /// Edges known to close cycles, to be removed by moving code, not by
-/// growing this list. (The kubernetes target's four are gone: its command
-/// adapter is `cluster.rs`, `TargetSetting` lives in `settings`.)
+/// growing this list. (The kubernetes target's four are gone: the commands
+/// reach both targets through `targets::SandboxTarget`, `TargetSetting`
+/// lives in `settings`.)
 const KNOWN: &[(&str, &str)] = &[];
 
 #[test]

@@ -259,6 +259,9 @@ pub fn sandboxes(list: &[SandboxInfo]) -> String {
     if list.is_empty() {
         return "no sandboxes; start one with `prodbox up SERVICE`\n".into();
     }
+    if list.iter().any(|i| i.location.is_some()) {
+        return crate::targets::table(list, crate::timestamp::Timestamp::now().0);
+    }
     let mut s = format!("{:<20} {:<16} {:<12} {:<22} {:<10} URLS\n", "NAME", "SERVICE", "DIGEST", "DEPLOYED", "STATUS");
     for i in list {
         let _ = writeln!(
@@ -294,6 +297,9 @@ pub fn removed(list: &[(String, Removed)], verb: &str) -> String {
     }
     list.iter()
         .map(|(name, r)| {
+            if r.namespaces > 0 && r.containers + r.networks + r.volumes == 0 {
+                return format!("{name}: deleted its namespace on the cluster\n");
+            }
             format!("{name}: removed {} containers, {} networks, {} volumes\n", r.containers, r.networks, r.volumes)
         })
         .collect()

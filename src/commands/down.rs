@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
-use super::Ctx;
 use crate::error::UsageError;
-use crate::sandbox::{self, labels, teardown::Removed, SandboxError};
+use crate::sandbox::SandboxError;
+use crate::targets::{Removed, SandboxTarget};
 
 /// What `down` or `gc` removed, sandbox by sandbox.
 #[derive(Debug, Serialize)]
@@ -23,15 +23,22 @@ pub struct Removals {
 }
 
 /// Removes the named sandboxes (or all); returns what each removal took away.
-pub async fn run(ctx: &Ctx, names: &[String], all: bool) -> anyhow::Result<Removals> {
-    run_labelled(ctx, names, all, &[]).await
+pub async fn run(target: &dyn SandboxTarget, names: &[String], all: bool) -> anyhow::Result<Removals> {
+    run_labelled(target, names, all, &[]).await
 }
 
 /// [`run`]; with `all`, only the sandboxes whose resources carry every
 /// `KEY=VALUE` of `only` (labels given to `up --label`).
-pub async fn run_labelled(ctx: &Ctx, names: &[String], all: bool, only: &[String]) -> anyhow::Result<Removals> {
+pub async fn run_labelled(
+    target: &dyn SandboxTarget,
+    names: &[String],
+    all: bool,
+    only: &[String],
+) -> anyhow::Result<Removals> {
     if names.is_empty() && !all {
-        return Err(UsageError("name the sandboxes to remove, or pass --all (see `prodbox ls`)".into()).into());
+        return Err(
+            UsageError(format!("name the sandboxes to remove, or pass --all (see `{}`)", target.ls_hint())).into()
+        );
     }
     let mut pairs = Vec::new();
     for l in only {
@@ -40,10 +47,9 @@ pub async fn run_labelled(ctx: &Ctx, names: &[String], all: bool, only: &[String
             _ => return Err(UsageError(format!("--label {l}: want KEY=VALUE, as given to `up --label`")).into()),
         }
     }
-    let engine = ctx.engine().await?;
     let mut unique: Vec<String> = Vec::new();
     if all {
-        unique = sandbox::list(engine).await?.into_iter().map(|s| s.name).collect();
+        unique = target.list().await?.into_iter().map(|s| s.name).collect();
     } else {
         for n in names {
             if !unique.contains(n) {
@@ -53,30 +59,15 @@ pub async fn run_labelled(ctx: &Ctx, names: &[String], all: bool, only: &[String
     }
     // What each tried to reach, read before removal; a sandbox that tried
     // nothing adds no line.
-    let summaries = futures_util::future::join_all(unique.iter().map(|n| sandbox::sinkhole::summary(engine, n))).await;
-    let mut tried = Vec::new();
-    for (name, summary) in unique.iter().zip(summaries) {
-        if let Ok(Some(destinations)) = summary {
-            if !destinations.is_empty() {
-                tried.push((name.clone(), sandbox::sinkhole::tried_line(&destinations)));
-            }
-        }
-    }
-    // A lock left by a killed `up` goes too (it holds no sandbox label).
-    let release = |names: Vec<String>| async move {
-        let released =
-            futures_util::future::join_all(names.iter().map(|n| sandbox::lock::release_any(engine, n))).await;
-        released.into_iter().collect::<Result<Vec<bool>, _>>()
-    };
+    let lines = futures_util::future::join_all(unique.iter().map(|n| target.tried(n))).await;
+    let mut tried: Vec<(String, String)> =
+        unique.iter().zip(lines).filter_map(|(name, line)| Some((name.clone(), line?))).collect();
     if all {
-        let removed = sandbox::teardown::remove_by_sandbox(engine, &labels::sandboxes_with(&pairs)).await?;
-        let list: Vec<(String, Removed)> = removed.into_iter().filter(|(n, _)| !n.is_empty()).collect();
-        release(list.iter().map(|(n, _)| n.clone()).collect()).await?;
+        let list = target.down_all(&pairs).await?;
         tried.retain(|(n, _)| list.iter().any(|(m, _)| m == n));
         return Ok(Removals { list, verb: "remove", tried });
     }
-    let removals = futures_util::future::join_all(unique.iter().map(|n| sandbox::remove(engine, n))).await;
-    release(unique.clone()).await?;
+    let removals = futures_util::future::join_all(unique.iter().map(|n| target.down(n))).await;
     let mut list = Vec::new();
     let mut missing = Vec::new();
     for (name, removed) in unique.into_iter().zip(removals) {

@@ -1,24 +1,15 @@
 //! `prodbox exec NAME -- CMD…`: run a command in the app container —
-//! interactive with a TTY when stdin is a terminal, else with its output
-//! captured; either way its exit code is passed on.
+//! interactive with a TTY when stdin is a terminal (on the engine), else with
+//! its output captured; either way its exit code is passed on.
 
-use super::{Ctx, Text};
-use crate::sandbox::{self, labels::Role, SandboxError};
+use super::Text;
+use crate::targets::{Role, SandboxTarget};
 
 /// Runs the command; returns its output (when not interactive) and its exit code.
-pub async fn run(ctx: &Ctx, name: &str, candidate: bool, command: &[String]) -> anyhow::Result<Text> {
-    let engine = ctx.engine().await?;
-    let info = sandbox::require(engine, name).await?;
-    if candidate && info.candidate.is_none() {
-        return Err(SandboxError::NoCandidate { name: name.to_string(), service: info.deploy.service }.into());
-    }
+pub async fn run(target: &dyn SandboxTarget, name: &str, candidate: bool, command: &[String]) -> anyhow::Result<Text> {
     let role = if candidate { Role::Candidate } else { Role::App };
-    let container = sandbox::container_name(name, role.as_str());
-    let (code, text) = if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-        (sandbox::exec::interactive(engine, &container, command.to_vec()).await?, String::new())
-    } else {
-        sandbox::exec::capture(engine, &container, command.to_vec()).await?
-    };
+    let interactive = std::io::IsTerminal::is_terminal(&std::io::stdin());
+    let (code, text) = target.exec(name, role, command, interactive).await?;
     Ok(Text { text, code: exit_code(code) })
 }
 

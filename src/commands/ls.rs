@@ -1,9 +1,9 @@
-//! `prodbox ls`.
+//! `prodbox ls`: the sandboxes on the target, from one list call.
 
 use serde::Serialize;
 
-use super::Ctx;
-use crate::sandbox::{self, SandboxInfo};
+use crate::sandbox::SandboxInfo;
+use crate::targets::SandboxTarget;
 
 /// Every sandbox, by name.
 #[derive(Debug, Serialize)]
@@ -11,6 +11,6 @@ use crate::sandbox::{self, SandboxInfo};
 pub struct Sandboxes(pub Vec<SandboxInfo>);
 
 /// Lists the sandboxes.
-pub async fn run(ctx: &Ctx) -> anyhow::Result<Sandboxes> {
-    Ok(Sandboxes(sandbox::list(ctx.engine().await?).await?))
+pub async fn run(target: &dyn SandboxTarget) -> anyhow::Result<Sandboxes> {
+    Ok(Sandboxes(target.list().await?))
 }

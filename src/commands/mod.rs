@@ -12,6 +12,7 @@ pub mod history;
 pub mod inspect;
 pub mod logs;
 pub mod ls;
+pub mod port_forward;
 pub mod profiles;
 pub mod record;
 pub mod sanitize;
@@ -24,8 +25,10 @@ use clap::CommandFactory;
 
 use crate::cli::{Cli, Command, ProfilesAction};
 use crate::engine::{Engine, EngineError};
+use crate::error::UsageError;
 use crate::progress::Progress;
 use crate::settings::Settings;
+use crate::targets::{engine::EngineTarget, kubernetes::KubeTarget, SandboxTarget, TargetKind};
 
 /// What every command runs with: the validated settings, the engine
 /// (connected once, on first use), and where progress goes.
@@ -66,6 +69,23 @@ impl Ctx {
                 }
             })
             .await
+    }
+}
+
+impl Ctx {
+    /// Where a sandbox command runs: `flag` (`--target`), else the settings
+    /// file's `target`, else the local engine.
+    pub fn target_kind(&self, flag: Option<&str>) -> Result<TargetKind, UsageError> {
+        let setting = crate::settings::target_setting().map_err(UsageError)?;
+        TargetKind::choose(flag, setting.as_ref()).map_err(|e| UsageError(e.to_string()))
+    }
+
+    /// The target `flag` names (see [`Ctx::target_kind`]), connected.
+    pub async fn target(&self, flag: Option<&str>) -> anyhow::Result<Box<dyn SandboxTarget + '_>> {
+        Ok(match self.target_kind(flag)? {
+            TargetKind::Engine => Box::new(EngineTarget::new(self.engine().await?)),
+            TargetKind::Kubernetes(cluster) => Box::new(KubeTarget::connect(&cluster).await?),
+        })
     }
 }
 
@@ -146,14 +166,27 @@ impl Rendered for Text {
     }
 }
 
-/// Runs one command.
+/// Runs one command. The sandbox commands run on the target `--target` or
+/// the settings name ([`Ctx::target`]); the others on the engine.
 pub async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Box<dyn Report>> {
     Ok(match command {
-        Command::Up(args) => Box::new(up::attach::run_interruptible(ctx, &args).await?),
-        Command::Down(args) => Box::new(down::run_labelled(ctx, &args.names, args.all, &args.labels).await?),
-        Command::Ls(_) => Box::new(ls::run(ctx).await?),
-        Command::Logs(args) => Box::new(logs::run(ctx, &args.name, args.candidate, args.follow, args.tail).await?),
-        Command::Exec(args) => Box::new(exec::run(ctx, &args.name, args.candidate, &args.command).await?),
+        Command::Up(args) => match ctx.target_kind(args.target.target.as_deref())? {
+            TargetKind::Engine => Box::new(up::attach::run_interruptible(ctx, &args).await?),
+            TargetKind::Kubernetes(cluster) => up::cluster::run(ctx, &args, &cluster).await?,
+        },
+        Command::Down(args) => {
+            let target = ctx.target(args.target.target.as_deref()).await?;
+            Box::new(down::run_labelled(target.as_ref(), &args.names, args.all, &args.labels).await?)
+        }
+        Command::Ls(flag) => Box::new(ls::run(ctx.target(flag.target.as_deref()).await?.as_ref()).await?),
+        Command::Logs(args) => {
+            let target = ctx.target(args.target.target.as_deref()).await?;
+            Box::new(logs::run(target.as_ref(), &args.name, args.candidate, args.follow, args.tail).await?)
+        }
+        Command::Exec(args) => {
+            let target = ctx.target(args.target.target.as_deref()).await?;
+            Box::new(exec::run(target.as_ref(), &args.name, args.candidate, &args.command).await?)
+        }
         Command::Inspect(args) => Box::new(inspect::run(ctx, &args.target).await?),
         Command::Doctor => Box::new(doctor::run(ctx).await),
         Command::Profiles(args) => match args.action {
@@ -161,16 +194,21 @@ pub async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Box<dyn Rep
             Some(ProfilesAction::Validate) => Box::new(profiles::run(&ctx.settings, true)?),
             None => Box::new(profiles::run(&ctx.settings, false)?),
         },
-        Command::Gc(_) => Box::new(gc::run(ctx).await?),
-        Command::PortForward(_) => return Err(crate::error::UsageError(
-            "port-forward is for sandboxes on a cluster (--target kubernetes); engine sandboxes publish on 127.0.0.1 already: see `prodbox ls`".into(),
-        )
-        .into()),
+        Command::Gc(flag) => Box::new(gc::run(ctx.target(flag.target.as_deref()).await?.as_ref()).await?),
+        Command::PortForward(args) => Box::new(port_forward::run(ctx, &args).await?),
         Command::History(args) => Box::new(history::run(ctx, &args.service, args.env.as_deref()).await?),
         Command::Diff(args) => {
+            if let TargetKind::Kubernetes(_) = ctx.target_kind(None)? {
+                return Err(UsageError(
+                    "diff is not implemented on the kubernetes target yet; port-forward both pods and compare by hand meanwhile (see docs/kubernetes.md)".into(),
+                )
+                .into());
+            }
             Box::new(diff::run(ctx, &args.name, args.requests, args.requests_file.as_deref(), args.port).await?)
         }
-        Command::Verify(args) => Box::new(verify::run(ctx, &args.name, &args.targets).await?),
+        Command::Verify(args) => {
+            Box::new(verify::run(ctx.target(None).await?.as_ref(), &args.name, &args.targets).await?)
+        }
         Command::Egress(args) if args.follow => Box::new(egress::follow(ctx, &args.name).await?),
         Command::Egress(args) => Box::new(egress::run(ctx, &args.name).await?),
         Command::Sanitize(args) => Box::new(sanitize::run(&ctx.settings, &args)?),

@@ -1,10 +1,10 @@
 //! `prodbox verify NAME [--target HOST:PORT…]`: probe the sandbox's isolation
-//! from inside its network. Exit 1 when the host answered.
+//! from inside its network (a pod in its namespace on a cluster). Exit 1
+//! when the host answered.
 
 use serde::Serialize;
 
-use super::Ctx;
-use crate::sandbox::{self, verify::Probe};
+use crate::targets::{Probe, SandboxTarget};
 
 /// Each probe's result.
 #[derive(Debug, Serialize)]
@@ -12,8 +12,6 @@ use crate::sandbox::{self, verify::Probe};
 pub struct Probes(pub Vec<Probe>);
 
 /// Runs the probes.
-pub async fn run(ctx: &Ctx, name: &str, targets: &[String]) -> anyhow::Result<Probes> {
-    let engine = ctx.engine().await?;
-    sandbox::require(engine, name).await?;
-    Ok(Probes(sandbox::verify::verify(engine, name, targets).await?))
+pub async fn run(target: &dyn SandboxTarget, name: &str, extra: &[String]) -> anyhow::Result<Probes> {
+    Ok(Probes(target.verify(name, extra).await?))
 }

@@ -139,7 +139,11 @@ impl Prepared {
     /// the (listen port, host port) pairs it got. It needs only the ports,
     /// not the app (it resolves the app's name per connection), so `up`
     /// starts it while the app's image is still being pulled.
-    pub async fn start_relay(&self, engine: &Engine, spec: &dyn RelaySpec) -> Result<Vec<(u16, u16)>, EngineError> {
+    pub async fn start_relay(
+        &self,
+        engine: &Engine,
+        spec: &(dyn RelaySpec + Sync),
+    ) -> Result<Vec<(u16, u16)>, EngineError> {
         let routes = spec.routes();
         let relay_name = container_name(&self.sandbox, Role::Relay.as_str());
         let launcher = Launcher { engine, spec: None, prepared: self, net: &self.net };

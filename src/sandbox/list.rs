@@ -29,6 +29,12 @@ pub struct SandboxInfo {
     /// half-made sandboxes alone, as an `up` may still be making them.
     #[serde(skip)]
     pub newest_resource: i64,
+    /// Where it lives when that is not the local engine (`namespace/NAME` on a cluster).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// When `gc` may remove it (Unix seconds, a cluster sandbox's `--ttl`); `None` never.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
 }
 
 /// A sandbox's candidate container.
@@ -46,6 +52,11 @@ pub struct CandidateInfo {
 }
 
 impl SandboxInfo {
+    /// Past its TTL at `now` (Unix seconds).
+    pub fn expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|t| t <= now)
+    }
+
     /// Left behind: its app exited or died, or it has no running app and
     /// nothing of it changed for `grace_secs` (younger ones may be an `up` at work).
     pub fn is_garbage(&self, now: i64, grace_secs: i64) -> bool {

@@ -9,6 +9,7 @@ pub mod launch;
 pub mod libpod;
 pub mod list;
 pub mod lock;
+pub mod logs;
 pub mod network;
 pub mod relay;
 pub mod selftest;

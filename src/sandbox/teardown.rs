@@ -28,18 +28,31 @@ pub struct Removed {
     pub containers: usize,
     pub networks: usize,
     pub volumes: usize,
+    /// Namespaces deleted (a sandbox on a cluster is its namespace).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub namespaces: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Removed {
+    /// One cluster namespace, deleted with everything in it.
+    pub fn namespace() -> Removed {
+        Removed { namespaces: 1, ..Removed::default() }
+    }
+
     /// Nothing was there.
     pub fn is_empty(&self) -> bool {
-        self.containers + self.networks + self.volumes == 0
+        self.containers + self.networks + self.volumes + self.namespaces == 0
     }
 
     fn add(&mut self, other: Removed) {
         self.containers += other.containers;
         self.networks += other.networks;
         self.volumes += other.volumes;
+        self.namespaces += other.namespaces;
     }
 }
 

@@ -1,9 +1,13 @@
-//! Where sandboxes run: the local engine (Docker or Podman, today's
-//! `sandbox` stage) or a Kubernetes cluster. The target is chosen once, from
-//! `--target` or the settings file's `target = { kind = … }`, and the
-//! commands talk to it through [`SandboxTarget`]; nothing outside this
-//! module matches on the kind.
+//! Where sandboxes run: the local engine (Docker or Podman: [`engine`],
+//! over the `sandbox` stage) or a Kubernetes cluster ([`kubernetes`]). The
+//! target is chosen once per command, from `--target` or the settings
+//! file's `target = { kind = … }` (`commands::Ctx::target`), and `down`,
+//! `ls`, `gc`, `logs`, `exec` and `verify` talk to it through
+//! [`SandboxTarget`] alone. Only what one target cannot do looks at the
+//! kind: `up` (the engine overlaps its pull with the creates; a cluster's
+//! nodes pull), `port-forward` (cluster only) and `diff` (engine only).
 
+pub mod engine;
 pub mod kubernetes;
 
 use std::time::Duration;
@@ -143,41 +147,10 @@ pub struct ClusterUnreachable {
     pub detail: String,
 }
 
-/// What the target dispatch did with a command.
-#[derive(Debug)]
-pub enum Dispatched {
-    /// It ran on the cluster target and exited with this code.
-    Done(u8),
-    /// The engine target: the command runs as it always has.
-    Engine(Box<crate::cli::Command>),
-}
-
-/// A sandbox as a target lists it (`ls`, `gc`).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct TargetSandbox {
-    pub name: String,
-    pub service: String,
-    pub digest: String,
-    pub deployed_at: Option<String>,
-    /// The app's state: `running`, `pending`, `failed`, `missing`, `terminating`.
-    pub status: String,
-    /// Where it lives: a namespace on a cluster.
-    pub location: String,
-    /// When `gc` may remove it (Unix seconds); `None` never.
-    pub expires_at: Option<i64>,
-}
-
-impl TargetSandbox {
-    /// Past its TTL at `now` (Unix seconds).
-    pub fn expired(&self, now: i64) -> bool {
-        self.expires_at.is_some_and(|t| t <= now)
-    }
-}
-
 /// What a started sandbox reports back.
 #[derive(Debug, Clone, Serialize)]
 pub struct Started {
-    /// Where it lives (the namespace on a cluster).
+    /// Where it lives (the namespace on a cluster, the sandbox network on the engine).
     pub location: String,
     /// The app's container ports, to forward or publish.
     pub app_ports: Vec<u16>,
@@ -186,56 +159,71 @@ pub struct Started {
 }
 
 /// Which of a sandbox's workloads a command addresses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    App,
-    Candidate,
-}
+pub use crate::sandbox::labels::Role;
+/// Where a workload's output goes.
+pub use crate::sandbox::logs::Sink;
+/// What removing a sandbox took away.
+pub use crate::sandbox::teardown::Removed;
+/// One isolation probe's result, the same on every target.
+pub use crate::sandbox::verify::Probe;
+/// A sandbox as every target lists it (`ls`, `gc`, `inspect`).
+pub use crate::sandbox::SandboxInfo;
 
-/// What the commands need from a place sandboxes run. The Docker engine
-/// path (`crate::sandbox`) predates this seam and is still called directly
-/// by the commands; the Kubernetes target implements it (see
-/// `docs/kubernetes.md`).
+/// What the commands need from a place sandboxes run: the local engine
+/// ([`engine::EngineTarget`], Docker or Podman) or a cluster
+/// ([`kubernetes::KubeTarget`]). `down`, `ls`, `gc`, `logs`, `exec` and
+/// `verify` are written once against it. `up` on the engine overlaps the
+/// pull with the creates (`commands/up`), so it drives the engine's stages
+/// itself; on a cluster the nodes pull, and `up` is [`SandboxTarget::up`]
+/// then [`SandboxTarget::wait_healthy`].
 pub trait SandboxTarget: Send + Sync {
     /// Create everything for `spec`, isolation first; replaces a sandbox of the same name.
     fn up<'a>(&'a self, spec: &'a SandboxSpec, ttl: Duration) -> BoxFuture<'a, anyhow::Result<Started>>;
     /// Wait until the app (and candidate) pass the health plan.
     fn wait_healthy<'a>(&'a self, spec: &'a SandboxSpec) -> BoxFuture<'a, anyhow::Result<()>>;
-    /// Remove a sandbox and everything it made; `false` when there was none.
-    fn down<'a>(&'a self, name: &'a str) -> BoxFuture<'a, anyhow::Result<bool>>;
-    /// This user's sandboxes.
-    fn list(&self) -> BoxFuture<'_, anyhow::Result<Vec<TargetSandbox>>>;
-    /// Remove the sandboxes whose TTL passed at `now` (Unix seconds); their names.
-    fn gc(&self, now: i64) -> BoxFuture<'_, anyhow::Result<Vec<String>>>;
-    /// The app's (or candidate's) logs, the last `tail` lines.
-    fn logs<'a>(&'a self, name: &'a str, role: Role, tail: Option<usize>) -> BoxFuture<'a, anyhow::Result<String>>;
-    /// Runs a command in the app (or candidate): its exit code and output.
+    /// Remove a sandbox and everything it made; [`Removed::is_empty`] when there was none.
+    fn down<'a>(&'a self, name: &'a str) -> BoxFuture<'a, anyhow::Result<Removed>>;
+    /// Remove every sandbox (of this user) whose resources carry all of `only`'s labels.
+    fn down_all<'a>(&'a self, only: &'a [(&'a str, &'a str)]) -> BoxFuture<'a, anyhow::Result<Vec<(String, Removed)>>>;
+    /// This user's sandboxes, by name.
+    fn list(&self) -> BoxFuture<'_, anyhow::Result<Vec<SandboxInfo>>>;
+    /// Remove what is garbage at `now` (Unix seconds): on the engine, sandboxes
+    /// whose app exited and half-made ones; on a cluster, those past their TTL.
+    fn gc(&self, now: i64) -> BoxFuture<'_, anyhow::Result<Vec<(String, Removed)>>>;
+    /// Copies the app's (or candidate's) output, the last `tail` lines, to ours; with `follow`, until it ends.
+    fn logs<'a>(
+        &'a self,
+        name: &'a str,
+        role: Role,
+        follow: bool,
+        tail: Option<usize>,
+        sink: Sink,
+    ) -> BoxFuture<'a, anyhow::Result<()>>;
+    /// Runs a command in the app (or candidate): its exit code and captured
+    /// output (none when `interactive` and the target can attach a TTY).
     fn exec<'a>(
         &'a self,
         name: &'a str,
         role: Role,
         command: &'a [String],
+        interactive: bool,
     ) -> BoxFuture<'a, anyhow::Result<(i64, String)>>;
     /// Probes the isolation from inside the sandbox: its fixed targets and `extra`.
     fn verify<'a>(&'a self, name: &'a str, extra: &'a [String]) -> BoxFuture<'a, anyhow::Result<Vec<Probe>>>;
-}
-
-/// One isolation probe's result (the same fields as the engine's `verify`).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Probe {
-    pub target: String,
-    /// What the address is ("the node's kubelet", "given").
-    pub what: String,
-    pub open: bool,
-    /// Whether isolation requires it to be blocked.
-    pub must_block: bool,
+    /// What the sandbox tried to reach outside itself, one line, read before
+    /// it is removed; `None` when nothing was recorded (or the target records nothing).
+    fn tried<'a>(&'a self, _name: &'a str) -> BoxFuture<'a, Option<String>> {
+        Box::pin(async { None })
+    }
+    /// How `down` names this target in its hints (`prodbox ls` / `prodbox ls --target kubernetes`).
+    fn ls_hint(&self) -> &'static str;
 }
 
 /// `ls` on a cluster: name, service, short digest, status, namespace, TTL left.
-pub fn table(list: &[TargetSandbox], now: i64) -> String {
+pub fn table(list: &[SandboxInfo], now: i64) -> String {
     let mut s = String::new();
     for t in list {
-        let short = t.digest.strip_prefix("sha256:").unwrap_or(&t.digest);
+        let short = t.deploy.digest.strip_prefix("sha256:").unwrap_or(&t.deploy.digest);
         let ttl = match t.expires_at {
             Some(at) if at <= now => "expired".to_string(),
             Some(at) => format!("{} left", crate::timestamp::human_duration(at - now)),
@@ -244,10 +232,10 @@ pub fn table(list: &[TargetSandbox], now: i64) -> String {
         s.push_str(&format!(
             "{:<20} {:<16} {:<12} {:<12} {:<36} {}\n",
             t.name,
-            t.service,
+            t.deploy.service,
             &short[..short.len().min(12)],
             t.status,
-            t.location,
+            t.location.as_deref().unwrap_or("-"),
             ttl
         ));
     }

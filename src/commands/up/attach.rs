@@ -6,9 +6,9 @@
 
 use super::{UpReport, UpRequest};
 use crate::cli::UpArgs;
-use crate::commands::{logs, Ctx};
+use crate::commands::Ctx;
 use crate::interrupt::{Interrupted, Signals};
-use crate::sandbox::{self, labels::Role};
+use crate::sandbox::{self, labels::Role, logs};
 
 /// Runs `up`, removing the half-made sandbox on a signal.
 pub async fn run_interruptible(ctx: &Ctx, args: &UpArgs) -> anyhow::Result<UpReport> {

@@ -1,6 +1,7 @@
 //! `prodbox up SERVICE`: resolve → fetch → sanitize → launch → report.
 
 pub mod attach;
+pub mod cluster;
 mod report;
 mod request;
 
@@ -153,36 +154,10 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     // The spec of the sandbox, once the images and the sanitized config are there.
     let spec_of = |images: &Images, clean: &sanitize::SanitizedConfig| {
         let Images { facts, pulled, candidate } = images;
-        let (ports, health) = plan_ports(&profile, facts, &req.publish, engine.kind);
-        SandboxSpec {
-            name: name.clone(),
-            deploy: Identity {
-                service: profile.service.clone(),
-                environment: profile.environment.clone(),
-                image: pulled.reference.clone(),
-                digest: digest.clone(),
-                deployed_at: record.deployed_at.clone(),
-                deployed_by: record.deployed_by.clone(),
-                revision: record
-                    .revision
-                    .clone()
-                    .or_else(|| facts.label("org.opencontainers.image.revision").map(str::to_string)),
-            },
-            env: clean.env.clone(),
-            files: clean.files.clone(),
-            sanitize_json: labels::decisions_json(&clean.decisions),
-            ports,
-            health,
-            memory,
-            cpus,
-            read_only: profile.run.read_only,
-            cap_add: profile.run.cap_add.clone(),
-            stop_timeout: profile.run.stop_timeout.as_secs().min(u32::MAX as u64) as u32,
-            dependencies: profile.dependencies.clone(),
-            extra_labels: extra_labels.clone(),
-            candidate: candidate.clone(),
-            egress: profile.run.egress.clone(),
-        }
+        let plan =
+            Plan { profile: &profile, record: &record, facts, name: &name, memory, cpus, extra_labels: &extra_labels };
+        let ports = plan_ports(&profile, facts, facts.has_healthcheck, &req.publish, engine.kind);
+        plan.spec(pulled.reference.clone(), clean, ports, candidate.clone())
     };
 
     let sandbox_side = async {
@@ -227,7 +202,7 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
             // as soon as it can. A closed channel: the image side failed, and says why.
             let relay = async {
                 let Ok(facts) = facts_rx.await else { return Ok(None) };
-                let (ports, _) = plan_ports(&profile, &facts, &req.publish, engine.kind);
+                let (ports, _) = plan_ports(&profile, &facts, facts.has_healthcheck, &req.publish, engine.kind);
                 let t = Instant::now();
                 let routes = EarlyRoutes { ports, candidate: req.candidate.is_some() };
                 match prepared.start_relay(engine, &routes).await {
@@ -282,7 +257,6 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
             (Err(e), _) => return Err(fail(e).await),
             (Ok(()), Ok(None)) => unreachable!("the sandbox side stops early only when the image side failed"),
         };
-    let health = spec.health.clone();
     tracing::debug!(elapsed = ?started.elapsed(), "fetched, sanitized, launched");
     let launched = match wait_healthy(engine, &spec, &prepared, published, candidate_health.as_ref(), progress).await {
         Ok(l) => l,
@@ -294,35 +268,29 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     sandbox::lock::release(engine, &name, &req.owner).await;
     let egress = sandbox::sinkhole::summary(engine, &name).await.ok().flatten();
 
-    let mut report = UpReport {
-        name: name.to_string(),
-        deploy: spec.deploy.clone(),
-        platform: facts.platform.clone(),
-        size: facts.size,
-        source: facts.label("org.opencontainers.image.source").map(str::to_string),
-        version: facts.label("org.opencontainers.image.version").map(str::to_string),
-        created: facts.created.clone(),
-        downloaded: pulled.downloaded,
-        health: health.clone(),
-        urls: urls(&launched.ports(Role::App)),
-        ports: launched.ports(Role::App),
-        chosen: chosen.why,
-        candidate: spec.candidate.as_ref().map(|c| CandidateReport {
-            image: c.image.clone(),
-            id: c.id.clone(),
-            digest: c.digest.clone(),
-            urls: urls(&launched.ports(Role::Candidate)),
-            ports: launched.ports(Role::Candidate),
-        }),
-        sanitized: ConfigCounts::of(&clean.decisions),
-        decisions: clean.decisions,
-        seconds: started.elapsed().as_secs_f64(),
-        profile_hash: profile.hash.clone(),
-        egress,
-        saved: None,
-        stop: format!("prodbox down {name}"),
-        detached: true,
+    let plan = Plan {
+        profile: &profile,
+        record: &record,
+        facts: &facts,
+        name: &name,
+        memory,
+        cpus,
+        extra_labels: &extra_labels,
     };
+    let mut report = plan.report(&spec, clean.decisions, chosen.why);
+    report.downloaded = pulled.downloaded;
+    report.urls = urls(&launched.ports(Role::App));
+    report.ports = launched.ports(Role::App);
+    report.candidate = spec.candidate.as_ref().map(|c| CandidateReport {
+        image: c.image.clone(),
+        id: c.id.clone(),
+        digest: c.digest.clone(),
+        urls: urls(&launched.ports(Role::Candidate)),
+        ports: launched.ports(Role::Candidate),
+    });
+    report.seconds = started.elapsed().as_secs_f64();
+    report.egress = egress;
+    report.stop = format!("prodbox down {name}");
     if let Some(path) = &req.save {
         // The sandbox is up, but the user asked for the repro file too: a
         // failure here must not leave a sandbox nobody reported.
@@ -333,6 +301,92 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
         report.saved = Some(path.clone());
     }
     Ok(report)
+}
+
+/// What both ways of making a sandbox (the engine's pipeline, the
+/// cluster's stages) know once the record is resolved and the manifest read:
+/// the spec and the report are built from it the same way.
+struct Plan<'a> {
+    profile: &'a Profile,
+    record: &'a resolve::DeployRecord,
+    facts: &'a fetch::ImageFacts,
+    name: &'a crate::name::SandboxName,
+    memory: Option<i64>,
+    cpus: Option<f64>,
+    /// `--label`s (and, on the engine, the run's owner label).
+    extra_labels: &'a [(String, String)],
+}
+
+impl Plan<'_> {
+    /// The sandbox to make: `image` as it is run (`repo@digest`), the
+    /// sanitized config, the ports and health plan from [`plan_ports`].
+    fn spec(
+        &self,
+        image: String,
+        clean: &sanitize::SanitizedConfig,
+        (ports, health): (Vec<PortSpec>, HealthPlan),
+        candidate: Option<sandbox::Candidate>,
+    ) -> SandboxSpec {
+        let (profile, record, facts) = (self.profile, self.record, self.facts);
+        SandboxSpec {
+            name: self.name.clone(),
+            deploy: Identity {
+                service: profile.service.clone(),
+                environment: profile.environment.clone(),
+                image,
+                digest: record.image.digest.clone().unwrap_or_default(),
+                deployed_at: record.deployed_at.clone(),
+                deployed_by: record.deployed_by.clone(),
+                revision: record
+                    .revision
+                    .clone()
+                    .or_else(|| facts.label("org.opencontainers.image.revision").map(str::to_string)),
+            },
+            env: clean.env.clone(),
+            files: clean.files.clone(),
+            sanitize_json: labels::decisions_json(&clean.decisions),
+            ports,
+            health,
+            memory: self.memory,
+            cpus: self.cpus,
+            read_only: profile.run.read_only,
+            cap_add: profile.run.cap_add.clone(),
+            stop_timeout: profile.run.stop_timeout.as_secs().min(u32::MAX as u64) as u32,
+            dependencies: profile.dependencies.clone(),
+            extra_labels: self.extra_labels.to_vec(),
+            candidate,
+            egress: profile.run.egress.clone(),
+        }
+    }
+
+    /// The report of `spec`, with what only the caller knows (URLs, ports,
+    /// timing, the stop command) left empty.
+    fn report(&self, spec: &SandboxSpec, decisions: Vec<sanitize::Decision>, why: String) -> UpReport {
+        let facts = self.facts;
+        UpReport {
+            name: spec.name.to_string(),
+            deploy: spec.deploy.clone(),
+            platform: facts.platform.clone(),
+            size: facts.size,
+            source: facts.label("org.opencontainers.image.source").map(str::to_string),
+            version: facts.label("org.opencontainers.image.version").map(str::to_string),
+            created: facts.created.clone(),
+            downloaded: false,
+            health: spec.health.clone(),
+            urls: Vec::new(),
+            ports: Vec::new(),
+            chosen: why,
+            candidate: None,
+            sanitized: ConfigCounts::of(&decisions),
+            decisions,
+            seconds: 0.0,
+            profile_hash: self.profile.hash.clone(),
+            egress: None,
+            saved: None,
+            stop: String::new(),
+            detached: true,
+        }
+    }
 }
 
 /// The image side gave up because the sandbox side failed (which says why).
@@ -495,9 +549,12 @@ async fn ensure_image(engine: &Engine, image: &str, what: &str, progress: &dyn P
 
 /// The ports to publish (the profile's, else the image's EXPOSE, plus `-p`)
 /// and the health plan; a health port is always published too.
+/// `image_check`: whether the image's own HEALTHCHECK may be run (not on a
+/// cluster: the kubelet ignores it).
 fn plan_ports(
     profile: &Profile,
     facts: &fetch::ImageFacts,
+    image_check: bool,
     publish: &[PortSpec],
     engine: crate::engine::EngineKind,
 ) -> (Vec<PortSpec>, HealthPlan) {
@@ -509,12 +566,8 @@ fn plan_ports(
         ports.retain(|p| p.container != extra.container);
         ports.push(*extra);
     }
-    let health = HealthPlan::choose(
-        profile.run.health.as_ref(),
-        facts.has_healthcheck,
-        ports.first().map(|p| p.container),
-        engine,
-    );
+    let health =
+        HealthPlan::choose(profile.run.health.as_ref(), image_check, ports.first().map(|p| p.container), engine);
     if let HealthPlan::Http { port, .. }
     | HealthPlan::Tcp { port, .. }
     | HealthPlan::ImageByExec { fallback_port: Some(port), .. } = &health

@@ -19,12 +19,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _};
 use futures_util::future::BoxFuture;
+use futures_util::{AsyncBufReadExt as _, StreamExt as _};
 use k8s_openapi::api::core::v1::{ConfigMap, LimitRange, Namespace, Pod, ResourceQuota, Service};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
-use super::{KubeTargetSettings, Probe, Role, SandboxTarget, Started, TargetSandbox};
+use super::{KubeTargetSettings, Probe, Removed, Role, SandboxInfo, SandboxTarget, Sink, Started};
 use crate::sandbox::{labels, HealthPlan, SandboxSpec};
 use crate::timestamp::Timestamp;
 use objects::{Plan, APP_POD, CANDIDATE_POD, EXPIRES_AT, MANAGED_BY, USER};
@@ -222,7 +223,7 @@ impl KubeTarget {
     }
 
     /// This user's sandboxes on the cluster.
-    pub async fn sandboxes(&self) -> anyhow::Result<Vec<TargetSandbox>> {
+    pub async fn sandboxes(&self) -> anyhow::Result<Vec<SandboxInfo>> {
         let namespaces = Api::<Namespace>::all(self.client.clone())
             .list(&ListParams::default().labels(&self.selector()))
             .await
@@ -241,14 +242,18 @@ impl KubeTarget {
                     Err(e) => return Err(api_error(e, &format!("reading the app pod in {name}"))),
                 }
             };
-            out.push(TargetSandbox {
+            out.push(SandboxInfo {
                 name: l.get(labels::SANDBOX).cloned().unwrap_or_default(),
-                service: l.get(labels::SERVICE).cloned().unwrap_or_default(),
-                digest: a.get(labels::DIGEST).cloned().unwrap_or_default(),
-                deployed_at: a.get(labels::DEPLOYED_AT).cloned(),
+                deploy: crate::identity::Identity {
+                    service: l.get(labels::SERVICE).cloned().unwrap_or_default(),
+                    digest: a.get(labels::DIGEST).cloned().unwrap_or_default(),
+                    deployed_at: a.get(labels::DEPLOYED_AT).cloned(),
+                    ..Default::default()
+                },
                 status,
-                location: format!("namespace/{name}"),
+                location: Some(format!("namespace/{name}")),
                 expires_at: a.get(EXPIRES_AT).and_then(|t| Timestamp::parse(t)).map(|t| t.0),
+                ..Default::default()
             });
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -256,14 +261,35 @@ impl KubeTarget {
     }
 
     /// Deletes every sandbox of this user whose `expires-at` passed.
-    pub async fn collect(&self, now: i64) -> anyhow::Result<Vec<String>> {
+    pub async fn collect(&self, now: i64) -> anyhow::Result<Vec<(String, Removed)>> {
         let mut out = Vec::new();
         for s in self.sandboxes().await? {
             if s.expired(now) && s.status != "terminating" {
                 let ns = self.namespace(&s.name)?;
                 if self.remove_namespace(&ns, false).await? {
-                    out.push(s.name);
+                    out.push((s.name, Removed::namespace()));
                 }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes every sandbox namespace of this user labelled with all of `only`.
+    pub async fn remove_all(&self, only: &[(&str, &str)]) -> anyhow::Result<Vec<(String, Removed)>> {
+        let mut selector = self.selector();
+        for (k, v) in only {
+            selector.push_str(&format!(",{k}={}", objects::label_value(v)));
+        }
+        let namespaces = Api::<Namespace>::all(self.client.clone())
+            .list(&ListParams::default().labels(&selector))
+            .await
+            .map_err(|e| api_error(e, "listing prodbox namespaces"))?;
+        let mut out = Vec::new();
+        for ns in namespaces {
+            let name = ns.metadata.name.clone().unwrap_or_default();
+            let sandbox = ns.metadata.labels.unwrap_or_default().get(labels::SANDBOX).cloned().unwrap_or_default();
+            if self.remove_namespace(&name, false).await? {
+                out.push((sandbox, Removed::namespace()));
             }
         }
         Ok(out)
@@ -290,51 +316,79 @@ impl SandboxTarget for KubeTarget {
         })
     }
 
-    fn down<'a>(&'a self, name: &'a str) -> BoxFuture<'a, anyhow::Result<bool>> {
+    fn down<'a>(&'a self, name: &'a str) -> BoxFuture<'a, anyhow::Result<Removed>> {
         Box::pin(async move {
             let ns = self.namespace(name)?;
-            self.remove_namespace(&ns, true).await
+            Ok(if self.remove_namespace(&ns, true).await? { Removed::namespace() } else { Removed::default() })
         })
     }
 
-    fn list(&self) -> BoxFuture<'_, anyhow::Result<Vec<TargetSandbox>>> {
+    fn down_all<'a>(&'a self, only: &'a [(&'a str, &'a str)]) -> BoxFuture<'a, anyhow::Result<Vec<(String, Removed)>>> {
+        Box::pin(self.remove_all(only))
+    }
+
+    fn list(&self) -> BoxFuture<'_, anyhow::Result<Vec<SandboxInfo>>> {
         Box::pin(self.sandboxes())
     }
 
-    fn gc(&self, now: i64) -> BoxFuture<'_, anyhow::Result<Vec<String>>> {
+    fn gc(&self, now: i64) -> BoxFuture<'_, anyhow::Result<Vec<(String, Removed)>>> {
         Box::pin(self.collect(now))
     }
 
-    fn logs<'a>(&'a self, name: &'a str, role: Role, tail: Option<usize>) -> BoxFuture<'a, anyhow::Result<String>> {
+    fn logs<'a>(
+        &'a self,
+        name: &'a str,
+        role: Role,
+        follow: bool,
+        tail: Option<usize>,
+        sink: Sink,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             let ns = self.namespace(name)?;
             let pod = role_pod(role);
-            let params = LogParams { tail_lines: tail.map(|t| t as i64), ..Default::default() };
-            Api::<Pod>::namespaced(self.client.clone(), &ns)
-                .logs(pod, &params)
-                .await
-                .map_err(|e| api_error(e, &format!("reading the logs of pod {pod} in {ns}")))
+            let api = Api::<Pod>::namespaced(self.client.clone(), &ns);
+            let params = LogParams { follow, tail_lines: tail.map(|t| t as i64), ..Default::default() };
+            let doing = || format!("reading the logs of pod {pod} in {ns}");
+            if !follow {
+                let text = api.logs(pod, &params).await.map_err(|e| api_error(e, &doing()))?;
+                sink.out(text.as_bytes());
+                return Ok(());
+            }
+            let mut lines = api.log_stream(pod, &params).await.map_err(|e| api_error(e, &doing()))?.lines();
+            while let Some(line) = lines.next().await {
+                sink.out(format!("{}\n", line?).as_bytes());
+            }
+            Ok(())
         })
     }
 
+    /// Output is always captured: the API's exec carries no TTY here.
     fn exec<'a>(
         &'a self,
         name: &'a str,
         role: Role,
         command: &'a [String],
+        _interactive: bool,
     ) -> BoxFuture<'a, anyhow::Result<(i64, String)>> {
         Box::pin(KubeTarget::exec(self, name, role_pod(role), command))
     }
 
     fn verify<'a>(&'a self, name: &'a str, extra: &'a [String]) -> BoxFuture<'a, anyhow::Result<Vec<Probe>>> {
         Box::pin(async move {
-            let image = self.relay_image.as_deref().ok_or_else(|| {
-                crate::error::UsageError(
-                    "verify on a cluster runs its probe from the relay image, which the nodes must pull: set relay_image (pinned by digest) in the settings file; see docs/relay.md".into(),
-                )
-            })?;
-            self.probe(name, image, extra).await
+            let image = match &self.relay_image {
+                Some(image) => image.clone(),
+                None => crate::settings::relay_image().map_err(crate::error::UsageError)?.map(|(image, _)| image).ok_or_else(|| {
+                    crate::error::UsageError(
+                        "verify on a cluster runs its probe from the relay image, which the nodes must pull: set relay_image (pinned by digest) in the settings file; see docs/relay.md".into(),
+                    )
+                })?,
+            };
+            self.probe(name, &image, extra).await
         })
+    }
+
+    fn ls_hint(&self) -> &'static str {
+        "prodbox ls --target kubernetes"
     }
 }
 
@@ -352,8 +406,8 @@ fn kubeconfig_error(e: &kube::config::KubeconfigError) -> anyhow::Error {
 /// The pod that plays a role.
 pub fn role_pod(role: Role) -> &'static str {
     match role {
-        Role::App => APP_POD,
         Role::Candidate => CANDIDATE_POD,
+        _ => APP_POD,
     }
 }
 

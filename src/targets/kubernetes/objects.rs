@@ -80,7 +80,7 @@ pub fn user_label(user: &str) -> String {
 }
 
 /// A label value from free text (`--label` values, service names).
-fn label_value(v: &str) -> String {
+pub(crate) fn label_value(v: &str) -> String {
     user_label(v)
 }
 

@@ -388,7 +388,7 @@ async fn down_deletes_the_namespace_and_nothing_else() {
         empty_cluster(s)
     };
     let (target, log) = cluster(Box::new(answer));
-    assert!(target.down("demo").await.unwrap());
+    assert_eq!(target.down("demo").await.unwrap().namespaces, 1);
     let log = log.lock().unwrap().clone();
     let calls: Vec<String> = log.iter().map(|s| format!("{} {}", s.method, s.path)).collect();
     assert_eq!(calls, [format!("GET /api/v1/namespaces/{NS}"), format!("DELETE /api/v1/namespaces/{NS}")]);
@@ -396,7 +396,7 @@ async fn down_deletes_the_namespace_and_nothing_else() {
     assert_eq!(delete["propagationPolicy"], "Background");
 
     let (target, log) = cluster(Box::new(empty_cluster));
-    assert!(!target.down("demo").await.unwrap(), "no sandbox, nothing removed");
+    assert!(target.down("demo").await.unwrap().is_empty(), "no sandbox, nothing removed");
     assert!(!log.lock().unwrap().iter().any(|s| s.method == Method::DELETE));
 }
 
@@ -430,7 +430,7 @@ async fn ls_shows_this_users_sandboxes_with_their_ttl() {
     let now = crate::timestamp::Timestamp::now().0;
     let names: Vec<(&str, bool)> = list.iter().map(|s| (s.name.as_str(), s.expired(now))).collect();
     assert_eq!(names, [("fresh", false), ("old", true)]);
-    assert!(list.iter().all(|s| s.status == "running" && s.digest == DIGEST));
+    assert!(list.iter().all(|s| s.status == "running" && s.deploy.digest == DIGEST));
     let query = log.lock().unwrap()[0].query.clone();
     let selector = query.replace("%3D", "=").replace("%2C", ",").replace("%2F", "/");
     assert!(selector.contains("app.kubernetes.io/managed-by=prodbox,dev.prodbox.user=alice"), "{query}");
@@ -442,7 +442,8 @@ async fn ls_shows_this_users_sandboxes_with_their_ttl() {
 async fn gc_deletes_only_expired_namespaces() {
     let (target, log) = cluster(Box::new(listing_cluster));
     let removed = target.gc(crate::timestamp::Timestamp::now().0).await.unwrap();
-    assert_eq!(removed, ["old"]);
+    let names: Vec<&str> = removed.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["old"]);
     let deletes: Vec<String> =
         log.lock().unwrap().iter().filter(|s| s.method == Method::DELETE).map(|s| s.path.clone()).collect();
     assert_eq!(deletes, ["/api/v1/namespaces/prodbox-alice-old"]);
@@ -540,4 +541,18 @@ async fn port_forward_listens_on_loopback_only() {
     assert_eq!(container, 8080);
     assert_ne!(local, 0, "a free port was chosen");
     assert!(std::net::TcpStream::connect(("127.0.0.1", local)).is_ok(), "bound on 127.0.0.1");
+}
+
+#[tokio::test]
+async fn down_all_deletes_the_namespaces_with_the_labels_asked_for() {
+    let (target, log) = cluster(Box::new(listing_cluster));
+    let removed = target.down_all(&[("team", "qa")]).await.unwrap();
+    let names: Vec<&str> = removed.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["old", "fresh"]);
+    assert!(removed.iter().all(|(_, r)| r.namespaces == 1));
+    let log = log.lock().unwrap().clone();
+    let selector = log[0].query.replace("%3D", "=").replace("%2C", ",").replace("%2F", "/");
+    assert!(selector.contains("managed-by=prodbox,dev.prodbox.user=alice,team=qa"), "{selector}");
+    let deletes: Vec<&str> = log.iter().filter(|s| s.method == Method::DELETE).map(|s| s.path.as_str()).collect();
+    assert_eq!(deletes, ["/api/v1/namespaces/prodbox-alice-old", "/api/v1/namespaces/prodbox-alice-fresh"]);
 }
