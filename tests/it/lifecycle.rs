@@ -26,6 +26,17 @@ fn up_again_replaces_and_gc_collects_dead_sandboxes() {
         "label=dev.prodbox.role=app",
     ]);
     assert_eq!(apps.lines().count(), 1, "one app after replacing");
+    // `--target engine` wins over a settings file that names a cluster: the
+    // same commands, through the engine target, see the same sandbox.
+    project.write("xdg/prodbox/settings.toml", "target = { kind = \"kubernetes\", context = \"nowhere\" }\n");
+    let xdg = project.dir.path().join("xdg");
+    let env = [("XDG_CONFIG_HOME", xdg.to_str().unwrap())];
+    let ls = project.prodbox_env(&["ls", "--json", "--target", "engine"], &env).success().json();
+    let listed = ls.as_array().unwrap().iter().find(|s| s["name"] == name.as_str()).cloned();
+    let listed = listed.unwrap_or_else(|| panic!("{name} in {ls}"));
+    assert_eq!(listed["status"], "running");
+    assert!(listed.get("location").is_none() && listed.get("expires_at").is_none(), "{listed}");
+    project.prodbox_env(&["exec", &name, "--target", "docker", "--", "/demo-app", "health"], &env).success();
 
     // The app dies (as after a crash): gc removes the whole sandbox.
     docker(&["kill", &format!("prodbox-{name}-app")]);
