@@ -383,18 +383,20 @@ pub fn sanitize(config: &ProdConfig, rules: &SanitizeSection) -> Result<Sanitize
         }
     }
     env_parts.sort_by_key(|(i, _)| *i);
-    let mut removed: Vec<String> = Vec::new();
+    // The text taken out everywhere, moved (not copied) out of each part.
+    let mut taken: Vec<Vec<String>> = Vec::new();
     let mut out = SanitizedConfig::default();
     for (_, part) in env_parts {
-        removed.extend(part.removed);
+        taken.push(part.removed);
         out.env.extend(part.env);
         out.decisions.extend(part.decisions);
     }
     let mut outcomes: Vec<files::FileOutcome> =
         outcomes.into_iter().map(|o| o.expect("every file was taken")).collect();
-    for o in &outcomes {
-        removed.extend(o.removed.iter().cloned());
+    for o in &mut outcomes {
+        taken.push(std::mem::take(&mut o.removed));
     }
+    let removed: Vec<&str> = taken.iter().flatten().map(String::as_str).collect();
     let finder = Finder::of(&removed).map_err(SanitizeError::Scrub)?;
     if let Some(finder) = &finder {
         // Which values still hold a secret taken out elsewhere: the env as one

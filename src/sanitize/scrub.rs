@@ -5,8 +5,6 @@
 //! again and become redactions. Only values are searched, never keys, and
 //! never text shorter than [`MIN_LEN`].
 
-use std::collections::{HashMap, HashSet};
-
 use aho_corasick::AhoCorasick;
 
 use super::REDACTED;
@@ -39,22 +37,30 @@ fn distinctive(s: &str) -> bool {
 /// Finds any of many secrets in text. The automaton holds only their first
 /// [`MIN_LEN`] bytes (far fewer states to build and walk than the whole
 /// secrets); each hit is confirmed against the secrets with that start.
+/// The secrets are kept sorted, so those sharing a start are one run of
+/// them: building it hashes nothing (it runs on one core, after the files).
 pub struct Finder<'a> {
     starts: AhoCorasick,
-    /// Per start: the lengths its secrets have (longest first), and the secrets.
-    candidates: Vec<(Vec<usize>, HashSet<&'a str>)>,
+    /// Every secret, sorted and without repeats.
+    secrets: Vec<&'a str>,
+    /// Per start (the automaton's pattern): its run in `secrets`, and the
+    /// lengths its secrets have, longest first.
+    runs: Vec<(std::ops::Range<usize>, Vec<usize>)>,
 }
 
 impl<'a> Finder<'a> {
     /// A finder for the `removed` secrets; None when none is long enough to
     /// hunt. An automaton that cannot be built is an error: the caller must
     /// not go on as if nothing repeated.
-    pub fn of(removed: &'a [String]) -> Result<Option<Finder<'a>>, String> {
+    pub fn of<S: AsRef<str>>(removed: &'a [S]) -> Result<Option<Finder<'a>>, String> {
         let mut secrets: Vec<&str> = removed
             .iter()
-            .filter_map(|p| match p.strip_prefix(CERTAIN) {
-                Some(marked) => Some(marked.trim()),
-                None => Some(p.trim()).filter(|p| distinctive(p)),
+            .filter_map(|p| {
+                let p = p.as_ref();
+                match p.strip_prefix(CERTAIN) {
+                    Some(marked) => Some(marked.trim()),
+                    None => Some(p.trim()).filter(|p| distinctive(p)),
+                }
             })
             .filter(|p| p.len() >= MIN_LEN && *p != REDACTED)
             .collect();
@@ -63,26 +69,34 @@ impl<'a> Finder<'a> {
         if secrets.is_empty() {
             return Ok(None);
         }
-        Finder::new(&secrets).map(Some)
+        Finder::new(secrets).map(Some)
     }
 
-    fn new(secrets: &[&'a str]) -> Result<Finder<'a>, String> {
-        let mut by_start: HashMap<&[u8], (Vec<usize>, HashSet<&'a str>)> = HashMap::new();
-        for s in secrets {
-            let entry = by_start.entry(&s.as_bytes()[..MIN_LEN]).or_default();
-            entry.0.push(s.len());
-            entry.1.insert(s);
+    fn new(secrets: Vec<&'a str>) -> Result<Finder<'a>, String> {
+        fn start(s: &str) -> &[u8] {
+            &s.as_bytes()[..MIN_LEN]
         }
-        let mut starts = Vec::with_capacity(by_start.len());
-        let mut candidates = Vec::with_capacity(by_start.len());
-        for (start, (mut lengths, set)) in by_start {
+        let mut starts: Vec<&[u8]> = Vec::new();
+        let mut runs: Vec<(std::ops::Range<usize>, Vec<usize>)> = Vec::new();
+        for (i, s) in secrets.iter().enumerate() {
+            match runs.last_mut() {
+                Some((run, lengths)) if start(secrets[run.start]) == start(s) => {
+                    run.end = i + 1;
+                    if !lengths.contains(&s.len()) {
+                        lengths.push(s.len());
+                    }
+                }
+                _ => {
+                    starts.push(start(s));
+                    runs.push((i..i + 1, vec![s.len()]));
+                }
+            }
+        }
+        for (_, lengths) in &mut runs {
             lengths.sort_unstable_by(|a, b| b.cmp(a));
-            lengths.dedup();
-            starts.push(start);
-            candidates.push((lengths, set));
         }
         let starts = AhoCorasick::new(&starts).map_err(|e| e.to_string())?;
-        Ok(Finder { starts, candidates })
+        Ok(Finder { starts, secrets, runs })
     }
 
     /// The (start, length) of each secret in `text`, left to right.
@@ -94,8 +108,10 @@ impl<'a> Finder<'a> {
                 continue;
             }
             let rest = &text[m.start()..];
-            let (lengths, set) = &self.candidates[m.pattern().as_usize()];
-            if let Some(len) = lengths.iter().copied().find(|&l| rest.get(..l).is_some_and(|head| set.contains(head))) {
+            let (run, lengths) = &self.runs[m.pattern().as_usize()];
+            let run = &self.secrets[run.clone()];
+            let found = |l: usize| rest.get(..l).is_some_and(|head| run.binary_search(&head).is_ok());
+            if let Some(len) = lengths.iter().copied().find(|&l| found(l)) {
                 out.push((m.start(), len));
                 next = m.start() + len;
             }

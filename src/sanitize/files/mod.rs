@@ -351,8 +351,8 @@ impl<'r> Walk<'r> {
                 if s.anchor != 0 {
                     self.anchors.insert(s.anchor, (s.span.clone(), s.style, s.kind, s.text.to_string()));
                 }
-                let o = self.decide(key, class, &s.text);
-                self.record(key, &o);
+                let mut o = self.decide(key, class, &s.text);
+                self.record(key, &mut o);
                 if let Some(new) = o.value {
                     self.edits.insert(s.span.start, (s.span.end, encode(s.style, s.kind, &new)));
                 }
@@ -362,8 +362,8 @@ impl<'r> Walk<'r> {
                 let class = ctx.leaf_class.unwrap_or_else(|| self.class(leaf, ctx));
                 if let (NameClass::Secret(_), Some((span, style, kind, text))) = (class, self.anchors.get(id).cloned())
                 {
-                    let o = self.decide(key, class, &text);
-                    self.record(key, &o);
+                    let mut o = self.decide(key, class, &text);
+                    self.record(key, &mut o);
                     if let Some(new) = o.value {
                         self.edits.insert(span.start, (span.end, encode(style, kind, &new)));
                     }
@@ -440,8 +440,8 @@ impl<'r> Walk<'r> {
     /// cuts and emptied values are made here).
     fn child(&mut self, node: &Node, key: &mut String, leaf: &str, ctx: Ctx, cut: &Cut) -> bool {
         if let Some(rule) = self.drop_rule(key) {
-            let o = Outcome { by_profile: true, ..Outcome::new(Action::Dropped, format!("drop {rule}"), None) };
-            self.record(key, &o);
+            let mut o = Outcome { by_profile: true, ..Outcome::new(Action::Dropped, format!("drop {rule}"), None) };
+            self.record(key, &mut o);
             match (cut, node) {
                 (Cut::Lines(r), _) => {
                     self.edits.insert(r.start, (r.end, String::new()));
@@ -515,8 +515,8 @@ impl<'r> Walk<'r> {
     }
 
     /// Records a key's decision unless it was an unremarkable keep.
-    fn record(&mut self, key: &str, o: &Outcome) {
-        self.removed.extend(o.removed.iter().cloned());
+    fn record(&mut self, key: &str, o: &mut Outcome) {
+        self.removed.append(&mut o.removed);
         match o.action {
             Action::Kept if !o.by_profile => return,
             Action::Kept => {}
