@@ -209,6 +209,12 @@ pub async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Box<dyn Rep
         Command::Verify(args) => {
             Box::new(verify::run(ctx.target(None).await?.as_ref(), &args.name, &args.targets).await?)
         }
+        Command::Egress(_) if matches!(ctx.target_kind(None)?, TargetKind::Kubernetes(_)) => {
+            return Err(UsageError(
+                "egress is recorded by the engine's sinkhole; on the kubernetes target the NetworkPolicy refuses it unrecorded (see docs/kubernetes.md)".into(),
+            )
+            .into())
+        }
         Command::Egress(args) if args.follow => Box::new(egress::follow(ctx, &args.name).await?),
         Command::Egress(args) => Box::new(egress::run(ctx, &args.name).await?),
         Command::Sanitize(args) => Box::new(sanitize::run(&ctx.settings, &args)?),

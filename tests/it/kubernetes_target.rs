@@ -162,6 +162,9 @@ fn up_on_a_cluster_sends_isolation_first_and_no_secret_then_ls_and_down() {
     let last = seen.lock().unwrap().last().cloned().unwrap();
     assert_eq!((last.0.as_str(), last.1.as_str()), ("DELETE", format!("/api/v1/namespaces/{ns}").as_str()));
     project.prodbox_env(&["down", "kt"], &env).code(1).stderr_has("no sandbox named kt");
+    // What only the engine records is refused on a cluster, not run on the engine.
+    project.prodbox_env(&["egress", "kt"], &env).code(2).stderr_has("kubernetes target");
+    project.prodbox_env(&["diff", "kt"], &env).code(2).stderr_has("kubernetes target");
     // A bad target is a usage error before anything is asked.
     project.prodbox_env(&["ls", "--target", "nomad"], &env).code(2);
     assert!(project.leftovers().is_empty(), "nothing on the local engine");
