@@ -654,7 +654,19 @@ fn url_credentials(value: &str, found: &mut Vec<Finding>) {
     for (at, _) in value.match_indices("://") {
         let start = at + 3;
         let authority_len = value[start..].find(|c: char| "/?# \"'\n\t,;".contains(c)).unwrap_or(value.len() - start);
-        let authority = &value[start..start + authority_len];
+        let mut authority = &value[start..start + authority_len];
+        if !authority.contains('@') {
+            // An unencoded `#` or `?` in the password (`redis://:pa#ss@host`)
+            // ends the authority early for a parser, not for the reader.
+            let wider = value[start..].find(|c: char| " \"'\n\t,;/".contains(c)).unwrap_or(value.len() - start);
+            let candidate = &value[start..start + wider];
+            let port = |c: &str| c.split(['?', '#']).next().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+            if let (Some(at), Some(colon)) = (candidate.rfind('@'), candidate.find(':')) {
+                if colon < at && !candidate[..colon].contains(['?', '#']) && !port(&candidate[colon + 1..at]) {
+                    authority = &candidate[..at + 1];
+                }
+            }
+        }
         let Some(at_sign) = authority.rfind('@') else { continue };
         let userinfo = &authority[..at_sign];
         match userinfo.find(':') {
@@ -688,8 +700,8 @@ fn bare_userinfo(value: &str, found: &mut Vec<Finding>) {
             i -= 1;
         }
         let credential = &value[i..at];
-        if credential.contains("//") {
-            continue; // a URL: url_credentials decides
+        if credential.contains("//") || credential.ends_with(':') {
+            continue; // a URL (url_credentials decides), or no password (`jdbc:oracle:thin:@host`)
         }
         // JDBC thin / EZConnect `…:user/password@`, else `user:password@`.
         let (user, password, offset) = if let Some(slash) = credential.rfind('/') {
@@ -1585,6 +1597,10 @@ mod tests {
         assert_eq!(secrets("https://acct.blob.core.windows.net/c?sv=2022&sig=AbC%2Bdef%3D&se=2030"), ["AbC%2Bdef%3D"]);
         assert_eq!(secrets("db.internal:5432:shop:app:pg\\:pass"), ["pg\\:pass"]);
         assert_eq!(secrets("machine api.internal login deploy password n3tRcPass"), ["n3tRcPass"]);
+        assert_eq!(secrets("redis://:Xy7pQ#2C@redis.internal:6379/0"), ["Xy7pQ#2C"]);
+        assert_eq!(secrets("nats://u:ab?cd!9@nats.internal:4222"), ["ab?cd!9"]);
+        assert!(secrets("jdbc:oracle:thin:@ora.internal:1521/APP").is_empty());
+        assert!(secrets("http://host.internal:8080?q=a@b.example").is_empty());
     }
 
     #[test]

@@ -193,6 +193,8 @@ pub const DESCRIPTOR_TOKENS: &[&str] = &[
     "ALGORITHM",
     "ALGORITHMS",
     "ALG",
+    "ALGO",
+    "ALGOS",
     "ISSUER",
     "AUDIENCE",
     "SCOPE",
@@ -308,6 +310,8 @@ pub const ID_TOKENS: &[&str] = &[
     "MD5",
     "DIGEST",
     "CHECKSUM",
+    "SUM",
+    "SUMS",
     "HASH",
     "CRC",
     "VERSION",
@@ -587,7 +591,9 @@ fn classify_tokens(t: &[&str]) -> NameClass {
             return NameClass::Secret(rule);
         }
     }
-    if t.iter().any(|w| word(w).id) {
+    // `MD5_SUM`: the digit splits off the hash's name.
+    let hash_name = t.windows(2).any(|p| p[0] == "MD" && p[1] == "5");
+    if hash_name || t.iter().any(|w| word(w).id) {
         return NameClass::Identifier;
     }
     // The last word is the head noun: it says what the value is.
@@ -760,6 +766,9 @@ mod tests {
         assert_eq!(classify("UPSTREAM"), NameClass::Neutral);
         assert_eq!(classify("QUEUE_NAME"), NameClass::Descriptive);
         assert_eq!(classify("TOKEN_URL"), NameClass::Descriptive);
+        assert_eq!(classify("MD5_SUM"), NameClass::Identifier);
+        assert_eq!(classify("ARTIFACT_SHA256"), NameClass::Identifier);
+        assert_eq!(classify("HMAC_ALGO"), NameClass::Descriptive);
     }
 
     #[test]

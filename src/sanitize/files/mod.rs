@@ -382,7 +382,10 @@ impl<'r> Walk<'r> {
             let k = e.key.as_ref();
             has_value |= VALUE_KEYS.contains(&k);
             jwk |= k == "kty";
-            reference |= names::is_reference_context(k);
+            // A reference beside the values (`valueFrom`, `remoteRef: {…}`)
+            // makes its siblings names; a scalar one (`existingSecret: ""`
+            // beside `password:` in a Helm chart) is only a name itself.
+            reference |= !matches!(e.node, Node::Scalar(_) | Node::Alias(_)) && names::is_reference_context(k);
             if let (Node::Scalar(s), None) = (&e.node, named) {
                 if NAME_KEYS.contains(&k) && !s.text.is_empty() {
                     named = Some(s.text.as_ref());

@@ -146,3 +146,15 @@ fn jwks_keep_public_members_and_lose_private_ones() {
         "{out}"
     );
 }
+
+#[test]
+fn a_scalar_reference_beside_a_password_does_not_hide_it() {
+    // Bitnami charts: `existingSecret` sits beside the password it replaces.
+    let text = "postgresql:\n  auth:\n    username: web\n    password: Helm-Pw-77x\n    existingSecret: \"\"\nextra:\n  - secretKey: password\n    remoteRef:\n      key: prod/db\n";
+    let (out, _) = run("/deploy/values.yaml", text);
+    assert!(!out.contains("Helm-Pw-77x"), "{out}");
+    assert!(
+        out.contains("username: web") && out.contains("existingSecret: \"\"") && out.contains("key: prod/db"),
+        "{out}"
+    );
+}
