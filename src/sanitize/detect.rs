@@ -174,6 +174,7 @@ enum Gate {
     AnsibleVault,
     Mailchimp,
     Netrc,
+    Command,
 }
 
 const GATES: &[(&str, Gate)] = &[
@@ -187,6 +188,24 @@ const GATES: &[(&str, Gate)] = &[
     ("-us", Gate::Mailchimp),
     ("machine ", Gate::Netrc),
     ("default ", Gate::Netrc),
+    ("mysql", Gate::Command),
+    ("mariadb", Gate::Command),
+    ("sshpass", Gate::Command),
+    ("redis-cli", Gate::Command),
+    (" login", Gate::Command),
+];
+
+/// Commands whose short flag takes a password (`mysqldump -pX`, `sshpass -p
+/// X`, `redis-cli -a X`, `docker login -p X`): the command, the flag, and
+/// whether only an attached value counts (`mysql -p db` prompts, `db` is a
+/// database).
+#[rustfmt::skip]
+const PASSWORD_FLAGS: &[(&str, &str, bool)] = &[
+    ("mysql", "-p", true), ("mysqldump", "-p", true), ("mysqladmin", "-p", true), ("mysqlimport", "-p", true),
+    ("mariadb", "-p", true), ("mariadb-dump", "-p", true),
+    ("sshpass", "-p", false), ("redis-cli", "-a", false),
+    ("docker login", "-p", false), ("podman login", "-p", false), ("buildah login", "-p", false),
+    ("skopeo login", "-p", false), ("nerdctl login", "-p", false), ("oras login", "-p", false),
 ];
 
 /// Kinds of public material, found before secrets so they are never flagged.
@@ -397,6 +416,9 @@ pub fn find_all(value: &str) -> Vec<Finding> {
     if gate(Gate::CredentialLine) {
         credential_lines(value, &mut found);
     }
+    if gate(Gate::Command) {
+        command_flags(value, &mut found);
+    }
     if colon && (blank || quote) {
         user_password_tokens(value, &mut found);
     }
@@ -529,6 +551,17 @@ pub fn public_token(t: &str) -> bool {
     if t.len() == 87 && t.starts_with('B') && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         return true; // VAPID / P-256 public key, uncompressed point
     }
+    if let Some((kind, id)) = t.split_once('-') {
+        // AWS resource ids: `vpc-0f1e2d3c4b5a69788`, `sg-0123abcd`.
+        let hex = |s: &str| s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if (1..=12).contains(&kind.len())
+            && kind.bytes().all(|b| b.is_ascii_lowercase())
+            && matches!(id.len(), 8 | 17)
+            && hex(id)
+        {
+            return true;
+        }
+    }
     if t.len() == 40 && t.starts_with("6L") && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         return true; // reCAPTCHA site key
     }
@@ -595,7 +628,7 @@ fn pem_blocks(value: &str, found: &mut Vec<Finding>) {
         let Some(label_len) = value[label_start..].find("-----") else { break };
         let label = value[label_start..label_start + label_len].to_string();
         from = label_start + label_len;
-        if !label.contains("PRIVATE KEY") {
+        if !secret_armour(&label) {
             continue;
         }
         let end_marker = format!("-----END {label}-----");
@@ -603,6 +636,14 @@ fn pem_blocks(value: &str, found: &mut Vec<Finding>) {
         push(found, "pem-private-key", start..end, Shape::Pem { label });
         from = end;
     }
+}
+
+/// Whether a PEM label names key material: a private or secret key, or any
+/// other key that is not public (`OpenVPN Static key V1`). Certificates,
+/// public keys, parameters, signatures and messages are not.
+fn secret_armour(label: &str) -> bool {
+    let l = label.to_ascii_uppercase();
+    l.contains("PRIVATE") || l.contains("SECRET") || (l.contains("KEY") && !l.contains("PUBLIC"))
 }
 
 /// A PEM block wrapped in base64 (kubeconfig `client-key-data`, Kubernetes
@@ -656,13 +697,13 @@ fn url_credentials(value: &str, found: &mut Vec<Finding>) {
         let authority_len = value[start..].find(|c: char| "/?# \"'\n\t,;".contains(c)).unwrap_or(value.len() - start);
         let mut authority = &value[start..start + authority_len];
         if !authority.contains('@') {
-            // An unencoded `#` or `?` in the password (`redis://:pa#ss@host`)
+            // An unencoded `#`, `?` or `/` in the password (`redis://:pa#ss@host`)
             // ends the authority early for a parser, not for the reader.
-            let wider = value[start..].find(|c: char| " \"'\n\t,;/".contains(c)).unwrap_or(value.len() - start);
+            let wider = value[start..].find(|c: char| " \"'\n\t,;".contains(c)).unwrap_or(value.len() - start);
             let candidate = &value[start..start + wider];
-            let port = |c: &str| c.split(['?', '#']).next().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+            let port = |c: &str| c.split(['?', '#', '/']).next().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
             if let (Some(at), Some(colon)) = (candidate.rfind('@'), candidate.find(':')) {
-                if colon < at && !candidate[..colon].contains(['?', '#']) && !port(&candidate[colon + 1..at]) {
+                if colon < at && !candidate[..colon].contains(['?', '#', '/']) && !port(&candidate[colon + 1..at]) {
                     authority = &candidate[..at + 1];
                 }
             }
@@ -984,6 +1025,44 @@ fn user_flags(value: &str, found: &mut Vec<Finding>) {
                 if !pw.is_empty() && !is_reference(pw) {
                     let s = from + offset + colon + 1;
                     push(found, "user-flag-password", s..s + pw.len(), Shape::Password);
+                }
+            }
+        }
+    }
+}
+
+/// The password after a command's password flag ([`PASSWORD_FLAGS`]), up to
+/// the end of that command (`;`, `&&`, `|`, a line end).
+fn command_flags(value: &str, found: &mut Vec<Finding>) {
+    let b = value.as_bytes();
+    for &(cmd, flag, attached_only) in PASSWORD_FLAGS {
+        for (at, _) in value.match_indices(cmd) {
+            let before =
+                at == 0 || matches!(b[at - 1], b' ' | b'\t' | b'\n' | b'"' | b'\'' | b';' | b'|' | b'&' | b'(' | b'/');
+            if !before || !b.get(at + cmd.len()).is_some_and(|c| *c == b' ' || *c == b'\t') {
+                continue;
+            }
+            let from = at + cmd.len();
+            let end = value[from..].find(['\n', ';', '|', '&']).map_or(value.len(), |i| from + i);
+            let mut words = value[from..end].split(' ').scan(from, |pos, w| {
+                let start = *pos;
+                *pos += w.len() + 1;
+                Some((start, w))
+            });
+            while let Some((start, w)) = words.next() {
+                let span = if w.len() > flag.len() && w.starts_with(flag) && !w.starts_with("--") {
+                    Some((start + flag.len(), &w[flag.len()..]))
+                } else if w == flag && !attached_only {
+                    words.by_ref().find(|(_, n)| !n.is_empty())
+                } else {
+                    None
+                };
+                if let Some((s, pw)) = span {
+                    let q = pw.len() - pw.trim_start_matches(['"', '\'']).len();
+                    let pw = pw.trim_matches(['"', '\'']);
+                    if !pw.is_empty() && !is_reference(pw) {
+                        push(found, "command-password-flag", s + q..s + q + pw.len(), Shape::Password);
+                    }
                 }
             }
         }
@@ -1601,6 +1680,32 @@ mod tests {
         assert_eq!(secrets("nats://u:ab?cd!9@nats.internal:4222"), ["ab?cd!9"]);
         assert!(secrets("jdbc:oracle:thin:@ora.internal:1521/APP").is_empty());
         assert!(secrets("http://host.internal:8080?q=a@b.example").is_empty());
+        assert_eq!(secrets("postgres://app:ab/cd+ef@pg.internal/app"), ["ab/cd+ef"]);
+        assert!(secrets("https://host.internal:8443/@scope/pkg").is_empty());
+    }
+
+    #[test]
+    fn password_flags_of_known_commands() {
+        assert_eq!(secrets("mysqldump -h db -u root -pS3cretXy9 --all-databases"), ["S3cretXy9"]);
+        assert_eq!(secrets("sshpass -p 'Pw-9x' ssh deploy@10.0.0.8"), ["Pw-9x"]);
+        assert_eq!(secrets("redis-cli -h r -a R3dis!pw ping"), ["R3dis!pw"]);
+        assert_eq!(secrets("docker login -u ci -p D0ck3rPw registry.internal"), ["D0ck3rPw"]);
+        // `-p` is a port or a prompt elsewhere.
+        assert!(secrets("docker run -p 8080:80 nginx").is_empty());
+        assert!(secrets("mysql -h db -p shop").is_empty());
+        assert!(secrets("psql -h db -p 5432 -U app").is_empty());
+    }
+
+    #[test]
+    fn armoured_keys_that_are_not_public() {
+        let v = "<tls-auth>\n-----BEGIN OpenVPN Static key V1-----\n0a1b2c3d4e5f\n-----END OpenVPN Static key V1-----\n</tls-auth>";
+        assert_eq!(find_all(v).len(), 1);
+        for v in [
+            "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----",
+            "-----BEGIN PGP SIGNATURE-----\nabc\n-----END PGP SIGNATURE-----",
+        ] {
+            assert!(find_all(v).is_empty(), "{v}");
+        }
     }
 
     #[test]
@@ -1626,6 +1731,8 @@ mod tests {
             "sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC",
             "arn:aws:iam::123456789012:role/checkout-Prod-Role-1A2B3C4D5E6F",
             "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+            "vpc-0f1e2d3c4b5a69788",
+            "subnet-0123456789abcdef0,subnet-0fedcba9876543210",
             "1234567890-abc123def456ghi789jkl012mno345pq.apps.googleusercontent.com",
             "auth: true",
         ] {
