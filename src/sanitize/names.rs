@@ -79,6 +79,8 @@ pub const SECRET_TOKENS: &[&str] = &[
     "PSK",
     "PRESHARED",
     "AUTHTOK",
+    "PAT",
+    "MNEMONIC",
 ];
 
 /// Words before `PASS` that make it "hand over", not a password.
@@ -100,6 +102,7 @@ const NOT_SECRET_WORDS: &[&str] = &[
     "MULTIPASS",
     "ONEPASS",
     "TWOPASS",
+    "PASSWORDLESS",
 ];
 
 /// Token pairs that mark a secret where each word alone does not.
@@ -195,6 +198,21 @@ pub const DESCRIPTOR_TOKENS: &[&str] = &[
     "ALG",
     "ALGO",
     "ALGOS",
+    "MECHANISM",
+    "MECHANISMS",
+    "ENCODER",
+    "COMPLEXITY",
+    "STRENGTH",
+    "SAMESITE",
+    "HTTPONLY",
+    "DIGITS",
+    "ROUNDS",
+    "ITERATIONS",
+    "COST",
+    "MINUTE",
+    "SECOND",
+    "HOUR",
+    "DAY",
     "ISSUER",
     "AUDIENCE",
     "SCOPE",
@@ -582,6 +600,13 @@ fn classify_tokens(t: &[&str]) -> NameClass {
         return NameClass::Public;
     }
     let secret = secret_rule(t);
+    // `MAX_TOKENS`, `NUM_PASSWORDS`: a quantity of secrets, not one.
+    if let Some(rule) = secret {
+        let quantity = t.iter().position(|w| matches!(*w, "MAX" | "MIN" | "NUM" | "TOTAL"));
+        if quantity.is_some_and(|q| t[q + 1..].contains(&rule)) {
+            return NameClass::Descriptive;
+        }
+    }
     if let Some(rule) = secret {
         // `TOKEN_URL`, `PASSWORD_FILE`: about a secret, not one. `SECRET_ID`
         // and `KEY_PASSWORD` were matched as pairs and stay secret.
@@ -611,7 +636,7 @@ fn secret_rule(t: &[&str]) -> Option<&'static str> {
         if let Some(hit) = about.secret {
             return Some(hit);
         }
-        if w.starts_with("PASSW") || (w.len() > 4 && !about.not_secret_word) {
+        if !about.not_secret_word && (w.starts_with("PASSW") || w.len() > 4) {
             if let Some(hit) =
                 SECRET_SUFFIXES.iter().find(|s| w.ends_with(**s) || (w.starts_with("PASSW") && **s == "PASSWORD"))
             {
@@ -769,6 +794,15 @@ mod tests {
         assert_eq!(classify("MD5_SUM"), NameClass::Identifier);
         assert_eq!(classify("ARTIFACT_SHA256"), NameClass::Identifier);
         assert_eq!(classify("HMAC_ALGO"), NameClass::Descriptive);
+        assert_eq!(classify("MAX_TOKENS"), NameClass::Descriptive);
+        assert_eq!(classify("OPENAI_MAX_TOKENS"), NameClass::Descriptive);
+        assert_eq!(classify("TOKENS_PER_MINUTE"), NameClass::Descriptive);
+        assert_eq!(classify("COOKIE_SAMESITE"), NameClass::Descriptive);
+        assert_eq!(classify("AUTH_MECHANISM"), NameClass::Descriptive);
+        assert_eq!(classify("SALT_ROUNDS"), NameClass::Descriptive);
+        assert!(matches!(classify("GITHUB_PAT"), NameClass::Secret(_)));
+        assert!(matches!(classify("WALLET_MNEMONIC"), NameClass::Secret(_)));
+        assert_eq!(classify("PASSWORDLESS"), NameClass::Neutral);
     }
 
     #[test]
