@@ -158,3 +158,31 @@ fn a_scalar_reference_beside_a_password_does_not_hide_it() {
         "{out}"
     );
 }
+
+#[test]
+fn a_kubernetes_secrets_data_is_secret_whatever_its_keys_say() {
+    let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: api-env\ndata:\n  url: cG9zdGdyZXM6Ly9kYi9hcHA=\n  config.json: e30=\nstringData:\n  token: abc123XYZ987\n---\nkind: ConfigMap\ndata:\n  url: https://api.internal\n";
+    let (out, _) = run("/k8s/all.yaml", text);
+    assert!(
+        !out.contains("cG9zdGdyZXM6Ly9kYi9hcHA=") && !out.contains("e30=") && !out.contains("abc123XYZ987"),
+        "{out}"
+    );
+    assert!(out.contains("name: api-env") && out.contains("url: https://api.internal"), "{out}");
+    assert!(yaml::parse(&out).is_some(), "{out}");
+}
+
+#[test]
+fn a_file_holding_one_value_is_named_by_its_file_name() {
+    for (path, value) in [
+        ("/run/secrets/db_password", "Plain-Pw-123\n"),
+        ("/app/config/master.key", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"),
+        ("/root/.vault-token", "hvs.CAESIabc123XYZ"),
+    ] {
+        let (out, _) = run(path, value);
+        assert!(!out.contains(value.trim()), "{path}: {out}");
+        assert_eq!(out.ends_with('\n'), value.ends_with('\n'), "{path}");
+    }
+    for (path, value) in [("/etc/hostname", "web-1\n"), ("/run/secrets/db_password_file", "/run/secrets/pw\n")] {
+        assert_eq!(run(path, value).0, value, "{path}");
+    }
+}
