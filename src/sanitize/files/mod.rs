@@ -508,7 +508,10 @@ impl<'r> Walk<'r> {
                 return NameClass::Secret(rule);
             }
         }
-        match (self.classes.classify(leaf), ctx.secret_parent) {
+        // A key that is a URL (`<add key="https://feed/index.json" value=…>`
+        // under `apikeys`) names a place, not its value.
+        let class = if leaf.contains("://") { NameClass::Neutral } else { self.classes.classify(leaf) };
+        match (class, ctx.secret_parent) {
             // XML attributes are an element's settings, not its content.
             (NameClass::Neutral, Some(rule)) if !leaf.starts_with('@') => NameClass::Secret(rule),
             (NameClass::Neutral | NameClass::Descriptive | NameClass::Identifier, _) if ctx.public_parent => {

@@ -186,3 +186,11 @@ fn a_file_holding_one_value_is_named_by_its_file_name() {
         assert_eq!(run(path, value).0, value, "{path}");
     }
 }
+
+#[test]
+fn a_url_as_a_key_says_nothing_about_its_value() {
+    let text = "<configuration>\n  <apikeys>\n    <add key=\"https://api.nuget.org/v3/index.json\" value=\"oy2abcdefghijklmnopqrstuvwxyz0123456789abcdefg\" />\n  </apikeys>\n  <packageSources>\n    <add key=\"nuget.org\" value=\"https://api.nuget.org/v3/index.json\" />\n  </packageSources>\n</configuration>\n";
+    let (out, _) = run("/app/nuget.config", text);
+    assert!(!out.contains("oy2abcdefghijklmnopqrstuvwxyz0123456789abcdefg"), "{out}");
+    assert!(out.contains("value=\"https://api.nuget.org/v3/index.json\""), "{out}");
+}
