@@ -235,6 +235,13 @@ const PUBLIC_MARKERS: &[(&str, Public)] = &[
     ("-----BEGIN CERTIFICATE", Public::Pem), ("-----BEGIN PUBLIC KEY", Public::Pem),
     ("-----BEGIN RSA PUBLIC KEY", Public::Pem), ("-----BEGIN X509 CRL", Public::Pem),
     ("-----BEGIN TRUSTED CERTIFICATE", Public::Pem), ("-----BEGIN PGP PUBLIC KEY", Public::Pem),
+    ("-----BEGIN DH PARAMETERS", Public::Pem), ("-----BEGIN EC PARAMETERS", Public::Pem),
+    ("-----BEGIN NEW CERTIFICATE REQUEST", Public::Pem), ("-----BEGIN PKCS7", Public::Pem),
+    ("-----BEGIN CMS", Public::Pem), ("-----BEGIN PGP SIGNATURE", Public::Pem),
+    // Mapbox public tokens; base64 images and documents (PNG, JPEG, GIF, WebP, PDF, SVG).
+    ("pk.eyJ", Public::Token),
+    ("iVBORw0KGgo", Public::Token), ("/9j/4", Public::Token), ("R0lGOD", Public::Token),
+    ("UklGR", Public::Token), ("JVBERi0", Public::Token), ("PHN2Zy", Public::Token),
     (".apps.googleusercontent.com", Public::Suffix),
     ("Public-Lines:", Public::PuttyLines),
 ];
@@ -1482,6 +1489,18 @@ pub fn looks_random(t: &str) -> bool {
     if t.split(['-', '_', '/']).count() > 1 && t.split(['-', '_', '/']).all(word_like) {
         return false;
     }
+    // A path through ids (`tenants/<uuid>/federationmetadata`,
+    // `uploads/2024/11/<uuid>`): segments of words, numbers and UUIDs.
+    let uuid_or_words = |seg: &str| {
+        seg.split(['-', '_']).all(|w| {
+            word_like(w)
+                || w.bytes().all(|b| b.is_ascii_alphabetic())
+                || (w.len() <= 12 && w.bytes().all(|b| b.is_ascii_hexdigit()))
+        })
+    };
+    if t.contains('/') && t.split('/').all(uuid_or_words) {
+        return false;
+    }
     // Random keys mix letters and digits; identifiers and words rarely carry two digits.
     digits >= 2 && letters >= 2 && shannon(t) >= ENTROPY_BITS
 }
@@ -1682,6 +1701,11 @@ mod tests {
         assert!(secrets("http://host.internal:8080?q=a@b.example").is_empty());
         assert_eq!(secrets("postgres://app:ab/cd+ef@pg.internal/app"), ["ab/cd+ef"]);
         assert!(secrets("https://host.internal:8443/@scope/pkg").is_empty());
+        let v =
+            "https://login.example.com/ef09a026-3d9c-40e9-9d5b-a6e1e06e79c3/federationmetadata/2007-06/metadata.xml";
+        assert!(secrets(v).is_empty());
+        assert!(secrets("uploads/2024/11/84bcc27d-b5e6-4461-8339-d6532ca85c6a.pdf").is_empty());
+        assert_eq!(secrets("https://hooks.example.net/services/T0AB12CD3/B0EF45GH6/Xk9fQ2mZ7rT4wY8pL3vN6bJ1").len(), 1);
     }
 
     #[test]
@@ -1732,6 +1756,9 @@ mod tests {
             "arn:aws:iam::123456789012:role/checkout-Prod-Role-1A2B3C4D5E6F",
             "01ARZ3NDEKTSV4RRFFQ69G5FAV",
             "vpc-0f1e2d3c4b5a69788",
+            "pk.eyJ1IjoiYWNtZSIsImEiOiJjbHh5ejEyMzQ1Njc4OTBhYmNkZWYifQ.aBcDeFgHiJkLmNoPqRsTuV",
+            "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAYAAAAf8/9hAAAAQ0lEQVR4nGNgGAWjYBSMglEwCkbBKBgF",
+            "-----BEGIN DH PARAMETERS-----\nMIIBCAKCAQEAur1Wa4xXw1ToklXDN2/MgIFi4IDHzlcQzTaZ8ELgFicvYu4ZBoiL2T73C6nMF6Ki\n-----END DH PARAMETERS-----",
             "subnet-0123456789abcdef0,subnet-0fedcba9876543210",
             "1234567890-abc123def456ghi789jkl012mno345pq.apps.googleusercontent.com",
             "auth: true",
