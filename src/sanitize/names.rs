@@ -141,6 +141,7 @@ pub const PUBLIC_KEY_QUALIFIERS: &[&str] = &[
     "HOST",
     "VAPID",
     "RECAPTCHA",
+    "AUTHORIZED",
 ];
 
 /// Words after `KEY` that still mean the key's material (`KEY_DATA`, `KEY_B64`).
@@ -205,6 +206,11 @@ pub const DESCRIPTOR_TOKENS: &[&str] = &[
     "STRENGTH",
     "SAMESITE",
     "HTTPONLY",
+    "HINT",
+    "ALLOWLIST",
+    "BLOCKLIST",
+    "WHITELIST",
+    "BLACKLIST",
     "DIGITS",
     "ROUNDS",
     "ITERATIONS",
@@ -352,6 +358,10 @@ pub const ID_TOKENS: &[&str] = &[
     "ACCOUNT",
     "TENANT",
     "SUBSCRIPTION",
+    "UID",
+    "GID",
+    "OID",
+    "LINEAGE",
     "PROJECT",
     "ORG",
     "TRACE",
@@ -599,6 +609,10 @@ fn classify_tokens(t: &[&str]) -> NameClass {
     if t.iter().any(|w| matches!(*w, "PUBLIC" | "PUBLISHABLE" | "PUB" | "RECIPIENT")) {
         return NameClass::Public;
     }
+    // A captcha's site key is shipped to every browser.
+    if t.windows(2).any(|p| p == ["SITE", "KEY"]) {
+        return NameClass::Public;
+    }
     let secret = secret_rule(t);
     // `MAX_TOKENS`, `NUM_PASSWORDS`: a quantity of secrets, not one.
     if let Some(rule) = secret {
@@ -803,6 +817,10 @@ mod tests {
         assert!(matches!(classify("GITHUB_PAT"), NameClass::Secret(_)));
         assert!(matches!(classify("WALLET_MNEMONIC"), NameClass::Secret(_)));
         assert_eq!(classify("PASSWORDLESS"), NameClass::Neutral);
+        assert_eq!(classify("HCAPTCHA_SITE_KEY"), NameClass::Public);
+        assert_eq!(classify("POD_UID"), NameClass::Identifier);
+        assert_eq!(classify("PASSWORD_HINT"), NameClass::Descriptive);
+        assert_eq!(classify("AUTHORIZED_KEY"), NameClass::Neutral);
     }
 
     #[test]
