@@ -1242,6 +1242,36 @@ pub fn value_can_be_secret(v: &str) -> bool {
 
 /// A DNS name (`login.microsoftonline.com`, `db-1.prod.internal`), with an
 /// optional port: where something is, not a secret.
+/// A Kubernetes-style qualified name: a DNS prefix, a slash, and a name of
+/// words (`topology.kubernetes.io/zone`, `node-role.kubernetes.io/control-plane`):
+/// a label or annotation key, never a credential.
+pub fn is_qualified_name(t: &str) -> bool {
+    let Some((prefix, name)) = t.split_once('/') else { return false };
+    is_hostname(prefix)
+        && !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-._".contains(&b))
+        && name
+            .split(['-', '.', '_'])
+            .all(|w| w.bytes().all(|b| b.is_ascii_lowercase()) || w.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A duration (`60s`, `5m`, `1h30m`, `250ms`): numbers with units.
+pub fn is_duration(t: &str) -> bool {
+    let mut rest = t;
+    let mut parts = 0;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let unit = rest[digits..].bytes().take_while(u8::is_ascii_lowercase).count();
+        if digits == 0 || !matches!(&rest[digits..digits + unit], "ms" | "s" | "m" | "h" | "d" | "w") {
+            return false;
+        }
+        rest = &rest[digits + unit..];
+        parts += 1;
+    }
+    parts > 0
+}
+
 pub fn is_hostname(t: &str) -> bool {
     let host = t
         .rsplit_once(':')
@@ -1706,6 +1736,16 @@ mod tests {
         assert!(secrets(v).is_empty());
         assert!(secrets("uploads/2024/11/84bcc27d-b5e6-4461-8339-d6532ca85c6a.pdf").is_empty());
         assert_eq!(secrets("https://hooks.example.net/services/T0AB12CD3/B0EF45GH6/Xk9fQ2mZ7rT4wY8pL3vN6bJ1").len(), 1);
+    }
+
+    #[test]
+    fn qualified_names_and_durations() {
+        assert!(is_qualified_name("topology.kubernetes.io/zone"));
+        assert!(is_qualified_name("node-role.kubernetes.io/control-plane"));
+        assert!(!is_qualified_name("example.com/Xk9fQ2mZ7rT4"));
+        assert!(!is_qualified_name("hunter2/abc"));
+        assert!(is_duration("60s") && is_duration("1h30m") && is_duration("250ms"));
+        assert!(!is_duration("1234") && !is_duration("s3cret") && !is_duration("60sx"));
     }
 
     #[test]

@@ -238,6 +238,9 @@ fn decide_plain(plain: &str, class: NameClass, rules: &SanitizeSection) -> Outco
         if detect::looks_like_path(plain) {
             return Outcome::new(Action::Kept, "name looks secret, but the value is a file path", None);
         }
+        if detect::is_qualified_name(plain) || detect::is_duration(plain) {
+            return Outcome::new(Action::Kept, "name looks secret, but the value is a label key or a duration", None);
+        }
         let (standin, removed) = redact_whole(plain, rules);
         return Outcome::new(Action::Redacted, format!("name matches {rule}"), Some(standin)).removing(removed);
     }

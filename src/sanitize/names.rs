@@ -207,6 +207,14 @@ pub const DESCRIPTOR_TOKENS: &[&str] = &[
     "SAMESITE",
     "HTTPONLY",
     "HINT",
+    "AUTHORITY",
+    "SUBJECT",
+    "MESSAGE",
+    "MSG",
+    "TITLE",
+    "MARGIN",
+    "SKEW",
+    "LEEWAY",
     "ALLOWLIST",
     "BLOCKLIST",
     "WHITELIST",
@@ -820,6 +828,8 @@ mod tests {
         assert_eq!(classify("HCAPTCHA_SITE_KEY"), NameClass::Public);
         assert_eq!(classify("POD_UID"), NameClass::Identifier);
         assert_eq!(classify("PASSWORD_HINT"), NameClass::Descriptive);
+        assert_eq!(classify("Auth__Authority"), NameClass::Descriptive);
+        assert_eq!(classify("AUTH_FAILURE_MESSAGE"), NameClass::Descriptive);
         assert_eq!(classify("AUTHORIZED_KEY"), NameClass::Neutral);
     }
 

@@ -194,3 +194,11 @@ fn a_url_as_a_key_says_nothing_about_its_value() {
     assert!(!out.contains("oy2abcdefghijklmnopqrstuvwxyz0123456789abcdefg"), "{out}");
     assert!(out.contains("value=\"https://api.nuget.org/v3/index.json\""), "{out}");
 }
+
+#[test]
+fn label_keys_and_durations_under_a_key_named_key_stay() {
+    let text = "tolerations:\n  - key: node-role.kubernetes.io/control-plane\n    operator: Exists\njwt:\n  key: Xk9fQ2mZ7rT4wY8p\n  refresh-token-margin: 60s\n";
+    let (out, _) = run("/k8s/pod.yaml", text);
+    assert!(out.contains("key: node-role.kubernetes.io/control-plane") && out.contains("margin: 60s"), "{out}");
+    assert!(!out.contains("Xk9fQ2mZ7rT4wY8p"), "{out}");
+}
