@@ -81,6 +81,44 @@ pub const SECRET_TOKENS: &[&str] = &[
     "AUTHTOK",
     "PAT",
     "MNEMONIC",
+    // The same words in other languages.
+    "PASSWORT",
+    "KENNWORT",
+    "SENHA",
+    "CONTRASENA",
+    "CLAVE",
+    "WACHTWOORD",
+    "LOSENORD",
+    "HASLO",
+    "MOTDEPASSE",
+];
+
+/// Words after a secret word that say which one of several it is
+/// (`STRIPE_KEY_PROD`, `SMTP_PASS_OLD`, `ENCRYPTION_KEY_V2`): the secret
+/// word still ends the name.
+const VARIANT_WORDS: &[&str] = &[
+    "V",
+    "OLD",
+    "NEW",
+    "PREV",
+    "PREVIOUS",
+    "NEXT",
+    "CURRENT",
+    "PRIMARY",
+    "SECONDARY",
+    "PROD",
+    "PRODUCTION",
+    "STAGING",
+    "STAGE",
+    "DEV",
+    "TEST",
+    "LIVE",
+    "BACKUP",
+    "ALT",
+    "LEGACY",
+    "FALLBACK",
+    "ROTATED",
+    "ACTIVE",
 ];
 
 /// Words before `PASS` that make it "hand over", not a password.
@@ -673,20 +711,25 @@ fn secret_rule(t: &[&str]) -> Option<&'static str> {
         if w == "PASS" {
             // `SMTP_PASS`, `keystore.pass`, but not nginx's `proxy_pass`.
             let proxy = i > 0 && word(t[i - 1]).pass_not_password;
-            if !proxy && i + 1 == t.len() {
+            if !proxy && t[i + 1..].iter().all(|x| variant(x)) {
                 return Some("PASS");
             }
             continue;
         }
         if w == "KEY" {
             let public = i > 0 && word(t[i - 1]).public_qualifier;
-            let material = t[i + 1..].iter().all(|x| word(x).key_material);
+            let material = t[i + 1..].iter().all(|x| word(x).key_material || variant(x));
             if !public && material {
                 return Some("KEY");
             }
         }
     }
     None
+}
+
+/// A variant word or a number after a secret word ([`VARIANT_WORDS`]).
+fn variant(w: &str) -> bool {
+    VARIANT_WORDS.contains(&w) || w.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn pair_rule(first: &str) -> &'static str {
@@ -831,6 +874,19 @@ mod tests {
         assert_eq!(classify("Auth__Authority"), NameClass::Descriptive);
         assert_eq!(classify("AUTH_FAILURE_MESSAGE"), NameClass::Descriptive);
         assert_eq!(classify("AUTHORIZED_KEY"), NameClass::Neutral);
+        for n in [
+            "STRIPE_KEY_PROD",
+            "ENCRYPTION_KEY_V2",
+            "SMTP_PASS_OLD",
+            "DB_PASS_2",
+            "AES_KEY_PRIMARY",
+            "DB_SENHA",
+            "CLAVE_API",
+        ] {
+            assert!(matches!(classify(n), NameClass::Secret(_)), "{n}");
+        }
+        assert!(!matches!(classify("KEY_ROTATION_DAYS"), NameClass::Secret(_)));
+        assert!(!matches!(classify("PASS_RATE"), NameClass::Secret(_)));
     }
 
     #[test]
