@@ -1349,6 +1349,10 @@ pub fn is_reference(t: &str) -> bool {
         || whole_braced("%(", ")")
         || whole_braced("$[", "]")
         || whole_braced("@@", "@@")
+        // A placeholder for the value: `<your-api-key>`, `<set in vault>`.
+        || (whole_braced("<", ">")
+            && t[1..t.len() - 1].bytes().all(|c| c.is_ascii_lowercase() || b"-_ ".contains(&c))
+            && t[1..t.len() - 1].contains(['-', '_', ' ']))
         || t.split([':', '/', '.', ' ']).next().is_some_and(names::is_reference_context)
 }
 
@@ -1788,6 +1792,7 @@ mod tests {
     fn references_and_public_material_stay() {
         for v in [
             "password=${DB_PASSWORD}",
+            "api_key: <your-api-key>",
             "password: {password}",
             "PASSWORD = env('DB_PASSWORD')",
             "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl user@host",

@@ -251,6 +251,8 @@ pub const DESCRIPTOR_TOKENS: &[&str] = &[
     "MSG",
     "TITLE",
     "MARGIN",
+    "SOURCE",
+    "PLACEHOLDER",
     "SKEW",
     "LEEWAY",
     "ALLOWLIST",
@@ -873,6 +875,7 @@ mod tests {
         assert_eq!(classify("PASSWORD_HINT"), NameClass::Descriptive);
         assert_eq!(classify("Auth__Authority"), NameClass::Descriptive);
         assert_eq!(classify("AUTH_FAILURE_MESSAGE"), NameClass::Descriptive);
+        assert_eq!(classify("credential_source"), NameClass::Descriptive);
         assert_eq!(classify("AUTHORIZED_KEY"), NameClass::Neutral);
         for n in [
             "STRIPE_KEY_PROD",
