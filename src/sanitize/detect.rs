@@ -1532,7 +1532,8 @@ pub fn looks_random(t: &str) -> bool {
                 || (w.len() <= 12 && w.bytes().all(|b| b.is_ascii_hexdigit()))
         })
     };
-    if t.contains('/') && t.split('/').all(uuid_or_words) {
+    // Two slashes at least: a random base64 key rarely has them, a path has.
+    if t.bytes().filter(|&b| b == b'/').count() >= 2 && t.split('/').all(uuid_or_words) {
         return false;
     }
     // Random keys mix letters and digits; identifiers and words rarely carry two digits.
