@@ -264,7 +264,6 @@ pub const DESCRIPTOR_TOKENS: &[&str] = &[
     "ITERATIONS",
     "COST",
     "MINUTE",
-    "SECOND",
     "HOUR",
     "DAY",
     "ISSUER",
@@ -657,11 +656,11 @@ fn classify_tokens(t: &[&str]) -> NameClass {
     if t.iter().any(|w| matches!(*w, "PUBLIC" | "PUBLISHABLE" | "PUB" | "RECIPIENT")) {
         return NameClass::Public;
     }
-    // A captcha's site key is shipped to every browser.
-    if t.windows(2).any(|p| p == ["SITE", "KEY"]) {
+    let secret = secret_rule(t);
+    // A captcha's site key is shipped to every browser (its secret key is not).
+    if secret.is_none() && t.windows(2).any(|p| p == ["SITE", "KEY"]) {
         return NameClass::Public;
     }
-    let secret = secret_rule(t);
     // `MAX_TOKENS`, `NUM_PASSWORDS`: a quantity of secrets, not one.
     if let Some(rule) = secret {
         let quantity = t.iter().position(|w| matches!(*w, "MAX" | "MIN" | "NUM" | "TOTAL"));
@@ -871,6 +870,8 @@ mod tests {
         assert!(matches!(classify("WALLET_MNEMONIC"), NameClass::Secret(_)));
         assert_eq!(classify("PASSWORDLESS"), NameClass::Neutral);
         assert_eq!(classify("HCAPTCHA_SITE_KEY"), NameClass::Public);
+        assert!(matches!(classify("RECAPTCHA_SITE_KEY_SECRET"), NameClass::Secret(_)));
+        assert!(matches!(classify("API_KEY_SECOND"), NameClass::Secret(_)));
         assert_eq!(classify("POD_UID"), NameClass::Identifier);
         assert_eq!(classify("PASSWORD_HINT"), NameClass::Descriptive);
         assert_eq!(classify("Auth__Authority"), NameClass::Descriptive);
