@@ -77,8 +77,8 @@ fn debug(name: &str, value: &str, got: Option<&str>) {
 }
 
 /// One line per class: passed/total, the rate, and the names that failed.
-fn print_classes(title: &str, classes: &BTreeMap<&str, Tally>) {
-    eprintln!("adversarial corpus: {title}, per class");
+fn print_classes(corpus: &str, title: &str, classes: &BTreeMap<&str, Tally>) {
+    eprintln!("{corpus} corpus: {title}, per class");
     for (class, t) in classes {
         let ok = t.total - t.failed.len();
         eprintln!("  {class:<28} {ok:>3}/{:<3} {:5.1}%  {:?}", t.total, percent(ok, t.total), t.failed);
@@ -95,7 +95,20 @@ fn percent(ok: usize, total: usize) -> f64 {
 
 #[test]
 fn adversarial_corpus() {
-    let c = corpus();
+    check("adversarial", corpus());
+}
+
+/// A second corpus written independently of the first and of the rules (a
+/// red-team pass): other names, drivers, wrappings and file formats.
+#[test]
+fn redteam_corpus() {
+    let c = serde_json::from_str(include_str!("../../tests/corpus/redteam.json")).expect("the corpus parses");
+    check("redteam", c);
+}
+
+/// Runs one corpus through the sanitizer and prints recall, fidelity and
+/// parsing per class; fails under 95% / 95% / 100%.
+fn check(name: &str, c: Corpus) {
     let env: BTreeMap<String, ProdValue> =
         c.env.iter().map(|e| (e.name.clone(), ProdValue::Plain(Secret::new(e.value.clone())))).collect();
     let files: BTreeMap<String, ProdValue> =
@@ -162,28 +175,28 @@ fn adversarial_corpus() {
     }
 
     let sum = |m: &BTreeMap<&str, Tally>| m.values().fold((0, 0), |(t, f), x| (t + x.total, f + x.failed.len()));
-    print_classes("env secrets gone (recall)", &secrets);
-    print_classes("env ordinary values kept byte for byte", &ordinary);
+    print_classes(name, "env secrets gone (recall)", &secrets);
+    print_classes(name, "env ordinary values kept byte for byte", &ordinary);
     let (st, sf) = sum(&secrets);
     let (ot, of) = sum(&ordinary);
     let fs = file_secrets.total - file_secrets.failed.len();
     let fo = file_ordinary.total - file_ordinary.failed.len();
     eprintln!(
-        "files: secrets gone {fs}/{} ({:.1}%) {:?}",
+        "{name} files: secrets gone {fs}/{} ({:.1}%) {:?}",
         file_secrets.total,
         percent(fs, file_secrets.total),
         file_secrets.failed
     );
     eprintln!(
-        "files: ordinary values kept {fo}/{} ({:.1}%) {:?}",
+        "{name} files: ordinary values kept {fo}/{} ({:.1}%) {:?}",
         file_ordinary.total,
         percent(fo, file_ordinary.total),
         file_ordinary.failed
     );
-    eprintln!("files: still parsing {}/{} {:?}", c.files.len() - invalid.len(), c.files.len(), invalid);
+    eprintln!("{name} files: still parsing {}/{} {:?}", c.files.len() - invalid.len(), c.files.len(), invalid);
     let secret_recall = percent(st - sf + fs, st + file_secrets.total);
     let fidelity = percent(ot - of + fo, ot + file_ordinary.total);
-    eprintln!("overall: {secret_recall:.1}% of secrets gone, {fidelity:.1}% of ordinary values intact");
+    eprintln!("{name} overall: {secret_recall:.1}% of secrets gone, {fidelity:.1}% of ordinary values intact");
     let unnamed = out.decisions.iter().filter(|d| d.kind == DecisionKind::File).count();
     assert_eq!(unnamed, c.files.len(), "every file has its row");
     assert!(invalid.is_empty(), "files that no longer parse: {invalid:?}");

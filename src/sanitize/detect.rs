@@ -174,6 +174,7 @@ enum Gate {
     AnsibleVault,
     Mailchimp,
     Netrc,
+    Command,
 }
 
 const GATES: &[(&str, Gate)] = &[
@@ -187,6 +188,24 @@ const GATES: &[(&str, Gate)] = &[
     ("-us", Gate::Mailchimp),
     ("machine ", Gate::Netrc),
     ("default ", Gate::Netrc),
+    ("mysql", Gate::Command),
+    ("mariadb", Gate::Command),
+    ("sshpass", Gate::Command),
+    ("redis-cli", Gate::Command),
+    (" login", Gate::Command),
+];
+
+/// Commands whose short flag takes a password (`mysqldump -pX`, `sshpass -p
+/// X`, `redis-cli -a X`, `docker login -p X`): the command, the flag, and
+/// whether only an attached value counts (`mysql -p db` prompts, `db` is a
+/// database).
+#[rustfmt::skip]
+const PASSWORD_FLAGS: &[(&str, &str, bool)] = &[
+    ("mysql", "-p", true), ("mysqldump", "-p", true), ("mysqladmin", "-p", true), ("mysqlimport", "-p", true),
+    ("mariadb", "-p", true), ("mariadb-dump", "-p", true),
+    ("sshpass", "-p", false), ("redis-cli", "-a", false),
+    ("docker login", "-p", false), ("podman login", "-p", false), ("buildah login", "-p", false),
+    ("skopeo login", "-p", false), ("nerdctl login", "-p", false), ("oras login", "-p", false),
 ];
 
 /// Kinds of public material, found before secrets so they are never flagged.
@@ -216,6 +235,13 @@ const PUBLIC_MARKERS: &[(&str, Public)] = &[
     ("-----BEGIN CERTIFICATE", Public::Pem), ("-----BEGIN PUBLIC KEY", Public::Pem),
     ("-----BEGIN RSA PUBLIC KEY", Public::Pem), ("-----BEGIN X509 CRL", Public::Pem),
     ("-----BEGIN TRUSTED CERTIFICATE", Public::Pem), ("-----BEGIN PGP PUBLIC KEY", Public::Pem),
+    ("-----BEGIN DH PARAMETERS", Public::Pem), ("-----BEGIN EC PARAMETERS", Public::Pem),
+    ("-----BEGIN NEW CERTIFICATE REQUEST", Public::Pem), ("-----BEGIN PKCS7", Public::Pem),
+    ("-----BEGIN CMS", Public::Pem), ("-----BEGIN PGP SIGNATURE", Public::Pem),
+    // Mapbox public tokens; base64 images and documents (PNG, JPEG, GIF, WebP, PDF, SVG).
+    ("pk.eyJ", Public::Token),
+    ("iVBORw0KGgo", Public::Token), ("/9j/4", Public::Token), ("R0lGOD", Public::Token),
+    ("UklGR", Public::Token), ("JVBERi0", Public::Token), ("PHN2Zy", Public::Token),
     (".apps.googleusercontent.com", Public::Suffix),
     ("Public-Lines:", Public::PuttyLines),
 ];
@@ -397,6 +423,9 @@ pub fn find_all(value: &str) -> Vec<Finding> {
     if gate(Gate::CredentialLine) {
         credential_lines(value, &mut found);
     }
+    if gate(Gate::Command) {
+        command_flags(value, &mut found);
+    }
     if colon && (blank || quote) {
         user_password_tokens(value, &mut found);
     }
@@ -529,6 +558,17 @@ pub fn public_token(t: &str) -> bool {
     if t.len() == 87 && t.starts_with('B') && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         return true; // VAPID / P-256 public key, uncompressed point
     }
+    if let Some((kind, id)) = t.split_once('-') {
+        // AWS resource ids: `vpc-0f1e2d3c4b5a69788`, `sg-0123abcd`.
+        let hex = |s: &str| s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if (1..=12).contains(&kind.len())
+            && kind.bytes().all(|b| b.is_ascii_lowercase())
+            && matches!(id.len(), 8 | 17)
+            && hex(id)
+        {
+            return true;
+        }
+    }
     if t.len() == 40 && t.starts_with("6L") && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         return true; // reCAPTCHA site key
     }
@@ -595,7 +635,7 @@ fn pem_blocks(value: &str, found: &mut Vec<Finding>) {
         let Some(label_len) = value[label_start..].find("-----") else { break };
         let label = value[label_start..label_start + label_len].to_string();
         from = label_start + label_len;
-        if !label.contains("PRIVATE KEY") {
+        if !secret_armour(&label) {
             continue;
         }
         let end_marker = format!("-----END {label}-----");
@@ -603,6 +643,14 @@ fn pem_blocks(value: &str, found: &mut Vec<Finding>) {
         push(found, "pem-private-key", start..end, Shape::Pem { label });
         from = end;
     }
+}
+
+/// Whether a PEM label names key material: a private or secret key, or any
+/// other key that is not public (`OpenVPN Static key V1`). Certificates,
+/// public keys, parameters, signatures and messages are not.
+fn secret_armour(label: &str) -> bool {
+    let l = label.to_ascii_uppercase();
+    l.contains("PRIVATE") || l.contains("SECRET") || (l.contains("KEY") && !l.contains("PUBLIC"))
 }
 
 /// A PEM block wrapped in base64 (kubeconfig `client-key-data`, Kubernetes
@@ -654,7 +702,19 @@ fn url_credentials(value: &str, found: &mut Vec<Finding>) {
     for (at, _) in value.match_indices("://") {
         let start = at + 3;
         let authority_len = value[start..].find(|c: char| "/?# \"'\n\t,;".contains(c)).unwrap_or(value.len() - start);
-        let authority = &value[start..start + authority_len];
+        let mut authority = &value[start..start + authority_len];
+        if !authority.contains('@') {
+            // An unencoded `#`, `?` or `/` in the password (`redis://:pa#ss@host`)
+            // ends the authority early for a parser, not for the reader.
+            let wider = value[start..].find(|c: char| " \"'\n\t,;".contains(c)).unwrap_or(value.len() - start);
+            let candidate = &value[start..start + wider];
+            let port = |c: &str| c.split(['?', '#', '/']).next().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+            if let (Some(at), Some(colon)) = (candidate.rfind('@'), candidate.find(':')) {
+                if colon < at && !candidate[..colon].contains(['?', '#', '/']) && !port(&candidate[colon + 1..at]) {
+                    authority = &candidate[..at + 1];
+                }
+            }
+        }
         let Some(at_sign) = authority.rfind('@') else { continue };
         let userinfo = &authority[..at_sign];
         match userinfo.find(':') {
@@ -688,8 +748,8 @@ fn bare_userinfo(value: &str, found: &mut Vec<Finding>) {
             i -= 1;
         }
         let credential = &value[i..at];
-        if credential.contains("//") {
-            continue; // a URL: url_credentials decides
+        if credential.contains("//") || credential.ends_with(':') {
+            continue; // a URL (url_credentials decides), or no password (`jdbc:oracle:thin:@host`)
         }
         // JDBC thin / EZConnect `…:user/password@`, else `user:password@`.
         let (user, password, offset) = if let Some(slash) = credential.rfind('/') {
@@ -978,6 +1038,44 @@ fn user_flags(value: &str, found: &mut Vec<Finding>) {
     }
 }
 
+/// The password after a command's password flag ([`PASSWORD_FLAGS`]), up to
+/// the end of that command (`;`, `&&`, `|`, a line end).
+fn command_flags(value: &str, found: &mut Vec<Finding>) {
+    let b = value.as_bytes();
+    for &(cmd, flag, attached_only) in PASSWORD_FLAGS {
+        for (at, _) in value.match_indices(cmd) {
+            let before =
+                at == 0 || matches!(b[at - 1], b' ' | b'\t' | b'\n' | b'"' | b'\'' | b';' | b'|' | b'&' | b'(' | b'/');
+            if !before || !b.get(at + cmd.len()).is_some_and(|c| *c == b' ' || *c == b'\t') {
+                continue;
+            }
+            let from = at + cmd.len();
+            let end = value[from..].find(['\n', ';', '|', '&']).map_or(value.len(), |i| from + i);
+            let mut words = value[from..end].split(' ').scan(from, |pos, w| {
+                let start = *pos;
+                *pos += w.len() + 1;
+                Some((start, w))
+            });
+            while let Some((start, w)) = words.next() {
+                let span = if w.len() > flag.len() && w.starts_with(flag) && !w.starts_with("--") {
+                    Some((start + flag.len(), &w[flag.len()..]))
+                } else if w == flag && !attached_only {
+                    words.by_ref().find(|(_, n)| !n.is_empty())
+                } else {
+                    None
+                };
+                if let Some((s, pw)) = span {
+                    let q = pw.len() - pw.trim_start_matches(['"', '\'']).len();
+                    let pw = pw.trim_matches(['"', '\'']);
+                    if !pw.is_empty() && !is_reference(pw) {
+                        push(found, "command-password-flag", s + q..s + q + pw.len(), Shape::Password);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `user:password` standing as a word in text (`[smtp]:587 user:pw`,
 /// `"ops:pw"`): a password with capitals, digits and symbols.
 fn user_password_tokens(value: &str, found: &mut Vec<Finding>) {
@@ -1144,6 +1242,36 @@ pub fn value_can_be_secret(v: &str) -> bool {
 
 /// A DNS name (`login.microsoftonline.com`, `db-1.prod.internal`), with an
 /// optional port: where something is, not a secret.
+/// A Kubernetes-style qualified name: a DNS prefix, a slash, and a name of
+/// words (`topology.kubernetes.io/zone`, `node-role.kubernetes.io/control-plane`):
+/// a label or annotation key, never a credential.
+pub fn is_qualified_name(t: &str) -> bool {
+    let Some((prefix, name)) = t.split_once('/') else { return false };
+    is_hostname(prefix)
+        && !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-._".contains(&b))
+        && name
+            .split(['-', '.', '_'])
+            .all(|w| w.bytes().all(|b| b.is_ascii_lowercase()) || w.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A duration (`60s`, `5m`, `1h30m`, `250ms`): numbers with units.
+pub fn is_duration(t: &str) -> bool {
+    let mut rest = t;
+    let mut parts = 0;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let unit = rest[digits..].bytes().take_while(u8::is_ascii_lowercase).count();
+        if digits == 0 || !matches!(&rest[digits..digits + unit], "ms" | "s" | "m" | "h" | "d" | "w") {
+            return false;
+        }
+        rest = &rest[digits + unit..];
+        parts += 1;
+    }
+    parts > 0
+}
+
 pub fn is_hostname(t: &str) -> bool {
     let host = t
         .rsplit_once(':')
@@ -1221,6 +1349,10 @@ pub fn is_reference(t: &str) -> bool {
         || whole_braced("%(", ")")
         || whole_braced("$[", "]")
         || whole_braced("@@", "@@")
+        // A placeholder for the value: `<your-api-key>`, `<set in vault>`.
+        || (whole_braced("<", ">")
+            && t[1..t.len() - 1].bytes().all(|c| c.is_ascii_lowercase() || b"-_ ".contains(&c))
+            && t[1..t.len() - 1].contains(['-', '_', ' ']))
         || t.split([':', '/', '.', ' ']).next().is_some_and(names::is_reference_context)
 }
 
@@ -1389,6 +1521,19 @@ pub fn looks_random(t: &str) -> bool {
                 && w[letters..].bytes().take_while(u8::is_ascii_digit).count() >= 1)
     };
     if t.split(['-', '_', '/']).count() > 1 && t.split(['-', '_', '/']).all(word_like) {
+        return false;
+    }
+    // A path through ids (`tenants/<uuid>/federationmetadata`,
+    // `uploads/2024/11/<uuid>`): segments of words, numbers and UUIDs.
+    let uuid_or_words = |seg: &str| {
+        seg.split(['-', '_']).all(|w| {
+            word_like(w)
+                || w.bytes().all(|b| b.is_ascii_alphabetic())
+                || (w.len() <= 12 && w.bytes().all(|b| b.is_ascii_hexdigit()))
+        })
+    };
+    // Two slashes at least: a random base64 key rarely has them, a path has.
+    if t.bytes().filter(|&b| b == b'/').count() >= 2 && t.split('/').all(uuid_or_words) {
         return false;
     }
     // Random keys mix letters and digits; identifiers and words rarely carry two digits.
@@ -1585,6 +1730,51 @@ mod tests {
         assert_eq!(secrets("https://acct.blob.core.windows.net/c?sv=2022&sig=AbC%2Bdef%3D&se=2030"), ["AbC%2Bdef%3D"]);
         assert_eq!(secrets("db.internal:5432:shop:app:pg\\:pass"), ["pg\\:pass"]);
         assert_eq!(secrets("machine api.internal login deploy password n3tRcPass"), ["n3tRcPass"]);
+        assert_eq!(secrets("redis://:Xy7pQ#2C@redis.internal:6379/0"), ["Xy7pQ#2C"]);
+        assert_eq!(secrets("nats://u:ab?cd!9@nats.internal:4222"), ["ab?cd!9"]);
+        assert!(secrets("jdbc:oracle:thin:@ora.internal:1521/APP").is_empty());
+        assert!(secrets("http://host.internal:8080?q=a@b.example").is_empty());
+        assert_eq!(secrets("postgres://app:ab/cd+ef@pg.internal/app"), ["ab/cd+ef"]);
+        assert!(secrets("https://host.internal:8443/@scope/pkg").is_empty());
+        let v =
+            "https://login.example.com/ef09a026-3d9c-40e9-9d5b-a6e1e06e79c3/federationmetadata/2007-06/metadata.xml";
+        assert!(secrets(v).is_empty());
+        assert!(secrets("uploads/2024/11/84bcc27d-b5e6-4461-8339-d6532ca85c6a.pdf").is_empty());
+        assert_eq!(secrets("https://hooks.example.net/services/T0AB12CD3/B0EF45GH6/Xk9fQ2mZ7rT4wY8pL3vN6bJ1").len(), 1);
+    }
+
+    #[test]
+    fn qualified_names_and_durations() {
+        assert!(is_qualified_name("topology.kubernetes.io/zone"));
+        assert!(is_qualified_name("node-role.kubernetes.io/control-plane"));
+        assert!(!is_qualified_name("example.com/Xk9fQ2mZ7rT4"));
+        assert!(!is_qualified_name("hunter2/abc"));
+        assert!(is_duration("60s") && is_duration("1h30m") && is_duration("250ms"));
+        assert!(!is_duration("1234") && !is_duration("s3cret") && !is_duration("60sx"));
+    }
+
+    #[test]
+    fn password_flags_of_known_commands() {
+        assert_eq!(secrets("mysqldump -h db -u root -pS3cretXy9 --all-databases"), ["S3cretXy9"]);
+        assert_eq!(secrets("sshpass -p 'Pw-9x' ssh deploy@10.0.0.8"), ["Pw-9x"]);
+        assert_eq!(secrets("redis-cli -h r -a R3dis!pw ping"), ["R3dis!pw"]);
+        assert_eq!(secrets("docker login -u ci -p D0ck3rPw registry.internal"), ["D0ck3rPw"]);
+        // `-p` is a port or a prompt elsewhere.
+        assert!(secrets("docker run -p 8080:80 nginx").is_empty());
+        assert!(secrets("mysql -h db -p shop").is_empty());
+        assert!(secrets("psql -h db -p 5432 -U app").is_empty());
+    }
+
+    #[test]
+    fn armoured_keys_that_are_not_public() {
+        let v = "<tls-auth>\n-----BEGIN OpenVPN Static key V1-----\n0a1b2c3d4e5f\n-----END OpenVPN Static key V1-----\n</tls-auth>";
+        assert_eq!(find_all(v).len(), 1);
+        for v in [
+            "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----",
+            "-----BEGIN PGP SIGNATURE-----\nabc\n-----END PGP SIGNATURE-----",
+        ] {
+            assert!(find_all(v).is_empty(), "{v}");
+        }
     }
 
     #[test]
@@ -1603,6 +1793,7 @@ mod tests {
     fn references_and_public_material_stay() {
         for v in [
             "password=${DB_PASSWORD}",
+            "api_key: <your-api-key>",
             "password: {password}",
             "PASSWORD = env('DB_PASSWORD')",
             "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl user@host",
@@ -1610,6 +1801,11 @@ mod tests {
             "sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC",
             "arn:aws:iam::123456789012:role/checkout-Prod-Role-1A2B3C4D5E6F",
             "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+            "vpc-0f1e2d3c4b5a69788",
+            "pk.eyJ1IjoiYWNtZSIsImEiOiJjbHh5ejEyMzQ1Njc4OTBhYmNkZWYifQ.aBcDeFgHiJkLmNoPqRsTuV",
+            "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAYAAAAf8/9hAAAAQ0lEQVR4nGNgGAWjYBSMglEwCkbBKBgF",
+            "-----BEGIN DH PARAMETERS-----\nMIIBCAKCAQEAur1Wa4xXw1ToklXDN2/MgIFi4IDHzlcQzTaZ8ELgFicvYu4ZBoiL2T73C6nMF6Ki\n-----END DH PARAMETERS-----",
+            "subnet-0123456789abcdef0,subnet-0fedcba9876543210",
             "1234567890-abc123def456ghi789jkl012mno345pq.apps.googleusercontent.com",
             "auth: true",
         ] {

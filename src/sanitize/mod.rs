@@ -224,6 +224,10 @@ fn decide_plain(plain: &str, class: NameClass, rules: &SanitizeSection) -> Outco
         if rule == "AUTH" && plain.len() <= 16 && plain.bytes().all(|b| b.is_ascii_alphabetic()) {
             return Outcome::new(Action::Kept, "an authentication mode, not a credential", None);
         }
+        if rule == "SEED" && plain.len() <= 10 && plain.bytes().all(|b| b.is_ascii_digit()) {
+            // A secret seed (TOTP, wallet, NKEY) is never a short decimal; a PRNG's is.
+            return Outcome::new(Action::Kept, "a random generator's seed number, not a secret seed", None);
+        }
         if !detect::value_can_be_secret(plain) {
             return Outcome::new(
                 Action::Kept,
@@ -233,6 +237,9 @@ fn decide_plain(plain: &str, class: NameClass, rules: &SanitizeSection) -> Outco
         }
         if detect::looks_like_path(plain) {
             return Outcome::new(Action::Kept, "name looks secret, but the value is a file path", None);
+        }
+        if detect::is_qualified_name(plain) || detect::is_duration(plain) {
+            return Outcome::new(Action::Kept, "name looks secret, but the value is a label key or a duration", None);
         }
         let (standin, removed) = redact_whole(plain, rules);
         return Outcome::new(Action::Redacted, format!("name matches {rule}"), Some(standin)).removing(removed);

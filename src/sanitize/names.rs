@@ -79,6 +79,46 @@ pub const SECRET_TOKENS: &[&str] = &[
     "PSK",
     "PRESHARED",
     "AUTHTOK",
+    "PAT",
+    "MNEMONIC",
+    // The same words in other languages.
+    "PASSWORT",
+    "KENNWORT",
+    "SENHA",
+    "CONTRASENA",
+    "CLAVE",
+    "WACHTWOORD",
+    "LOSENORD",
+    "HASLO",
+    "MOTDEPASSE",
+];
+
+/// Words after a secret word that say which one of several it is
+/// (`STRIPE_KEY_PROD`, `SMTP_PASS_OLD`, `ENCRYPTION_KEY_V2`): the secret
+/// word still ends the name.
+const VARIANT_WORDS: &[&str] = &[
+    "V",
+    "OLD",
+    "NEW",
+    "PREV",
+    "PREVIOUS",
+    "NEXT",
+    "CURRENT",
+    "PRIMARY",
+    "SECONDARY",
+    "PROD",
+    "PRODUCTION",
+    "STAGING",
+    "STAGE",
+    "DEV",
+    "TEST",
+    "LIVE",
+    "BACKUP",
+    "ALT",
+    "LEGACY",
+    "FALLBACK",
+    "ROTATED",
+    "ACTIVE",
 ];
 
 /// Words before `PASS` that make it "hand over", not a password.
@@ -100,6 +140,7 @@ const NOT_SECRET_WORDS: &[&str] = &[
     "MULTIPASS",
     "ONEPASS",
     "TWOPASS",
+    "PASSWORDLESS",
 ];
 
 /// Token pairs that mark a secret where each word alone does not.
@@ -138,6 +179,7 @@ pub const PUBLIC_KEY_QUALIFIERS: &[&str] = &[
     "HOST",
     "VAPID",
     "RECAPTCHA",
+    "AUTHORIZED",
 ];
 
 /// Words after `KEY` that still mean the key's material (`KEY_DATA`, `KEY_B64`).
@@ -193,6 +235,37 @@ pub const DESCRIPTOR_TOKENS: &[&str] = &[
     "ALGORITHM",
     "ALGORITHMS",
     "ALG",
+    "ALGO",
+    "ALGOS",
+    "MECHANISM",
+    "MECHANISMS",
+    "ENCODER",
+    "COMPLEXITY",
+    "STRENGTH",
+    "SAMESITE",
+    "HTTPONLY",
+    "HINT",
+    "AUTHORITY",
+    "SUBJECT",
+    "MESSAGE",
+    "MSG",
+    "TITLE",
+    "MARGIN",
+    "SOURCE",
+    "PLACEHOLDER",
+    "SKEW",
+    "LEEWAY",
+    "ALLOWLIST",
+    "BLOCKLIST",
+    "WHITELIST",
+    "BLACKLIST",
+    "DIGITS",
+    "ROUNDS",
+    "ITERATIONS",
+    "COST",
+    "MINUTE",
+    "HOUR",
+    "DAY",
     "ISSUER",
     "AUDIENCE",
     "SCOPE",
@@ -308,6 +381,8 @@ pub const ID_TOKENS: &[&str] = &[
     "MD5",
     "DIGEST",
     "CHECKSUM",
+    "SUM",
+    "SUMS",
     "HASH",
     "CRC",
     "VERSION",
@@ -330,6 +405,10 @@ pub const ID_TOKENS: &[&str] = &[
     "ACCOUNT",
     "TENANT",
     "SUBSCRIPTION",
+    "UID",
+    "GID",
+    "OID",
+    "LINEAGE",
     "PROJECT",
     "ORG",
     "TRACE",
@@ -578,6 +657,17 @@ fn classify_tokens(t: &[&str]) -> NameClass {
         return NameClass::Public;
     }
     let secret = secret_rule(t);
+    // A captcha's site key is shipped to every browser (its secret key is not).
+    if secret.is_none() && t.windows(2).any(|p| p == ["SITE", "KEY"]) {
+        return NameClass::Public;
+    }
+    // `MAX_TOKENS`, `NUM_PASSWORDS`: a quantity of secrets, not one.
+    if let Some(rule) = secret {
+        let quantity = t.iter().position(|w| matches!(*w, "MAX" | "MIN" | "NUM" | "TOTAL"));
+        if quantity.is_some_and(|q| t[q + 1..].contains(&rule)) {
+            return NameClass::Descriptive;
+        }
+    }
     if let Some(rule) = secret {
         // `TOKEN_URL`, `PASSWORD_FILE`: about a secret, not one. `SECRET_ID`
         // and `KEY_PASSWORD` were matched as pairs and stay secret.
@@ -587,7 +677,9 @@ fn classify_tokens(t: &[&str]) -> NameClass {
             return NameClass::Secret(rule);
         }
     }
-    if t.iter().any(|w| word(w).id) {
+    // `MD5_SUM`: the digit splits off the hash's name.
+    let hash_name = t.windows(2).any(|p| p[0] == "MD" && p[1] == "5");
+    if hash_name || t.iter().any(|w| word(w).id) {
         return NameClass::Identifier;
     }
     // The last word is the head noun: it says what the value is.
@@ -605,7 +697,7 @@ fn secret_rule(t: &[&str]) -> Option<&'static str> {
         if let Some(hit) = about.secret {
             return Some(hit);
         }
-        if w.starts_with("PASSW") || (w.len() > 4 && !about.not_secret_word) {
+        if !about.not_secret_word && (w.starts_with("PASSW") || w.len() > 4) {
             if let Some(hit) =
                 SECRET_SUFFIXES.iter().find(|s| w.ends_with(**s) || (w.starts_with("PASSW") && **s == "PASSWORD"))
             {
@@ -620,20 +712,25 @@ fn secret_rule(t: &[&str]) -> Option<&'static str> {
         if w == "PASS" {
             // `SMTP_PASS`, `keystore.pass`, but not nginx's `proxy_pass`.
             let proxy = i > 0 && word(t[i - 1]).pass_not_password;
-            if !proxy && i + 1 == t.len() {
+            if !proxy && t[i + 1..].iter().all(|x| variant(x)) {
                 return Some("PASS");
             }
             continue;
         }
         if w == "KEY" {
             let public = i > 0 && word(t[i - 1]).public_qualifier;
-            let material = t[i + 1..].iter().all(|x| word(x).key_material);
+            let material = t[i + 1..].iter().all(|x| word(x).key_material || variant(x));
             if !public && material {
                 return Some("KEY");
             }
         }
     }
     None
+}
+
+/// A variant word or a number after a secret word ([`VARIANT_WORDS`]).
+fn variant(w: &str) -> bool {
+    VARIANT_WORDS.contains(&w) || w.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn pair_rule(first: &str) -> &'static str {
@@ -760,6 +857,40 @@ mod tests {
         assert_eq!(classify("UPSTREAM"), NameClass::Neutral);
         assert_eq!(classify("QUEUE_NAME"), NameClass::Descriptive);
         assert_eq!(classify("TOKEN_URL"), NameClass::Descriptive);
+        assert_eq!(classify("MD5_SUM"), NameClass::Identifier);
+        assert_eq!(classify("ARTIFACT_SHA256"), NameClass::Identifier);
+        assert_eq!(classify("HMAC_ALGO"), NameClass::Descriptive);
+        assert_eq!(classify("MAX_TOKENS"), NameClass::Descriptive);
+        assert_eq!(classify("OPENAI_MAX_TOKENS"), NameClass::Descriptive);
+        assert_eq!(classify("TOKENS_PER_MINUTE"), NameClass::Descriptive);
+        assert_eq!(classify("COOKIE_SAMESITE"), NameClass::Descriptive);
+        assert_eq!(classify("AUTH_MECHANISM"), NameClass::Descriptive);
+        assert_eq!(classify("SALT_ROUNDS"), NameClass::Descriptive);
+        assert!(matches!(classify("GITHUB_PAT"), NameClass::Secret(_)));
+        assert!(matches!(classify("WALLET_MNEMONIC"), NameClass::Secret(_)));
+        assert_eq!(classify("PASSWORDLESS"), NameClass::Neutral);
+        assert_eq!(classify("HCAPTCHA_SITE_KEY"), NameClass::Public);
+        assert!(matches!(classify("RECAPTCHA_SITE_KEY_SECRET"), NameClass::Secret(_)));
+        assert!(matches!(classify("API_KEY_SECOND"), NameClass::Secret(_)));
+        assert_eq!(classify("POD_UID"), NameClass::Identifier);
+        assert_eq!(classify("PASSWORD_HINT"), NameClass::Descriptive);
+        assert_eq!(classify("Auth__Authority"), NameClass::Descriptive);
+        assert_eq!(classify("AUTH_FAILURE_MESSAGE"), NameClass::Descriptive);
+        assert_eq!(classify("credential_source"), NameClass::Descriptive);
+        assert_eq!(classify("AUTHORIZED_KEY"), NameClass::Neutral);
+        for n in [
+            "STRIPE_KEY_PROD",
+            "ENCRYPTION_KEY_V2",
+            "SMTP_PASS_OLD",
+            "DB_PASS_2",
+            "AES_KEY_PRIMARY",
+            "DB_SENHA",
+            "CLAVE_API",
+        ] {
+            assert!(matches!(classify(n), NameClass::Secret(_)), "{n}");
+        }
+        assert!(!matches!(classify("KEY_ROTATION_DAYS"), NameClass::Secret(_)));
+        assert!(!matches!(classify("PASS_RATE"), NameClass::Secret(_)));
     }
 
     #[test]

@@ -246,6 +246,9 @@ struct Ctx {
     /// The class of the name that describes the next scalar, when the
     /// caller worked it out already.
     leaf_class: Option<NameClass>,
+    /// Inside a Kubernetes `Secret`'s `data`/`stringData`: every value is
+    /// secret, whatever its key says (`url`, `config.json`).
+    sealed: bool,
 }
 
 /// Keys whose value names the entry's `value` sibling (Kubernetes and ECS
@@ -378,11 +381,18 @@ impl<'r> Walk<'r> {
         // by a sibling; a map that holds a reference (`remoteRef`, `valueFrom`)
         // names things; a JSON Web Key's private members are secret.
         let (mut has_value, mut named, mut reference, mut jwk) = (false, None, ctx.reference, false);
+        let mut k8s_secret = false;
         for e in entries {
             let k = e.key.as_ref();
+            if let (Node::Scalar(s), "kind") = (&e.node, k) {
+                k8s_secret |= s.text == "Secret";
+            }
             has_value |= VALUE_KEYS.contains(&k);
             jwk |= k == "kty";
-            reference |= names::is_reference_context(k);
+            // A reference beside the values (`valueFrom`, `remoteRef: {…}`)
+            // makes its siblings names; a scalar one (`existingSecret: ""`
+            // beside `password:` in a Helm chart) is only a name itself.
+            reference |= !matches!(e.node, Node::Scalar(_) | Node::Alias(_)) && names::is_reference_context(k);
             if let (Node::Scalar(s), None) = (&e.node, named) {
                 if NAME_KEYS.contains(&k) && !s.text.is_empty() {
                     named = Some(s.text.as_ref());
@@ -402,6 +412,7 @@ impl<'r> Walk<'r> {
             // The name half of a name/value pair is a name, not a secret.
             let is_name = named.is_some() && NAME_KEYS.contains(&e.key.as_ref());
             child.reference |= is_name || names::is_reference_context(&e.key);
+            child.sealed |= k8s_secret && matches!(e.key.as_ref(), "data" | "stringData");
             let leaf = match named {
                 Some(n) if VALUE_KEYS.contains(&e.key.as_ref()) => n,
                 _ => e.key.as_ref(),
@@ -485,6 +496,9 @@ impl<'r> Walk<'r> {
     }
 
     fn class(&mut self, leaf: &str, ctx: Ctx) -> NameClass {
+        if ctx.sealed {
+            return NameClass::Secret("a Kubernetes Secret's data");
+        }
         if ctx.reference {
             return NameClass::Descriptive;
         }
@@ -494,7 +508,10 @@ impl<'r> Walk<'r> {
                 return NameClass::Secret(rule);
             }
         }
-        match (self.classes.classify(leaf), ctx.secret_parent) {
+        // A key that is a URL (`<add key="https://feed/index.json" value=…>`
+        // under `apikeys`) names a place, not its value.
+        let class = if leaf.contains("://") { NameClass::Neutral } else { self.classes.classify(leaf) };
+        match (class, ctx.secret_parent) {
             // XML attributes are an element's settings, not its content.
             (NameClass::Neutral, Some(rule)) if !leaf.starts_with('@') => NameClass::Secret(rule),
             (NameClass::Neutral | NameClass::Descriptive | NameClass::Identifier, _) if ctx.public_parent => {
@@ -616,6 +633,9 @@ impl<'r> Walk<'r> {
     /// Plain text: secret values found anywhere (a PEM block spans lines,
     /// `password = x` pairs, tokens) are replaced, production hosts rewritten.
     fn text(&mut self, text: &str) -> String {
+        if let Some(out) = self.single_value(text) {
+            return out;
+        }
         let findings = detect::find_all(text);
         self.removed.extend(findings.iter().map(|f| text[f.span.clone()].to_string()));
         let replaced = if findings.is_empty() { text.to_string() } else { standin::replace(text, &findings) };
@@ -650,6 +670,27 @@ impl<'r> Walk<'r> {
             self.keys.push(row(Action::Redacted, super::scrub::REASON.into()));
         }
         out
+    }
+
+    /// A file that holds one value and is named for a secret
+    /// (`/run/secrets/db_password`, `config/master.key`, `.vault-token`):
+    /// the file's name is the value's name. None when it is not such a file
+    /// or the value stays (then the text rules still look at it).
+    fn single_value(&mut self, text: &str) -> Option<String> {
+        let value = text.trim();
+        if value.is_empty() || value.len() > 4096 || value.contains('\n') {
+            return None;
+        }
+        let base = self.path.rsplit('/').next().unwrap_or(self.path);
+        let class = names::classify(base);
+        if !matches!(class, NameClass::Secret(_)) {
+            return None;
+        }
+        let o = self.decide("(content)", class, value);
+        self.record("(content)", &o);
+        let new = o.value?;
+        let start = text.len() - text.trim_start().len();
+        Some(format!("{}{new}{}", &text[..start], &text[start + value.len()..]))
     }
 
     /// The file's row (a summary; the key rows carry the decisions) and the outcome.

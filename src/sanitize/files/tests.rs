@@ -146,3 +146,59 @@ fn jwks_keep_public_members_and_lose_private_ones() {
         "{out}"
     );
 }
+
+#[test]
+fn a_scalar_reference_beside_a_password_does_not_hide_it() {
+    // Bitnami charts: `existingSecret` sits beside the password it replaces.
+    let text = "postgresql:\n  auth:\n    username: web\n    password: Helm-Pw-77x\n    existingSecret: \"\"\nextra:\n  - secretKey: password\n    remoteRef:\n      key: prod/db\n";
+    let (out, _) = run("/deploy/values.yaml", text);
+    assert!(!out.contains("Helm-Pw-77x"), "{out}");
+    assert!(
+        out.contains("username: web") && out.contains("existingSecret: \"\"") && out.contains("key: prod/db"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_kubernetes_secrets_data_is_secret_whatever_its_keys_say() {
+    let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: api-env\ndata:\n  url: cG9zdGdyZXM6Ly9kYi9hcHA=\n  config.json: e30=\nstringData:\n  token: abc123XYZ987\n---\nkind: ConfigMap\ndata:\n  url: https://api.internal\n";
+    let (out, _) = run("/k8s/all.yaml", text);
+    assert!(
+        !out.contains("cG9zdGdyZXM6Ly9kYi9hcHA=") && !out.contains("e30=") && !out.contains("abc123XYZ987"),
+        "{out}"
+    );
+    assert!(out.contains("name: api-env") && out.contains("url: https://api.internal"), "{out}");
+    assert!(yaml::parse(&out).is_some(), "{out}");
+}
+
+#[test]
+fn a_file_holding_one_value_is_named_by_its_file_name() {
+    for (path, value) in [
+        ("/run/secrets/db_password", "Plain-Pw-123\n"),
+        ("/app/config/master.key", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"),
+        ("/root/.vault-token", "hvs.CAESIabc123XYZ"),
+    ] {
+        let (out, _) = run(path, value);
+        assert!(!out.contains(value.trim()), "{path}: {out}");
+        assert_eq!(out.ends_with('\n'), value.ends_with('\n'), "{path}");
+    }
+    for (path, value) in [("/etc/hostname", "web-1\n"), ("/run/secrets/db_password_file", "/run/secrets/pw\n")] {
+        assert_eq!(run(path, value).0, value, "{path}");
+    }
+}
+
+#[test]
+fn a_url_as_a_key_says_nothing_about_its_value() {
+    let text = "<configuration>\n  <apikeys>\n    <add key=\"https://api.nuget.org/v3/index.json\" value=\"oy2abcdefghijklmnopqrstuvwxyz0123456789abcdefg\" />\n  </apikeys>\n  <packageSources>\n    <add key=\"nuget.org\" value=\"https://api.nuget.org/v3/index.json\" />\n  </packageSources>\n</configuration>\n";
+    let (out, _) = run("/app/nuget.config", text);
+    assert!(!out.contains("oy2abcdefghijklmnopqrstuvwxyz0123456789abcdefg"), "{out}");
+    assert!(out.contains("value=\"https://api.nuget.org/v3/index.json\""), "{out}");
+}
+
+#[test]
+fn label_keys_and_durations_under_a_key_named_key_stay() {
+    let text = "tolerations:\n  - key: node-role.kubernetes.io/control-plane\n    operator: Exists\njwt:\n  key: Xk9fQ2mZ7rT4wY8p\n  refresh-token-margin: 60s\n";
+    let (out, _) = run("/k8s/pod.yaml", text);
+    assert!(out.contains("key: node-role.kubernetes.io/control-plane") && out.contains("margin: 60s"), "{out}");
+    assert!(!out.contains("Xk9fQ2mZ7rT4wY8p"), "{out}");
+}
