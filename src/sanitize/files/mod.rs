@@ -686,8 +686,8 @@ impl<'r> Walk<'r> {
         if !matches!(class, NameClass::Secret(_)) {
             return None;
         }
-        let o = self.decide("(content)", class, value);
-        self.record("(content)", &o);
+        let mut o = self.decide("(content)", class, value);
+        self.record("(content)", &mut o);
         let new = o.value?;
         let start = text.len() - text.trim_start().len();
         Some(format!("{}{new}{}", &text[..start], &text[start + value.len()..]))
