@@ -701,12 +701,20 @@ fn putty_keys(value: &str, found: &mut Vec<Finding>) {
 fn url_credentials(value: &str, found: &mut Vec<Finding>) {
     for (at, _) in value.match_indices("://") {
         let start = at + 3;
-        let authority_len = value[start..].find(|c: char| "/?# \"'\n\t,;".contains(c)).unwrap_or(value.len() - start);
+        let rest = &value.as_bytes()[start..];
+        let authority_len = rest
+            .iter()
+            .position(|b| matches!(b, b'/' | b'?' | b'#' | b' ' | b'"' | b'\'' | b'\n' | b'\t' | b',' | b';'))
+            .unwrap_or(rest.len());
         let mut authority = &value[start..start + authority_len];
-        if !authority.contains('@') {
+        // No `@` anywhere after the scheme (most URLs): no userinfo to look for.
+        if !authority.contains('@') && rest.contains(&b'@') {
             // An unencoded `#`, `?` or `/` in the password (`redis://:pa#ss@host`)
             // ends the authority early for a parser, not for the reader.
-            let wider = value[start..].find(|c: char| " \"'\n\t,;".contains(c)).unwrap_or(value.len() - start);
+            let wider = rest
+                .iter()
+                .position(|b| matches!(b, b' ' | b'"' | b'\'' | b'\n' | b'\t' | b',' | b';'))
+                .unwrap_or(rest.len());
             let candidate = &value[start..start + wider];
             let port = |c: &str| c.split(['?', '#', '/']).next().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
             if let (Some(at), Some(colon)) = (candidate.rfind('@'), candidate.find(':')) {
