@@ -51,15 +51,19 @@ pub async fn run_labelled(ctx: &Ctx, names: &[String], all: bool, only: &[String
             }
         }
     }
-    // What each tried to reach, read before removal; a sandbox that tried
+    // What each tried to reach, read as it goes; a sandbox that tried
     // nothing adds no line.
-    let summaries = futures_util::future::join_all(unique.iter().map(|n| sandbox::sinkhole::summary(engine, n))).await;
     let mut tried = Vec::new();
-    for (name, summary) in unique.iter().zip(summaries) {
-        if let Ok(Some(destinations)) = summary {
-            if !destinations.is_empty() {
-                tried.push((name.clone(), sandbox::sinkhole::tried_line(&destinations)));
-            }
+    let mut note = |name: &String, summary: Option<Vec<sandbox::sinkhole::Destination>>| {
+        if let Some(destinations) = summary.filter(|d| !d.is_empty()) {
+            tried.push((name.clone(), sandbox::sinkhole::tried_line(&destinations)));
+        }
+    };
+    if all {
+        let summaries =
+            futures_util::future::join_all(unique.iter().map(|n| sandbox::sinkhole::summary(engine, n))).await;
+        for (name, summary) in unique.iter().zip(summaries) {
+            note(name, summary.ok().flatten());
         }
     }
     // A lock left by a killed `up` goes too (it holds no sandbox label).
@@ -75,12 +79,16 @@ pub async fn run_labelled(ctx: &Ctx, names: &[String], all: bool, only: &[String
         tried.retain(|(n, _)| list.iter().any(|(m, _)| m == n));
         return Ok(Removals { list, verb: "remove", tried });
     }
-    let removals = futures_util::future::join_all(unique.iter().map(|n| sandbox::remove(engine, n))).await;
-    release(unique.clone()).await?;
+    // The locks go beside the sandboxes: neither waits for the other.
+    let removals =
+        futures_util::future::join_all(unique.iter().map(|n| sandbox::teardown::remove_with_egress(engine, n)));
+    let (removals, released) = tokio::join!(removals, release(unique.clone()));
+    released?;
     let mut list = Vec::new();
     let mut missing = Vec::new();
     for (name, removed) in unique.into_iter().zip(removals) {
-        let removed = removed?;
+        let (removed, summary) = removed?;
+        note(&name, summary);
         if removed.is_empty() {
             missing.push(name.clone());
         }

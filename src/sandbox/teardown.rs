@@ -16,6 +16,7 @@ use bollard::query_parameters::{
 use futures_util::stream::{self, StreamExt};
 
 use super::labels::{self, Filter};
+use super::sinkhole;
 use crate::engine::{self, Engine, EngineError};
 
 /// Removals in flight at once: enough to hide each call's latency, few
@@ -59,11 +60,43 @@ pub async fn remove_all_labelled(engine: &Engine, pairs: &[(&str, &str)]) -> Res
     Ok(total)
 }
 
+/// Removes sandbox `name` as [`remove`] does, reading on the way what it
+/// tried to reach: its relay, where the egress sinkhole runs, is stopped at
+/// once (its log is then complete, no marker needed) and read, beside the
+/// other containers' removal. The sandbox's containers are listed once,
+/// for the removal and for who is who in the record. The destinations are
+/// `None` without a relay or when its log cannot be read.
+pub async fn remove_with_egress(
+    engine: &Engine,
+    name: &str,
+) -> Result<(Removed, Option<Vec<sinkhole::Destination>>), EngineError> {
+    let filter = labels::filter(&[(labels::SANDBOX, name)]);
+    let options = ListContainersOptionsBuilder::default().all(true).filters(&filter).build();
+    let containers = engine.list_containers(options).await?;
+    let who = sinkhole::who_of(&containers, name);
+    let records = std::sync::Mutex::new(None);
+    let removed = remove_listed(engine, &filter, containers, Some(&records)).await?.remove(name).unwrap_or_default();
+    let records = records.into_inner().unwrap_or_else(|e| e.into_inner());
+    Ok((removed, records.map(|r: Vec<sinkhole::Record>| sinkhole::destinations(&r, &who))))
+}
+
 /// [`remove_all_labelled`], saying what went for each sandbox (by its
 /// [`labels::SANDBOX`] label; resources without one count under "").
 pub async fn remove_by_sandbox(engine: &Engine, filter: &Filter) -> Result<BTreeMap<String, Removed>, EngineError> {
     let options = ListContainersOptionsBuilder::default().all(true).filters(filter).build();
     let containers = engine.list_containers(options).await?;
+    remove_listed(engine, filter, containers, None).await
+}
+
+/// Removes `containers`, then the networks and volumes matching `filter`.
+/// With `records`, a relay is stopped and its sinkhole's record read into
+/// it before the relay is removed.
+async fn remove_listed(
+    engine: &Engine,
+    filter: &Filter,
+    containers: Vec<ContainerSummary>,
+    records: Option<&std::sync::Mutex<Option<Vec<sinkhole::Record>>>>,
+) -> Result<BTreeMap<String, Removed>, EngineError> {
     // The networks and volumes are listed while the containers go.
     let networks = async {
         let options = ListNetworksOptionsBuilder::default().filters(filter).build();
@@ -74,7 +107,17 @@ pub async fn remove_by_sandbox(engine: &Engine, filter: &Filter) -> Result<BTree
         engine.docker.list_volumes(Some(options)).await.map_err(|e| engine::api("listing volumes", e))
     };
     let removals = stream::iter(containers.into_iter().filter(|c| c.id.is_some()))
-        .map(|c| async move { (sandbox_of(c.labels.as_ref()), remove_container(engine, &c).await) })
+        .map(|c| async move {
+            let relay = c.labels.as_ref().and_then(|l| l.get(labels::ROLE)).map(String::as_str)
+                == Some(labels::Role::Relay.as_str());
+            if let (true, Some(records)) = (relay, records) {
+                match sinkhole::final_records(engine, c.id.as_deref().unwrap_or_default()).await {
+                    Ok(read) => *records.lock().unwrap_or_else(|e| e.into_inner()) = read,
+                    Err(e) => tracing::debug!(error = %e, "reading the sinkhole's record"),
+                }
+            }
+            (sandbox_of(c.labels.as_ref()), remove_container(engine, &c).await)
+        })
         .buffer_unordered(IN_FLIGHT)
         .collect::<Vec<_>>();
     let (removals, networks, volumes) = tokio::join!(removals, networks, volumes);

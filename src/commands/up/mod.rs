@@ -229,7 +229,8 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
                 let Ok(facts) = facts_rx.await else { return Ok(None) };
                 let (ports, _) = plan_ports(&profile, &facts, &req.publish, engine.kind);
                 let t = Instant::now();
-                let routes = EarlyRoutes { ports, candidate: req.candidate.is_some() };
+                let sinkhole = sandbox::sinkhole::Plan::of(&clean.env, &clean.files, &profile.run.egress);
+                let routes = EarlyRoutes { ports, candidate: req.candidate.is_some(), sinkhole };
                 match prepared.start_relay(engine, &routes).await {
                     Ok(published) => {
                         progress.done("relay started", t.elapsed());
@@ -291,8 +292,11 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
             return Err(e.context(format!("up {name}: removed the half-made sandbox")));
         }
     };
-    sandbox::lock::release(engine, &name, &req.owner).await;
-    let egress = sandbox::sinkhole::summary(engine, &name).await.ok().flatten();
+    let (_, egress) = tokio::join!(
+        sandbox::lock::release(engine, &name, &req.owner),
+        sandbox::sinkhole::summary_so_far(engine, &name)
+    );
+    let egress = egress.ok().flatten();
 
     let mut report = UpReport {
         name: name.to_string(),
