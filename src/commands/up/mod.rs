@@ -432,14 +432,11 @@ async fn wait_healthy(
     let launched = prepared.launched(spec, published)?;
     progress.step(&format!("waiting for health: {}", spec.health.describe()));
     let t = Instant::now();
-    let app = health::wait(engine, &launched.app_container, "app", &launched.relay_container, &spec.health);
+    let app = health::wait_launched(engine, &launched, Role::App, &spec.health);
     let candidate = async {
         match (&launched.candidate_container, candidate_health) {
-            (Some(container), Some(plan)) => {
-                health::wait(engine, container, Role::Candidate.as_str(), &launched.relay_container, plan)
-                    .await
-                    .map(Some)
-                    .context("the candidate")
+            (Some(_), Some(plan)) => {
+                health::wait_launched(engine, &launched, Role::Candidate, plan).await.map(Some).context("the candidate")
             }
             _ => Ok(None),
         }
