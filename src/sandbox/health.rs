@@ -16,7 +16,11 @@ use futures_util::StreamExt;
 use super::{exec, relay};
 use crate::engine::{self, Engine, EngineError};
 
-const POLL: Duration = Duration::from_millis(100);
+/// The first pause between polls; each pause doubles up to [`POLL_MAX`]:
+/// an app that is up at once is seen at once, one that takes its time is
+/// not flooded with requests (its log's tail stays its own).
+const POLL_FIRST: Duration = Duration::from_millis(50);
+const POLL_MAX: Duration = Duration::from_millis(250);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How `up` decides the app is healthy.
@@ -189,6 +193,7 @@ async fn wait_via(
     };
     // Set once the image's check turned out not runnable through exec.
     let mut fallback: Option<HealthPlan> = None;
+    let mut pause = POLL_FIRST;
     loop {
         // Through the relay's route, the request goes beside the inspect.
         let (info, through_route) =
@@ -247,7 +252,8 @@ async fn wait_via(
                 logs: tail(engine, app, 20).await,
             });
         }
-        tokio::time::sleep(POLL).await;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(POLL_MAX);
     }
 }
 
