@@ -42,13 +42,9 @@ pub async fn run_labelled(ctx: &Ctx, names: &[String], all: bool, only: &[String
     }
     let engine = ctx.engine().await?;
     let mut unique: Vec<String> = Vec::new();
-    if all {
-        unique = sandbox::list(engine).await?.into_iter().map(|s| s.name).collect();
-    } else {
-        for n in names {
-            if !unique.contains(n) {
-                unique.push(n.clone());
-            }
+    for n in names {
+        if !unique.contains(n) {
+            unique.push(n.clone());
         }
     }
     // What each tried to reach, read as it goes; a sandbox that tried
@@ -59,13 +55,6 @@ pub async fn run_labelled(ctx: &Ctx, names: &[String], all: bool, only: &[String
             tried.push((name.clone(), sandbox::sinkhole::tried_line(&destinations)));
         }
     };
-    if all {
-        let summaries =
-            futures_util::future::join_all(unique.iter().map(|n| sandbox::sinkhole::summary(engine, n))).await;
-        for (name, summary) in unique.iter().zip(summaries) {
-            note(name, summary.ok().flatten());
-        }
-    }
     // A lock left by a killed `up` goes too (it holds no sandbox label).
     let release = |names: Vec<String>| async move {
         let released =
@@ -73,10 +62,13 @@ pub async fn run_labelled(ctx: &Ctx, names: &[String], all: bool, only: &[String
         released.into_iter().collect::<Result<Vec<bool>, _>>()
     };
     if all {
-        let removed = sandbox::teardown::remove_by_sandbox(engine, &labels::sandboxes_with(&pairs)).await?;
+        let (removed, mut summaries) =
+            sandbox::teardown::remove_by_sandbox_with_egress(engine, &labels::sandboxes_with(&pairs)).await?;
         let list: Vec<(String, Removed)> = removed.into_iter().filter(|(n, _)| !n.is_empty()).collect();
         release(list.iter().map(|(n, _)| n.clone()).collect()).await?;
-        tried.retain(|(n, _)| list.iter().any(|(m, _)| m == n));
+        for (name, _) in &list {
+            note(name, summaries.remove(name));
+        }
         return Ok(Removals { list, verb: "remove", tried });
     }
     // The locks go beside the sandboxes: neither waits for the other.

@@ -71,13 +71,35 @@ pub async fn remove_with_egress(
     name: &str,
 ) -> Result<(Removed, Option<Vec<sinkhole::Destination>>), EngineError> {
     let filter = labels::filter(&[(labels::SANDBOX, name)]);
-    let options = ListContainersOptionsBuilder::default().all(true).filters(&filter).build();
+    let (mut removed, mut tried) = remove_by_sandbox_with_egress(engine, &filter).await?;
+    Ok((removed.remove(name).unwrap_or_default(), tried.remove(name)))
+}
+
+/// [`remove_by_sandbox`], reading what each sandbox tried to reach as
+/// [`remove_with_egress`] does; a sandbox whose relay's log could not be
+/// read has no entry.
+pub async fn remove_by_sandbox_with_egress(
+    engine: &Engine,
+    filter: &Filter,
+) -> Result<(BTreeMap<String, Removed>, BTreeMap<String, Vec<sinkhole::Destination>>), EngineError> {
+    let options = ListContainersOptionsBuilder::default().all(true).filters(filter).build();
     let containers = engine.list_containers(options).await?;
-    let who = sinkhole::who_of(&containers, name);
-    let records = std::sync::Mutex::new(None);
-    let removed = remove_listed(engine, &filter, containers, Some(&records)).await?.remove(name).unwrap_or_default();
-    let records = records.into_inner().unwrap_or_else(|e| e.into_inner());
-    Ok((removed, records.map(|r: Vec<sinkhole::Record>| sinkhole::destinations(&r, &who))))
+    let mut by_sandbox: BTreeMap<String, Vec<ContainerSummary>> = BTreeMap::new();
+    for c in &containers {
+        by_sandbox.entry(sandbox_of(c.labels.as_ref())).or_default().push(c.clone());
+    }
+    let records = std::sync::Mutex::new(BTreeMap::new());
+    let removed = remove_listed(engine, filter, containers, Some(&records)).await?;
+    let records: BTreeMap<String, Vec<sinkhole::Record>> = records.into_inner().unwrap_or_else(|e| e.into_inner());
+    let tried = records
+        .into_iter()
+        .map(|(sandbox, records)| {
+            let who = sinkhole::who_of(by_sandbox.get(&sandbox).map(Vec::as_slice).unwrap_or_default(), &sandbox);
+            let destinations = sinkhole::destinations(&records, &who);
+            (sandbox, destinations)
+        })
+        .collect();
+    Ok((removed, tried))
 }
 
 /// [`remove_all_labelled`], saying what went for each sandbox (by its
@@ -89,13 +111,13 @@ pub async fn remove_by_sandbox(engine: &Engine, filter: &Filter) -> Result<BTree
 }
 
 /// Removes `containers`, then the networks and volumes matching `filter`.
-/// With `records`, a relay is stopped and its sinkhole's record read into
-/// it before the relay is removed.
+/// With `records`, each relay is stopped and its sinkhole's record read
+/// into it (by sandbox) before the relay is removed.
 async fn remove_listed(
     engine: &Engine,
     filter: &Filter,
     containers: Vec<ContainerSummary>,
-    records: Option<&std::sync::Mutex<Option<Vec<sinkhole::Record>>>>,
+    records: Option<&std::sync::Mutex<BTreeMap<String, Vec<sinkhole::Record>>>>,
 ) -> Result<BTreeMap<String, Removed>, EngineError> {
     // The networks and volumes are listed while the containers go.
     let networks = async {
@@ -112,7 +134,10 @@ async fn remove_listed(
                 == Some(labels::Role::Relay.as_str());
             if let (true, Some(records)) = (relay, records) {
                 match sinkhole::final_records(engine, c.id.as_deref().unwrap_or_default()).await {
-                    Ok(read) => *records.lock().unwrap_or_else(|e| e.into_inner()) = read,
+                    Ok(Some(read)) => {
+                        records.lock().unwrap_or_else(|e| e.into_inner()).insert(sandbox_of(c.labels.as_ref()), read);
+                    }
+                    Ok(None) => {}
                     Err(e) => tracing::debug!(error = %e, "reading the sinkhole's record"),
                 }
             }
