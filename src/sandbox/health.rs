@@ -21,6 +21,10 @@ use crate::engine::{self, Engine, EngineError};
 /// not flooded with requests (its log's tail stays its own).
 const POLL_FIRST: Duration = Duration::from_millis(50);
 const POLL_MAX: Duration = Duration::from_millis(250);
+
+/// How long an HTTP check goes only through the relay's route on
+/// 127.0.0.1 before each poll also runs it in the relay.
+const ROUTE_ONLY: Duration = Duration::from_secs(1);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How `up` decides the app is healthy.
@@ -140,7 +144,8 @@ pub enum HealthError {
 /// [`wait`] for `role` (the app or the candidate) of a launched sandbox.
 /// An HTTP check goes through the relay's route on 127.0.0.1, as a user's
 /// request would, when the engine is local (its socket is a Unix one): one
-/// request from here, not an exec in the relay per poll.
+/// request from here, not an exec in the relay per poll (after
+/// [`ROUTE_ONLY`] without an answer there, each poll also runs it in the relay).
 pub async fn wait_launched(
     engine: &Engine,
     launched: &super::launch::Launched,
@@ -237,8 +242,11 @@ async fn wait_via(
                 }
             },
             HealthPlan::Http { path, port, .. } => match through_route {
-                Some(ok) => ok,
-                None => probe(engine, relay_container, alias, *port, Some(path)).await?,
+                Some(true) => true,
+                // 127.0.0.1 may not be the engine's (a socket forwarded from
+                // elsewhere): after a while the check also runs in the relay.
+                Some(false) if started.elapsed() < ROUTE_ONLY => false,
+                _ => probe(engine, relay_container, alias, *port, Some(path)).await?,
             },
             HealthPlan::Tcp { port, .. } => probe(engine, relay_container, alias, *port, None).await?,
         };
