@@ -41,6 +41,7 @@ use report::urls;
 /// replaced only once the new images are there.
 pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     let started = Instant::now();
+    crate::image_ref::warm_up();
     let settings = &ctx.settings;
     let progress = ctx.progress.as_ref();
     let mut profile = Profile::find(&settings.profile_dirs, &req.service)?;
