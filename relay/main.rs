@@ -5,7 +5,9 @@
 //!
 //! * `prodbox-relay forward LISTEN=HOST:PORT…` accepts on `0.0.0.0:LISTEN` and
 //!   pipes each connection to `HOST:PORT` (resolved per connection, so it
-//!   follows the app container's name on the sandbox network).
+//!   follows the app container's name on the sandbox network). With
+//!   `--sinkhole ARGS…` after the routes, the sandbox's egress sinkhole runs
+//!   in the same process (`sinkhole::serve`).
 //! * `prodbox-relay probe HOST:PORT [--http PATH]` connects once and prints
 //!   `open` or `blocked` (exit 0 or 1); with `--http` the answer must be a 2xx/3xx.
 //! * `prodbox-relay scan HOST:PORT…` tries each (in parallel) and prints
@@ -40,7 +42,24 @@ fn main() -> ExitCode {
     }
 }
 
-fn forward(routes: &[String]) -> ExitCode {
+fn forward(args: &[String]) -> ExitCode {
+    // `--sinkhole …`: the sandbox's sinkhole runs in this process too.
+    let (routes, sinkhole) = match args.iter().position(|a| a == "--sinkhole") {
+        Some(i) => (&args[..i], Some(&args[i + 1..])),
+        None => (args, None),
+    };
+    if let Some(sinkhole) = sinkhole {
+        let mut table = std::collections::HashMap::new();
+        for route in routes {
+            let Some((listen, target)) = route.split_once('=').and_then(|(l, t)| Some((l.parse::<u16>().ok()?, t)))
+            else {
+                eprintln!("prodbox-relay: bad route {route:?}, want LISTEN=HOST:PORT");
+                return ExitCode::from(2);
+            };
+            table.insert(listen, target.to_string());
+        }
+        return sinkhole::serve(sinkhole, table, Some(forward_one));
+    }
     let mut handles = Vec::new();
     for route in routes {
         let Some((listen, target)) = route.split_once('=') else {
@@ -67,11 +86,14 @@ fn forward(routes: &[String]) -> ExitCode {
 fn accept_loop(listener: TcpListener, target: String) {
     for client in listener.incoming().flatten() {
         let target = target.clone();
-        thread::spawn(move || {
-            if let Ok(upstream) = connect(&target, Duration::from_secs(5)) {
-                pipe(client, upstream);
-            }
-        });
+        thread::spawn(move || forward_one(client, &target));
+    }
+}
+
+/// Pipes one accepted connection to `target` (resolved now).
+fn forward_one(client: TcpStream, target: &str) {
+    if let Ok(upstream) = connect(target, Duration::from_secs(5)) {
+        pipe(client, upstream);
     }
 }
 

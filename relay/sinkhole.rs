@@ -15,7 +15,10 @@
 //! addresses are fixed) are answered with their address and not recorded:
 //! a resolver that asks DNS before `/etc/hosts` still finds them.
 //!
-//! `prodbox-relay sinkhole [--http-status N] [--udp PORT,…] [--host NAME=IPV4]… PORT…`
+//! `prodbox-relay sinkhole [--net CIDR] [--http-status N] [--udp PORT,…] [--host NAME=IPV4]… PORT…`
+//!
+//! The relay runs it in its own process (`prodbox-relay forward ROUTE… --sinkhole …`,
+//! see [`serve`]): one container is the sandbox's door and its sinkhole.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -31,15 +34,32 @@ const FIRST_BYTES: Duration = Duration::from_secs(2);
 /// The name each client asked for last (connections are attributed to it).
 type LastAsked = Arc<Mutex<HashMap<IpAddr, String>>>;
 
+/// How the relay forwards a connection to a route's `HOST:PORT`.
+pub type Forward = fn(TcpStream, &str);
+
+/// The standalone sinkhole: every client is the sandbox's.
 pub fn run(args: &[String]) -> ExitCode {
+    serve(args, HashMap::new(), None)
+}
+
+/// The sinkhole, serving the relay's `routes` (listen port → `HOST:PORT`)
+/// beside it in one process: a connection from the sandbox network
+/// (`--net CIDR`; any client without it) or from this container itself to
+/// a port the sinkhole listens on is recorded, every other connection to a
+/// route's port is forwarded, and the rest are closed. So the app's port
+/// may be one production uses too (80, 5432…): the host reaches the app
+/// through it, the app's own attempts are recorded.
+pub fn serve(args: &[String], routes: HashMap<u16, String>, forward: Option<Forward>) -> ExitCode {
     let mut http_status: Option<u16> = None;
     let mut udp: Vec<u16> = Vec::new();
     let mut tcp: Vec<u16> = Vec::new();
     let mut hosts: HashMap<String, Ipv4Addr> = HashMap::new();
+    let mut net: Option<Net> = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--http-status" => http_status = it.next().and_then(|s| s.parse().ok()),
+            "--net" => net = it.next().and_then(|s| Net::parse(s)),
             "--host" => {
                 if let Some((name, ip)) = it.next().and_then(|h| h.split_once('=')) {
                     if let Ok(ip) = ip.parse() {
@@ -54,7 +74,7 @@ pub fn run(args: &[String]) -> ExitCode {
                 Ok(p) => tcp.push(p),
                 Err(_) => {
                     eprintln!(
-                        "usage: prodbox-relay sinkhole [--http-status N] [--udp PORT,…] [--host NAME=IPV4]… PORT…"
+                        "usage: prodbox-relay sinkhole [--net CIDR] [--http-status N] [--udp PORT,…] [--host NAME=IPV4]… PORT…"
                     );
                     return ExitCode::from(2);
                 }
@@ -77,15 +97,31 @@ pub fn run(args: &[String]) -> ExitCode {
     let mut handles = Vec::new();
     {
         let last = last.clone();
-        handles.push(thread::spawn(move || serve_dns(dns, last, hosts)));
+        handles.push(thread::spawn(move || serve_dns(dns, last, hosts, net)));
     }
     let mut listening = Vec::new();
-    for port in &tcp {
-        match TcpListener::bind(("0.0.0.0", *port)) {
+    let mut ports: Vec<u16> = tcp.iter().copied().chain(routes.keys().copied()).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    for port in ports {
+        let sink = tcp.contains(&port);
+        let route = routes.get(&port).cloned().zip(forward);
+        match TcpListener::bind(("0.0.0.0", port)) {
             Ok(listener) => {
-                listening.push(*port);
+                if sink {
+                    listening.push(port);
+                }
+                if let Some((target, _)) = &route {
+                    eprintln!("prodbox-relay: {port} -> {target}");
+                }
                 let last = last.clone();
-                handles.push(thread::spawn(move || accept_loop(listener, last, http_status)));
+                let door = Door { sink, route, net, http_status };
+                handles.push(thread::spawn(move || accept_loop(listener, last, door)));
+            }
+            // The relay's own door must open: a route that cannot listen fails the relay.
+            Err(e) if route.is_some() => {
+                eprintln!("prodbox-relay: cannot listen on {port}: {e}");
+                return ExitCode::from(1);
             }
             Err(e) => eprintln!("prodbox-relay: cannot listen on {port}/tcp: {e}"),
         }
@@ -96,7 +132,7 @@ pub fn run(args: &[String]) -> ExitCode {
             udp_listening.push(*port);
             let last = last.clone();
             let port = *port;
-            handles.push(thread::spawn(move || drop_udp(socket, port, last)));
+            handles.push(thread::spawn(move || drop_udp(socket, port, last, net)));
         }
     }
     emit(&format!("{{\"ts\":{},\"kind\":\"ready\",\"tcp\":{listening:?},\"udp\":{udp_listening:?}}}", now_ms()));
@@ -104,6 +140,45 @@ pub fn run(args: &[String]) -> ExitCode {
         let _ = handle.join();
     }
     ExitCode::SUCCESS
+}
+
+/// The sandbox network's IPv4 subnet: who counts as the sandbox.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Net {
+    base: u32,
+    mask: u32,
+}
+
+impl Net {
+    fn parse(cidr: &str) -> Option<Net> {
+        let (addr, prefix) = cidr.split_once('/')?;
+        let addr: Ipv4Addr = addr.parse().ok()?;
+        let prefix: u32 = prefix.parse().ok().filter(|p| *p <= 32)?;
+        let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+        Some(Net { base: u32::from(addr) & mask, mask })
+    }
+}
+
+/// Whether `client` is the sandbox's: on its network, or this container
+/// itself (prodbox's own marker); everyone when the network is not given.
+fn from_sandbox(client: IpAddr, net: Option<Net>) -> bool {
+    let Some(net) = net else { return true };
+    match client {
+        IpAddr::V4(ip) => ip.is_loopback() || u32::from(ip) & net.mask == net.base,
+        IpAddr::V6(ip) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| from_sandbox(IpAddr::V4(v4), Some(net)))
+        }
+    }
+}
+
+/// What one listening port does with a connection.
+struct Door {
+    /// The sinkhole listens here: the sandbox's connections are recorded.
+    sink: bool,
+    /// A relay route: other connections are forwarded to its target.
+    route: Option<(String, Forward)>,
+    net: Option<Net>,
+    http_status: Option<u16>,
 }
 
 fn now_ms() -> u128 {
@@ -136,11 +211,14 @@ fn js(value: Option<&str>) -> String {
 
 // ---- DNS -------------------------------------------------------------------
 
-fn serve_dns(socket: UdpSocket, last: LastAsked, hosts: HashMap<String, Ipv4Addr>) {
+fn serve_dns(socket: UdpSocket, last: LastAsked, hosts: HashMap<String, Ipv4Addr>, net: Option<Net>) {
     let mut own: HashMap<IpAddr, Ipv4Addr> = HashMap::new();
     let mut buf = [0u8; 1500];
     loop {
         let Ok((n, from)) = socket.recv_from(&mut buf) else { continue };
+        if !from_sandbox(from.ip(), net) {
+            continue;
+        }
         let Some(query) = parse_query(&buf[..n]) else { continue };
         if let Some(ip) = hosts.get(&query.name) {
             // A name of the sandbox: its own address, not an attempt to leave.
@@ -245,11 +323,18 @@ fn answer(packet: &[u8], query: &Query, address: Ipv4Addr) -> Vec<u8> {
 
 // ---- TCP -------------------------------------------------------------------
 
-fn accept_loop(listener: TcpListener, last: LastAsked, http_status: Option<u16>) {
+fn accept_loop(listener: TcpListener, last: LastAsked, door: Door) {
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     for client in listener.incoming().flatten() {
-        let last = last.clone();
-        let _ = thread::Builder::new().spawn(move || record_tcp(client, port, &last, http_status));
+        let peer = client.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        if door.sink && from_sandbox(peer, door.net) {
+            let (last, http_status) = (last.clone(), door.http_status);
+            let _ = thread::Builder::new().spawn(move || record_tcp(client, port, &last, http_status));
+        } else if let Some((target, forward)) = &door.route {
+            let (target, forward) = (target.clone(), *forward);
+            let _ = thread::Builder::new().spawn(move || forward(client, &target));
+        }
+        // Anything else is closed as it is dropped.
     }
 }
 
@@ -411,11 +496,14 @@ fn sni(bytes: &[u8]) -> Option<String> {
 
 // ---- UDP -------------------------------------------------------------------
 
-fn drop_udp(socket: UdpSocket, port: u16, last: LastAsked) {
+fn drop_udp(socket: UdpSocket, port: u16, last: LastAsked, net: Option<Net>) {
     let mut counts: HashMap<(IpAddr, Option<String>), u64> = HashMap::new();
     let mut buf = [0u8; 2048];
     loop {
         let Ok((n, from)) = socket.recv_from(&mut buf) else { continue };
+        if !from_sandbox(from.ip(), net) {
+            continue;
+        }
         let name = asked_by(&last, from.ip());
         let count = counts.entry((from.ip(), name.clone())).or_insert(0);
         *count += 1;
@@ -481,6 +569,18 @@ mod tests {
         let a6 = answer(&q6, &parse_query(&q6).unwrap(), Ipv4Addr::new(10, 0, 0, 5));
         assert_eq!(&a6[6..8], &[0, 0]);
         assert_eq!(a6.len(), q6.len());
+    }
+
+    #[test]
+    fn the_sandbox_is_its_subnet_and_this_container() {
+        let net = Net::parse("10.231.7.0/24");
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(from_sandbox(ip("10.231.7.3"), net));
+        assert!(from_sandbox(ip("127.0.0.1"), net), "prodbox's marker, from inside");
+        assert!(!from_sandbox(ip("172.18.0.1"), net), "the host, through the relay's bridge");
+        assert!(!from_sandbox(ip("10.231.8.3"), net));
+        assert!(from_sandbox(ip("172.18.0.1"), None), "the standalone sinkhole records everyone");
+        assert_eq!(Net::parse("10.231.7.9/33"), None);
     }
 
     #[test]

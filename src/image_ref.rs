@@ -24,6 +24,15 @@ pub fn names_registry(reference: &str) -> bool {
     }
 }
 
+/// Builds the reference grammar (a large regex, compiled on first use:
+/// tens of milliseconds) on a thread of its own, so a command that parses
+/// references soon finds it ready instead of compiling it on its path.
+pub fn warm_up() {
+    std::thread::spawn(|| {
+        let _ = "localhost/warm:up".parse::<Reference>();
+    });
+}
+
 impl ImageRef {
     /// Parses a reference; the error says what is wrong without echoing much.
     pub fn parse(s: &str) -> Result<ImageRef, String> {

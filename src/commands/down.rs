@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::error::UsageError;
 use crate::sandbox::SandboxError;
-use crate::targets::{Removed, SandboxTarget};
+use crate::targets::{Gone, Removed, SandboxTarget};
 
 /// What `down` or `gc` removed, sandbox by sandbox.
 #[derive(Debug, Serialize)]
@@ -48,34 +48,35 @@ pub async fn run_labelled(
         }
     }
     let mut unique: Vec<String> = Vec::new();
-    if all {
-        unique = target.list().await?.into_iter().map(|s| s.name).collect();
-    } else {
-        for n in names {
-            if !unique.contains(n) {
-                unique.push(n.clone());
-            }
+    for n in names {
+        if !unique.contains(n) {
+            unique.push(n.clone());
         }
     }
-    // What each tried to reach, read before removal; a sandbox that tried
-    // nothing adds no line.
-    let lines = futures_util::future::join_all(unique.iter().map(|n| target.tried(n))).await;
-    let mut tried: Vec<(String, String)> =
-        unique.iter().zip(lines).filter_map(|(name, line)| Some((name.clone(), line?))).collect();
+    // What each tried to reach comes back with its removal; a sandbox that
+    // tried nothing adds no line.
+    let mut tried = Vec::new();
+    let mut list = Vec::new();
+    let mut note = |name: String, gone: Gone| {
+        if let Some(line) = gone.tried {
+            tried.push((name.clone(), line));
+        }
+        list.push((name, gone.removed));
+    };
     if all {
-        let list = target.down_all(&pairs).await?;
-        tried.retain(|(n, _)| list.iter().any(|(m, _)| m == n));
+        for (name, gone) in target.down_all(&pairs).await? {
+            note(name, gone);
+        }
         return Ok(Removals { list, verb: "remove", tried });
     }
     let removals = futures_util::future::join_all(unique.iter().map(|n| target.down(n))).await;
-    let mut list = Vec::new();
     let mut missing = Vec::new();
-    for (name, removed) in unique.into_iter().zip(removals) {
-        let removed = removed?;
-        if removed.is_empty() {
+    for (name, gone) in unique.into_iter().zip(removals) {
+        let gone = gone?;
+        if gone.removed.is_empty() {
             missing.push(name.clone());
         }
-        list.push((name, removed));
+        note(name, gone);
     }
     if !missing.is_empty() {
         return Err(SandboxError::NotFound(missing.join(", ")).into());

@@ -16,7 +16,15 @@ use futures_util::StreamExt;
 use super::{exec, relay};
 use crate::engine::{self, Engine, EngineError};
 
-const POLL: Duration = Duration::from_millis(100);
+/// The first pause between polls; each pause doubles up to [`POLL_MAX`]:
+/// an app that is up at once is seen at once, one that takes its time is
+/// not flooded with requests (its log's tail stays its own).
+const POLL_FIRST: Duration = Duration::from_millis(50);
+const POLL_MAX: Duration = Duration::from_millis(250);
+
+/// How long an HTTP check goes only through the relay's route on
+/// 127.0.0.1 before each poll also runs it in the relay.
+const ROUTE_ONLY: Duration = Duration::from_secs(1);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How `up` decides the app is healthy.
@@ -133,6 +141,31 @@ pub enum HealthError {
     Engine(#[from] EngineError),
 }
 
+/// [`wait`] for `role` (the app or the candidate) of a launched sandbox.
+/// An HTTP check goes through the relay's route on 127.0.0.1, as a user's
+/// request would, when the engine is local (its socket is a Unix one): one
+/// request from here, not an exec in the relay per poll (after
+/// [`ROUTE_ONLY`] without an answer there, each poll also runs it in the relay).
+pub async fn wait_launched(
+    engine: &Engine,
+    launched: &super::launch::Launched,
+    role: super::labels::Role,
+    plan: &HealthPlan,
+) -> Result<Duration, HealthError> {
+    use super::labels::Role;
+    let container = match role {
+        Role::Candidate => launched.candidate_container.clone().unwrap_or_default(),
+        _ => launched.app_container.clone(),
+    };
+    let host_port = match plan {
+        HealthPlan::Http { port, .. } if engine.unix_socket().is_some() => {
+            launched.routes.iter().find(|r| r.role == role && r.port == *port && r.host != 0).map(|r| r.host)
+        }
+        _ => None,
+    };
+    wait_via(engine, &container, role.as_str(), &launched.relay_container, plan, host_port).await
+}
+
 /// Polls until healthy, the timeout, or the container's exit. `app` is the
 /// app's or the candidate's container; `alias` its name on the sandbox network.
 pub async fn wait(
@@ -141,6 +174,19 @@ pub async fn wait(
     alias: &str,
     relay_container: &str,
     plan: &HealthPlan,
+) -> Result<Duration, HealthError> {
+    wait_via(engine, app, alias, relay_container, plan, None).await
+}
+
+/// [`wait`]; an HTTP check goes to 127.0.0.1:`host_port` (the relay's
+/// route to it) when given, else it runs in the relay.
+async fn wait_via(
+    engine: &Engine,
+    app: &str,
+    alias: &str,
+    relay_container: &str,
+    plan: &HealthPlan,
+    host_port: Option<u16>,
 ) -> Result<Duration, HealthError> {
     let started = Instant::now();
     let timeout = match plan {
@@ -152,12 +198,17 @@ pub async fn wait(
     };
     // Set once the image's check turned out not runnable through exec.
     let mut fallback: Option<HealthPlan> = None;
+    let mut pause = POLL_FIRST;
     loop {
-        let info = engine
-            .docker
-            .inspect_container(app, None::<InspectContainerOptions>)
-            .await
-            .map_err(|e| engine::api(format!("inspecting {app}"), e))?;
+        // Through the relay's route, the request goes beside the inspect.
+        let (info, through_route) =
+            tokio::join!(engine.docker.inspect_container(app, None::<InspectContainerOptions>), async {
+                match (plan, host_port) {
+                    (HealthPlan::Http { path, .. }, Some(port)) => Some(http_ok_on_host(port, path).await),
+                    _ => None,
+                }
+            });
+        let info = info.map_err(|e| engine::api(format!("inspecting {app}"), e))?;
         let state = info.state.unwrap_or_default();
         if state.running != Some(true) {
             let code = state.exit_code.unwrap_or(-1);
@@ -190,7 +241,13 @@ pub async fn wait(
                     }
                 }
             },
-            HealthPlan::Http { path, port, .. } => probe(engine, relay_container, alias, *port, Some(path)).await?,
+            HealthPlan::Http { path, port, .. } => match through_route {
+                Some(true) => true,
+                // 127.0.0.1 may not be the engine's (a socket forwarded from
+                // elsewhere): after a while the check also runs in the relay.
+                Some(false) if started.elapsed() < ROUTE_ONLY => false,
+                _ => probe(engine, relay_container, alias, *port, Some(path)).await?,
+            },
             HealthPlan::Tcp { port, .. } => probe(engine, relay_container, alias, *port, None).await?,
         };
         if healthy {
@@ -203,7 +260,8 @@ pub async fn wait(
                 logs: tail(engine, app, 20).await,
             });
         }
-        tokio::time::sleep(POLL).await;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(POLL_MAX);
     }
 }
 
@@ -223,6 +281,21 @@ async fn run_image_check(engine: &Engine, app: &str, test: Vec<String>) -> Resul
         Ok((126 | 127, _)) | Err(_) => Ok(None),
         Ok((code, _)) => Ok(Some(code == 0)),
     }
+}
+
+/// An HTTP GET of `path` on 127.0.0.1:`port` answers 2xx or 3xx (what the
+/// relay's `probe --http` checks), within two seconds.
+async fn http_ok_on_host(port: u16, path: &str) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let attempt = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        let request = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: prodbox-probe\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await.ok()?;
+        Some(head.starts_with(b"HTTP/1.") && matches!(head[9], b'2' | b'3'))
+    };
+    tokio::time::timeout(Duration::from_secs(2), attempt).await.ok().flatten().unwrap_or(false)
 }
 
 /// Probes `alias:port` from the relay (which sits on the sandbox network).

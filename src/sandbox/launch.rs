@@ -4,6 +4,8 @@
 //! it starts), and the relay.
 
 use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 use bollard::models::{
     ContainerCreateBody, HostConfig, Mount, MountType, NetworkConnectRequest, NetworkCreateRequest, PortBinding,
@@ -13,7 +15,7 @@ use bollard::query_parameters::{CreateContainerOptionsBuilder, UploadToContainer
 
 use super::labels::{self, Role};
 use super::network::{self, slot, SandboxNetwork};
-use super::{container_name, ingress_network_name, network_name, relay, SandboxSpec};
+use super::{container_name, ingress_network_name, network_name, relay, sinkhole, SandboxSpec};
 use crate::engine::{self, Engine, EngineError};
 
 /// Where a started sandbox can be reached.
@@ -101,6 +103,10 @@ pub struct Prepared {
     labels: HashMap<String, String>,
     relay_image: String,
     sandbox: String,
+    /// The relay's address on the sandbox network once it runs, where it
+    /// is not fixed in advance (a Docker subnet from the engine's pools):
+    /// the app waits for it, its DNS server. `Err` when the relay failed.
+    relay_address: Arc<tokio::sync::watch::Sender<Option<Result<Ipv4Addr, ()>>>>,
 }
 
 /// Makes both networks and makes sure the relay image is there; on error
@@ -131,7 +137,8 @@ pub async fn prepare(
     );
     let (net, relay_image) = (net?, relay_image?);
     ingress_made?;
-    Ok(Prepared { net, ingress, labels, relay_image, sandbox: base.name.to_string() })
+    let relay_address = Arc::new(tokio::sync::watch::channel(None).0);
+    Ok(Prepared { net, ingress, labels, relay_image, sandbox: base.name.to_string(), relay_address })
 }
 
 impl Prepared {
@@ -139,25 +146,55 @@ impl Prepared {
     /// the (listen port, host port) pairs it got. It needs only the ports,
     /// not the app (it resolves the app's name per connection), so `up`
     /// starts it while the app's image is still being pulled.
+    ///
+    /// The egress sinkhole runs in the relay's process ([`sinkhole::Plan`]).
     pub async fn start_relay(
         &self,
         engine: &Engine,
         spec: &(dyn RelaySpec + Sync),
     ) -> Result<Vec<(u16, u16)>, EngineError> {
+        let started = self.run_relay(engine, spec).await;
+        // The app waits for the relay's address only where it is not fixed.
+        self.relay_address.send_replace(Some(started.as_ref().map(|(_, address)| *address).map_err(|_| ())));
+        started.map(|(published, _)| published)
+    }
+
+    async fn run_relay(
+        &self,
+        engine: &Engine,
+        spec: &(dyn RelaySpec + Sync),
+    ) -> Result<(Vec<(u16, u16)>, Ipv4Addr), EngineError> {
         let routes = spec.routes();
         let relay_name = container_name(&self.sandbox, Role::Relay.as_str());
         let launcher = Launcher { engine, spec: None, prepared: self, net: &self.net };
-        launcher.create_relay(&routes, &self.relay_image, &relay_name).await?;
+        launcher.create_relay(&routes, &spec.sinkhole(), &self.relay_image, &relay_name).await?;
         start(engine, &relay_name).await?;
-        published_ports(engine, &relay_name).await
+        let (published, address) = relay_facts(engine, &relay_name, &self.net.name).await?;
+        let address = self.net.relay_address().or(address).ok_or_else(|| EngineError::Api {
+            what: format!("reading {relay_name}'s address"),
+            detail: format!("it has no IPv4 address on {}", self.net.name),
+        })?;
+        Ok((published, address))
     }
 
-    /// Creates and starts the egress sinkhole and the dependencies, then the
-    /// app and the candidate side by side (config files copied in before each starts).
+    /// Creates and starts the dependencies, then the app and the candidate
+    /// side by side (config files copied in before each starts). Each
+    /// resolves through the egress sinkhole in the relay: its address is
+    /// fixed in advance, or (a Docker subnet from the engine's pools) this
+    /// waits until the relay runs.
     pub async fn start_workloads(&self, engine: &Engine, spec: &SandboxSpec) -> Result<(), EngineError> {
-        // Every container after it resolves through the egress sinkhole.
         let mut net = self.net.clone();
-        super::sinkhole::start(engine, spec, &mut net, &self.relay_image, &self.labels).await?;
+        net.dns = match net.relay_address() {
+            Some(fixed) => Some(fixed),
+            None => {
+                let mut rx = self.relay_address.subscribe();
+                let address = rx.wait_for(Option::is_some).await.ok().and_then(|a| a.as_ref().and_then(|r| r.ok()));
+                Some(address.ok_or_else(|| EngineError::Api {
+                    what: "starting the app".into(),
+                    detail: "the relay, its DNS server, did not start".into(),
+                })?)
+            }
+        };
         Launcher { engine, spec: Some(spec), prepared: self, net: &net }.run().await
     }
 
@@ -184,24 +221,36 @@ impl Prepared {
 pub trait RelaySpec {
     /// The relay's routes ([`plan_routes`]).
     fn routes(&self) -> Vec<Route>;
+    /// What the egress sinkhole in the relay listens on and answers.
+    fn sinkhole(&self) -> sinkhole::Plan;
 }
 
 impl RelaySpec for SandboxSpec {
     fn routes(&self) -> Vec<Route> {
         plan_routes(self)
     }
+
+    fn sinkhole(&self) -> sinkhole::Plan {
+        sinkhole::Plan::of_spec(self)
+    }
 }
 
-/// Routes known before the spec is complete: the ports, and whether there is a candidate.
+/// Routes known before the spec is complete: the ports, and whether there
+/// is a candidate; and the sinkhole's plan (from the sanitized config).
 #[derive(Debug, Clone)]
 pub struct EarlyRoutes {
     pub ports: Vec<crate::profile::PortSpec>,
     pub candidate: bool,
+    pub sinkhole: sinkhole::Plan,
 }
 
 impl RelaySpec for EarlyRoutes {
     fn routes(&self) -> Vec<Route> {
         routes_for(&self.ports, self.candidate)
+    }
+
+    fn sinkhole(&self) -> sinkhole::Plan {
+        self.sinkhole.clone()
     }
 }
 
@@ -392,7 +441,13 @@ impl Launcher<'_> {
         Ok(mounts)
     }
 
-    async fn create_relay(&self, routes: &[Route], image: &str, name: &str) -> Result<(), EngineError> {
+    async fn create_relay(
+        &self,
+        routes: &[Route],
+        sinkhole: &sinkhole::Plan,
+        image: &str,
+        name: &str,
+    ) -> Result<(), EngineError> {
         let mut l = self.labels_for(Role::Relay);
         l.insert(labels::ROUTES.into(), serde_json::to_string(routes).unwrap_or_default());
         let bindings: HashMap<String, Option<Vec<PortBinding>>> = routes
@@ -410,6 +465,7 @@ impl Launcher<'_> {
         let mut cmd = vec!["forward".to_string()];
         cmd.extend(routes.iter().map(|r| format!("{}={}:{}", r.listen, r.role, r.port)));
         let net = &self.net;
+        cmd.extend(sinkhole.relay_args(net));
         let mut host = HostConfig {
             network_mode: Some(self.prepared.ingress.clone()),
             port_bindings: Some(bindings),
@@ -418,6 +474,11 @@ impl Launcher<'_> {
         harden(&mut host, relay_limits());
         // It resolves the app's name on the sandbox network, so it needs the names too.
         net.confine(&mut host);
+        // The sinkhole listens on 53, 80, 443… as nobody, with no capability:
+        // the namespaced sysctl lets any user bind low ports in its own namespace only.
+        let mut sysctls = host.sysctls.take().unwrap_or_default();
+        sysctls.insert("net.ipv4.ip_unprivileged_port_start".into(), "0".into());
+        host.sysctls = Some(sysctls);
         let body = ContainerCreateBody {
             image: Some(image.to_string()),
             cmd: Some(cmd),
@@ -468,11 +529,6 @@ impl Launcher<'_> {
 /// and a read-only root are all it needs.
 fn relay_limits() -> Limits {
     Limits { memory: 64 << 20, pids: 256, nano_cpus: None, read_only: true, cap_add: Vec::new() }
-}
-
-/// The relay's hardening and limits, for the egress sinkhole.
-pub(super) fn harden_as_relay(host: &mut HostConfig) {
-    harden(host, relay_limits());
 }
 
 /// The normal bridge the relay publishes its ports from (on 127.0.0.1 only).
@@ -570,15 +626,27 @@ async fn upload_files(
     Ok(())
 }
 
-/// (container port, host port) pairs the relay got.
-pub async fn published_ports(engine: &Engine, relay: &str) -> Result<Vec<(u16, u16)>, EngineError> {
+/// The (container port, host port) pairs the relay got, and its address
+/// on `network`, from one inspect.
+async fn relay_facts(
+    engine: &Engine,
+    relay: &str,
+    network: &str,
+) -> Result<(Vec<(u16, u16)>, Option<Ipv4Addr>), EngineError> {
     let info = engine
         .docker
         .inspect_container(relay, None::<bollard::query_parameters::InspectContainerOptions>)
         .await
         .map_err(|e| engine::api(format!("inspecting {relay}"), e))?;
     let mut out = Vec::new();
-    let ports = info.network_settings.and_then(|n| n.ports).unwrap_or_default();
+    let settings = info.network_settings.unwrap_or_default();
+    let address = settings
+        .networks
+        .as_ref()
+        .and_then(|n| n.get(network))
+        .and_then(|e| e.ip_address.as_deref())
+        .and_then(|ip| ip.parse().ok());
+    let ports = settings.ports.unwrap_or_default();
     for (key, bindings) in ports {
         let Some(container) = key.split('/').next().and_then(|p| p.parse().ok()) else { continue };
         for b in bindings.unwrap_or_default() {
@@ -589,7 +657,7 @@ pub async fn published_ports(engine: &Engine, relay: &str) -> Result<Vec<(u16, u
     }
     out.sort_unstable();
     out.dedup();
-    Ok(out)
+    Ok((out, address))
 }
 
 #[cfg(test)]

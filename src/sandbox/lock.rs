@@ -2,9 +2,9 @@
 //!
 //! While an `up` makes a sandbox it holds a volume named
 //! `prodbox-NAME-lock`, labelled with its owner token: creating a volume by
-//! a name that exists hands back the existing one (Docker, with the first
-//! creator's labels) or is refused (Podman), so exactly one run finds its own
-//! token on it. The other stops at once, before it removes or makes
+//! a name that exists hands back the existing one (Docker and Podman 4's
+//! compatible API, with the first creator's labels) or is refused (then it
+//! is read back), so exactly one run finds its own token on it. The other stops at once, before it removes or makes
 //! anything. A lock whose owner process is gone (same host, no such pid) is
 //! stale and taken over. As a second guard, the sandbox network is claimed
 //! by its exact name ([`claim`]): of two networks of one name the older wins.
@@ -57,7 +57,12 @@ async fn holder(
     let request = VolumeCreateRequest { name: Some(name.clone()), labels: Some(l), ..Default::default() };
     let docker = engine.docker.clone();
     match super::inflight::track(async move { docker.create_volume(request).await }).await {
-        Ok(_) => {}
+        // The engine answers a create by an existing name with that volume,
+        // its first creator's labels and all: no second call to read them.
+        Ok(v) => {
+            let held_by = v.labels.get(labels::OWNER).cloned().unwrap_or_default();
+            return Ok((held_by != owner).then_some(held_by));
+        }
         Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => {}
         Err(e) => return Err(engine::api(format!("creating volume {name}"), e)),
     }

@@ -40,8 +40,6 @@ pub mod slot {
     pub const CANDIDATE: u8 = 4;
     /// The first dependency; the others follow.
     pub const DEPENDENCY: u8 = 10;
-    /// The egress sinkhole (the sandbox's DNS server).
-    pub const SINKHOLE: u8 = 5;
     /// `verify`'s probe.
     pub const PROBE: u8 = 250;
     /// `doctor`'s two containers.
@@ -64,8 +62,17 @@ pub struct SandboxNetwork {
     /// Gateway addresses the engine reports for it (on Docker, not on the
     /// host: `inhibit_ipv4` keeps them off the bridge).
     pub gateways: Vec<IpAddr>,
-    /// The DNS server of the containers joined to it (the egress sinkhole).
+    /// The DNS server of the containers joined to it (the egress sinkhole,
+    /// in the relay).
     pub dns: Option<Ipv4Addr>,
+    /// On Docker, the network address of a subnet whose lower half prodbox
+    /// keeps for its own containers' fixed addresses (the engine hands out
+    /// the upper half, [`DYNAMIC_RANGE`]): their addresses are known before
+    /// they start, so the app is made with the relay's address as its DNS
+    /// server while the relay still starts.
+    reserved: Option<Ipv4Addr>,
+    /// The network's IPv4 subnet (`10.231.7.0/24`), when it has one.
+    pub subnet: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -76,9 +83,21 @@ struct Fixed {
 }
 
 impl SandboxNetwork {
-    /// The address of host number `slot`, on a fixed-address network.
+    /// The address of host number `slot`, on a fixed-address network (or,
+    /// on Docker, in the lower half of a subnet prodbox reserved).
     pub fn address(&self, slot: u8) -> Option<Ipv4Addr> {
-        self.fixed.as_ref().map(|f| Ipv4Addr::from(u32::from(f.base) + slot as u32))
+        let base = match (&self.fixed, self.reserved) {
+            (Some(f), _) => f.base,
+            (None, Some(base)) if slot < RESERVED_SLOTS => base,
+            _ => return None,
+        };
+        Some(Ipv4Addr::from(u32::from(base) + slot as u32))
+    }
+
+    /// The relay's address on this network (the sandbox's DNS server: the
+    /// sinkhole runs in the relay), when it is known before the relay starts.
+    pub fn relay_address(&self) -> Option<Ipv4Addr> {
+        self.address(slot::RELAY)
     }
 
     /// The sandbox's names and their fixed addresses (none without fixed addresses).
@@ -201,6 +220,13 @@ pub async fn create(
 /// Where sandbox networks take their subnets: `10.231.<n>.0/24`.
 const SUBNETS: (u8, u8) = (10, 231);
 
+/// On Docker, the part of a sandbox subnet the engine hands out addresses
+/// from (`10.231.<n>.128/25`); the host numbers below it are prodbox's.
+const DYNAMIC_RANGE: (u8, u8) = (128, 25);
+
+/// Host numbers below this are fixed by prodbox on a reserved Docker subnet.
+const RESERVED_SLOTS: u8 = DYNAMIC_RANGE.0;
+
 /// Subnets tried before the engine's own pools are asked.
 const SUBNET_TRIES: u16 = 24;
 
@@ -233,6 +259,7 @@ async fn create_inhibited(
         let ipam = bollard::models::Ipam {
             config: Some(vec![bollard::models::IpamConfig {
                 subnet: Some(format!("{}.{}.{n}.0/24", SUBNETS.0, SUBNETS.1)),
+                ip_range: Some(format!("{}.{}.{n}.{}/{}", SUBNETS.0, SUBNETS.1, DYNAMIC_RANGE.0, DYNAMIC_RANGE.1)),
                 ..Default::default()
             }]),
             ..Default::default()
@@ -301,6 +328,14 @@ async fn from_inspect(
         let base = configs.iter().find_map(|c| ipv4_base(c.subnet.as_deref()?))?;
         Some(Fixed { base, names })
     });
+    // A /24 whose engine-given range is its upper half: the lower half is ours.
+    let reserved = configs.iter().find_map(|c| {
+        let subnet = c.subnet.as_deref().filter(|s| s.ends_with("/24"))?;
+        let base = ipv4_base(subnet)?;
+        let range = Ipv4Addr::from(u32::from(base) + u32::from(DYNAMIC_RANGE.0));
+        (c.ip_range.as_deref()? == format!("{range}/{}", DYNAMIC_RANGE.1)).then_some(base)
+    });
+    let subnet = configs.iter().filter_map(|c| c.subnet.clone()).find(|s| !s.contains(':'));
     let interface = match (engine.kind.isolation(), libpod_view) {
         (IsolationMethod::LibpodInternal, Some(view)) => view.network_interface,
         (IsolationMethod::LibpodInternal, None) => None,
@@ -312,7 +347,7 @@ async fn from_inspect(
                 .or_else(|| read.id.as_ref().map(|id| format!("br-{}", &id[..id.len().min(12)])))
         }
     };
-    SandboxNetwork { name, fixed, interface, gateways, dns: None }
+    SandboxNetwork { name, fixed, interface, gateways, dns: None, reserved, subnet }
 }
 
 /// The network address of an IPv4 subnet with room for every slot (/24 or larger).
@@ -461,6 +496,8 @@ mod tests {
             interface: None,
             gateways: vec![],
             dns: None,
+            reserved: None,
+            subnet: Some("10.89.3.0/24".into()),
         };
         let mut host = HostConfig::default();
         net.confine(&mut host);
@@ -473,9 +510,30 @@ mod tests {
             net.fixed_hosts(),
             [("app".to_string(), Ipv4Addr::new(10, 89, 3, 3)), ("db".to_string(), Ipv4Addr::new(10, 89, 3, 10))]
         );
-        let net = SandboxNetwork { dns: net.address(slot::SINKHOLE), ..net };
+        let net = SandboxNetwork { dns: net.relay_address(), ..net };
         let mut host = HostConfig::default();
         net.confine(&mut host);
-        assert_eq!(host.dns.unwrap(), ["10.89.3.5"]);
+        assert_eq!(host.dns.unwrap(), ["10.89.3.2"]);
+    }
+
+    #[test]
+    fn a_reserved_docker_subnet_fixes_prodbox_slots_only() {
+        let net = SandboxNetwork {
+            name: "prodbox-x".into(),
+            fixed: None,
+            interface: None,
+            gateways: vec![],
+            dns: None,
+            reserved: Some(Ipv4Addr::new(10, 231, 7, 0)),
+            subnet: Some("10.231.7.0/24".into()),
+        };
+        assert_eq!(net.relay_address(), Some(Ipv4Addr::new(10, 231, 7, 2)));
+        assert_eq!(net.address(slot::APP), Some(Ipv4Addr::new(10, 231, 7, 3)));
+        // The engine's half: verify's probe takes what the engine gives.
+        assert_eq!(net.address(slot::PROBE), None);
+        // No names in /etc/hosts and IPv6 untouched: the engine's DNS answers names.
+        let mut host = HostConfig::default();
+        net.confine(&mut host);
+        assert_eq!((host.extra_hosts, host.sysctls), (None, None));
     }
 }

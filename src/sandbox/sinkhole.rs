@@ -1,7 +1,10 @@
-//! The egress sinkhole: the relay binary in its `sinkhole` mode
-//! (`relay/sinkhole.rs`), run as its own container on the sandbox network,
-//! hardened as the relay is. It is the DNS server of every container joined
-//! after it (the network's [`dns`](super::network::SandboxNetwork::dns)):
+//! The egress sinkhole: the relay binary's `sinkhole` mode
+//! (`relay/sinkhole.rs`), run in the relay's own process and container
+//! ([`Plan::relay_args`]): the relay sits on the sandbox network anyway, so
+//! a sandbox is two containers, not three. It records the sandbox
+//! network's clients only; the host's connections to the relay's routes
+//! are forwarded as ever. It is the DNS server of every container on the
+//! sandbox network (the network's [`dns`](super::network::SandboxNetwork::dns)):
 //! the sandbox's own names still resolve through the engine's DNS (Docker)
 //! or `/etc/hosts` (Podman's DNS-off network), and every other name
 //! resolves to the sinkhole, which accepts TCP on the ports production uses
@@ -13,20 +16,16 @@
 //! value scrub first.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::Ipv4Addr;
 
 use bollard::container::LogOutput;
-use bollard::models::{ContainerCreateBody, HostConfig};
-use bollard::query_parameters::{ListContainersOptionsBuilder, LogsOptionsBuilder};
+use bollard::models::ContainerSummary;
+use bollard::query_parameters::{ListContainersOptionsBuilder, LogsOptionsBuilder, StopContainerOptionsBuilder};
 use futures_util::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 
-use super::network::{slot, SandboxNetwork};
+use super::network::SandboxNetwork;
 use super::{container_name, labels, SandboxSpec};
 use crate::engine::{self, Engine, EngineError};
-
-/// The sinkhole's role label (not a [`labels::Role`]: `ls` has nothing to show of it).
-pub const ROLE: &str = "sinkhole";
 
 /// Ports production services are usually reached on; the sinkhole listens on
 /// these and on every port named in the sanitized config's URLs.
@@ -44,16 +43,21 @@ const REWRITTEN_SUFFIX: &str = ".prodbox.invalid";
 /// What the sandbox is told about the literal addresses it cannot be seen trying.
 pub const LITERAL_IPS: &str = "connections to literal IP addresses outside the sandbox are not observable: there is no route out, so they fail in the app at once and never reach the sinkhole";
 
-/// The sinkhole's container name.
+/// The container the sinkhole runs in: the relay's.
 pub fn container(sandbox: &str) -> String {
-    container_name(sandbox, ROLE)
+    container_name(sandbox, labels::Role::Relay.as_str())
 }
 
 /// The TCP ports it listens on: production's usual ones and those the
 /// sanitized config's URLs name (`scheme://host:PORT`).
 pub fn ports(spec: &SandboxSpec) -> Vec<u16> {
+    ports_of(&spec.env, &spec.files)
+}
+
+/// [`ports`] of a sanitized env and files.
+fn ports_of(env: &[(String, String)], files: &[(String, String)]) -> Vec<u16> {
     let mut ports: BTreeSet<u16> = PRODUCTION_PORTS.into_iter().collect();
-    let texts = spec.env.iter().map(|(_, v)| v.as_str()).chain(spec.files.iter().map(|(_, c)| c.as_str()));
+    let texts = env.iter().map(|(_, v)| v.as_str()).chain(files.iter().map(|(_, c)| c.as_str()));
     for text in texts {
         ports.extend(url_ports(text));
     }
@@ -80,76 +84,46 @@ fn url_ports(text: &str) -> Vec<u16> {
     out
 }
 
-/// Creates and starts the sinkhole on `net`, then makes it the network's DNS
-/// server (its address: fixed on Podman, read back on Docker).
-pub async fn start(
-    engine: &Engine,
-    spec: &SandboxSpec,
-    net: &mut SandboxNetwork,
-    image: &str,
-    base_labels: &HashMap<String, String>,
-) -> Result<(), EngineError> {
-    let name = container(&spec.name);
-    let mut l = base_labels.clone();
-    l.insert(labels::ROLE.into(), ROLE.into());
-    let mut cmd = vec!["sinkhole".to_string()];
-    if let Some(status) = spec.egress.http_status {
-        cmd.extend(["--http-status".to_string(), status.to_string()]);
-    }
-    cmd.extend(["--udp".to_string(), UDP_PORTS.map(|p| p.to_string()).join(",")]);
-    // Where addresses are fixed (Podman's DNS-off network) the sandbox's own
-    // names are in /etc/hosts; the sinkhole knows them too, whatever order
-    // a resolver asks in.
-    for (host, ip) in net.fixed_hosts() {
-        cmd.extend(["--host".to_string(), format!("{host}={ip}")]);
-    }
-    cmd.extend(ports(spec).iter().map(u16::to_string));
-    let mut host = HostConfig { network_mode: Some(net.name.clone()), ..Default::default() };
-    super::launch::harden_as_relay(&mut host);
-    net.confine(&mut host);
-    // It listens on 53, 80, 443… as nobody, with no capability: the
-    // namespaced sysctl lets any user bind low ports in its own namespace only.
-    let mut sysctls = host.sysctls.take().unwrap_or_default();
-    sysctls.insert("net.ipv4.ip_unprivileged_port_start".into(), "0".into());
-    host.sysctls = Some(sysctls);
-    let body = ContainerCreateBody {
-        image: Some(image.to_string()),
-        cmd: Some(cmd),
-        labels: Some(l),
-        host_config: Some(host),
-        networking_config: Some(net.networking(slot::SINKHOLE, vec![])),
-        ..Default::default()
-    };
-    super::launch::create(engine, &name, body).await?;
-    engine
-        .docker
-        .start_container(&name, None::<bollard::query_parameters::StartContainerOptions>)
-        .await
-        .map_err(|e| engine::api(format!("starting container {name}"), e))?;
-    let address = match net.address(slot::SINKHOLE) {
-        Some(fixed) => fixed,
-        None => address_on(engine, &name, &net.name).await?,
-    };
-    net.dns = Some(address);
-    Ok(())
+/// What the sinkhole is told, known once the config is sanitized (before
+/// the app's image is there): the TCP ports it listens on and how it answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// [`ports`] of the sanitized config.
+    pub ports: Vec<u16>,
+    /// `[run] egress = { http_status = N }`.
+    pub http_status: Option<u16>,
 }
 
-/// A container's IPv4 address on `network`.
-async fn address_on(engine: &Engine, container: &str, network: &str) -> Result<Ipv4Addr, EngineError> {
-    let info = engine
-        .docker
-        .inspect_container(container, None::<bollard::query_parameters::InspectContainerOptions>)
-        .await
-        .map_err(|e| engine::api(format!("inspecting {container}"), e))?;
-    info.network_settings
-        .and_then(|n| n.networks)
-        .and_then(|mut n| n.remove(network))
-        .and_then(|e| e.ip_address)
-        .and_then(|ip| ip.parse().ok())
-        .ok_or_else(|| EngineError::Api {
-            what: format!("reading {container}'s address"),
-            detail: format!("it has no IPv4 address on {network}"),
-        })
+impl Plan {
+    /// The plan for a sanitized config (`env`, `files`) and the profile's egress policy.
+    pub fn of(env: &[(String, String)], files: &[(String, String)], egress: &crate::profile::EgressPolicy) -> Plan {
+        Plan { ports: ports_of(env, files), http_status: egress.http_status }
+    }
+
+    /// The plan for a complete spec.
+    pub fn of_spec(spec: &SandboxSpec) -> Plan {
+        Plan::of(&spec.env, &spec.files, &spec.egress)
+    }
+
+    /// What follows the relay's routes on its command line: the sinkhole
+    /// runs in the relay's process (`--sinkhole`), recording the sandbox
+    /// network's clients (`--net`), knowing the sandbox's fixed names
+    /// (Podman's DNS-off network) whatever order a resolver asks in.
+    pub fn relay_args(&self, net: &SandboxNetwork) -> Vec<String> {
+        let mut args = vec!["--sinkhole".to_string()];
+        if let Some(subnet) = &net.subnet {
+            args.extend(["--net".to_string(), subnet.clone()]);
+        }
+        if let Some(status) = self.http_status {
+            args.extend(["--http-status".to_string(), status.to_string()]);
+        }
+        args.extend(["--udp".to_string(), UDP_PORTS.map(|p| p.to_string()).join(",")]);
+        for (host, ip) in net.fixed_hosts() {
+            args.extend(["--host".to_string(), format!("{host}={ip}")]);
+        }
+        args.extend(self.ports.iter().map(u16::to_string));
+        args
+    }
 }
 
 /// One line the sinkhole wrote.
@@ -441,9 +415,14 @@ pub fn follow<'a>(engine: &'a Engine, sandbox: &str) -> impl Stream<Item = Resul
 pub async fn who(engine: &Engine, sandbox: &str) -> Result<HashMap<String, String>, EngineError> {
     let filter = labels::filter(&[(labels::SANDBOX, sandbox)]);
     let options = ListContainersOptionsBuilder::default().all(true).filters(&filter).build();
+    Ok(who_of(&engine.list_containers(options).await?, sandbox))
+}
+
+/// [`who`] from the sandbox's containers as listed.
+pub fn who_of(containers: &[ContainerSummary], sandbox: &str) -> HashMap<String, String> {
     let mut out = HashMap::new();
     let dep_prefix = container_name(sandbox, "dep-");
-    for c in engine.list_containers(options).await? {
+    for c in containers.iter().cloned() {
         let role = c.labels.as_ref().and_then(|l| l.get(labels::ROLE)).cloned().unwrap_or_default();
         let name = c.names.as_ref().and_then(|n| n.first()).map(|n| n.trim_start_matches('/').to_string());
         let what = match (role.as_str(), name.as_deref().and_then(|n| n.strip_prefix(&dep_prefix))) {
@@ -457,14 +436,44 @@ pub async fn who(engine: &Engine, sandbox: &str) -> Result<HashMap<String, Strin
             }
         }
     }
-    Ok(out)
+    out
 }
 
 /// What a sandbox tried to reach: its destinations, or `None` without a sinkhole.
 pub async fn summary(engine: &Engine, sandbox: &str) -> Result<Option<Vec<Destination>>, EngineError> {
     let Some(records) = settled_records(engine, sandbox).await? else { return Ok(None) };
-    let who = who(engine, sandbox).await?;
-    Ok(Some(destinations(&records, &who)))
+    folded(engine, sandbox, &records).await.map(Some)
+}
+
+/// [`summary`] of what the sinkhole's log holds now, without waiting for
+/// the latest lines to land (`up`'s report: what the app tried while it
+/// became healthy). One log read; the containers are listed only when
+/// something was tried.
+pub async fn summary_so_far(engine: &Engine, sandbox: &str) -> Result<Option<Vec<Destination>>, EngineError> {
+    let Some(records) = records(engine, sandbox).await? else { return Ok(None) };
+    folded(engine, sandbox, &records).await.map(Some)
+}
+
+async fn folded(engine: &Engine, sandbox: &str, records: &[Record]) -> Result<Vec<Destination>, EngineError> {
+    if !records.iter().any(|r| matches!(r.kind.as_str(), "dns" | "tcp" | "udp")) {
+        return Ok(Vec::new());
+    }
+    Ok(destinations(records, &who(engine, sandbox).await?))
+}
+
+/// Every record of a sandbox that is going away: its relay (`relay`, an id
+/// or name) is stopped at once, after which its log is complete, and read.
+/// `None` when it is gone. The caller removes it.
+pub async fn final_records(engine: &Engine, relay: &str) -> Result<Option<Vec<Record>>, EngineError> {
+    let options = StopContainerOptionsBuilder::default().t(0).build();
+    match engine.docker.stop_container(relay, Some(options)).await {
+        Ok(()) => {}
+        Err(e) if engine::is_not_found(&e) => return Ok(None),
+        // 304: it had stopped already; its log is complete too.
+        Err(e) => tracing::debug!(container = relay, error = %e, "stopping the relay"),
+    }
+    let options = LogsOptionsBuilder::default().stdout(true).stderr(false).tail("all").build();
+    Ok(read_log(engine, relay, options).await?.map(|text| parse(&text)))
 }
 
 #[cfg(test)]

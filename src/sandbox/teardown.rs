@@ -16,6 +16,7 @@ use bollard::query_parameters::{
 use futures_util::stream::{self, StreamExt};
 
 use super::labels::{self, Filter};
+use super::sinkhole;
 use crate::engine::{self, Engine, EngineError};
 
 /// Removals in flight at once: enough to hide each call's latency, few
@@ -72,11 +73,65 @@ pub async fn remove_all_labelled(engine: &Engine, pairs: &[(&str, &str)]) -> Res
     Ok(total)
 }
 
+/// Removes sandbox `name` as [`remove`] does, reading on the way what it
+/// tried to reach: its relay, where the egress sinkhole runs, is stopped at
+/// once (its log is then complete, no marker needed) and read, beside the
+/// other containers' removal. The sandbox's containers are listed once,
+/// for the removal and for who is who in the record. The destinations are
+/// `None` without a relay or when its log cannot be read.
+pub async fn remove_with_egress(
+    engine: &Engine,
+    name: &str,
+) -> Result<(Removed, Option<Vec<sinkhole::Destination>>), EngineError> {
+    let filter = labels::filter(&[(labels::SANDBOX, name)]);
+    let (mut removed, mut tried) = remove_by_sandbox_with_egress(engine, &filter).await?;
+    Ok((removed.remove(name).unwrap_or_default(), tried.remove(name)))
+}
+
+/// [`remove_by_sandbox`], reading what each sandbox tried to reach as
+/// [`remove_with_egress`] does; a sandbox whose relay's log could not be
+/// read has no entry.
+pub async fn remove_by_sandbox_with_egress(
+    engine: &Engine,
+    filter: &Filter,
+) -> Result<(BTreeMap<String, Removed>, BTreeMap<String, Vec<sinkhole::Destination>>), EngineError> {
+    let options = ListContainersOptionsBuilder::default().all(true).filters(filter).build();
+    let containers = engine.list_containers(options).await?;
+    let mut by_sandbox: BTreeMap<String, Vec<ContainerSummary>> = BTreeMap::new();
+    for c in &containers {
+        by_sandbox.entry(sandbox_of(c.labels.as_ref())).or_default().push(c.clone());
+    }
+    let records = std::sync::Mutex::new(BTreeMap::new());
+    let removed = remove_listed(engine, filter, containers, Some(&records)).await?;
+    let records: BTreeMap<String, Vec<sinkhole::Record>> = records.into_inner().unwrap_or_else(|e| e.into_inner());
+    let tried = records
+        .into_iter()
+        .map(|(sandbox, records)| {
+            let who = sinkhole::who_of(by_sandbox.get(&sandbox).map(Vec::as_slice).unwrap_or_default(), &sandbox);
+            let destinations = sinkhole::destinations(&records, &who);
+            (sandbox, destinations)
+        })
+        .collect();
+    Ok((removed, tried))
+}
+
 /// [`remove_all_labelled`], saying what went for each sandbox (by its
 /// [`labels::SANDBOX`] label; resources without one count under "").
 pub async fn remove_by_sandbox(engine: &Engine, filter: &Filter) -> Result<BTreeMap<String, Removed>, EngineError> {
     let options = ListContainersOptionsBuilder::default().all(true).filters(filter).build();
     let containers = engine.list_containers(options).await?;
+    remove_listed(engine, filter, containers, None).await
+}
+
+/// Removes `containers`, then the networks and volumes matching `filter`.
+/// With `records`, each relay is stopped and its sinkhole's record read
+/// into it (by sandbox) before the relay is removed.
+async fn remove_listed(
+    engine: &Engine,
+    filter: &Filter,
+    containers: Vec<ContainerSummary>,
+    records: Option<&std::sync::Mutex<BTreeMap<String, Vec<sinkhole::Record>>>>,
+) -> Result<BTreeMap<String, Removed>, EngineError> {
     // The networks and volumes are listed while the containers go.
     let networks = async {
         let options = ListNetworksOptionsBuilder::default().filters(filter).build();
@@ -87,7 +142,20 @@ pub async fn remove_by_sandbox(engine: &Engine, filter: &Filter) -> Result<BTree
         engine.docker.list_volumes(Some(options)).await.map_err(|e| engine::api("listing volumes", e))
     };
     let removals = stream::iter(containers.into_iter().filter(|c| c.id.is_some()))
-        .map(|c| async move { (sandbox_of(c.labels.as_ref()), remove_container(engine, &c).await) })
+        .map(|c| async move {
+            let relay = c.labels.as_ref().and_then(|l| l.get(labels::ROLE)).map(String::as_str)
+                == Some(labels::Role::Relay.as_str());
+            if let (true, Some(records)) = (relay, records) {
+                match sinkhole::final_records(engine, c.id.as_deref().unwrap_or_default()).await {
+                    Ok(Some(read)) => {
+                        records.lock().unwrap_or_else(|e| e.into_inner()).insert(sandbox_of(c.labels.as_ref()), read);
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::debug!(error = %e, "reading the sinkhole's record"),
+                }
+            }
+            (sandbox_of(c.labels.as_ref()), remove_container(engine, &c).await)
+        })
         .buffer_unordered(IN_FLIGHT)
         .collect::<Vec<_>>();
     let (removals, networks, volumes) = tokio::join!(removals, networks, volumes);

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
-use super::{Probe, Removed, Role, SandboxInfo, SandboxTarget, Sink, Started};
+use super::{Gone, Probe, Removed, Role, SandboxInfo, SandboxTarget, Sink, Started};
 use crate::engine::Engine;
 use crate::sandbox::{self, labels, SandboxError, SandboxSpec};
 
@@ -63,26 +63,39 @@ impl SandboxTarget for EngineTarget<'_> {
         })
     }
 
-    /// Removes the sandbox, then its name's lock (one a killed `up` left
-    /// holds no sandbox label, so it goes even when nothing else was there).
-    fn down<'a>(&'a self, name: &'a str) -> BoxFuture<'a, anyhow::Result<Removed>> {
+    /// Removes the sandbox, reading its egress record on the way, and
+    /// beside it its name's lock (one a killed `up` left holds no sandbox
+    /// label, so it goes even when nothing else was there).
+    fn down<'a>(&'a self, name: &'a str) -> BoxFuture<'a, anyhow::Result<Gone>> {
         Box::pin(async move {
-            let removed = sandbox::remove(self.engine, name).await?;
-            sandbox::lock::release_any(self.engine, name).await?;
-            Ok(removed)
+            let (removed, released) = tokio::join!(
+                sandbox::teardown::remove_with_egress(self.engine, name),
+                sandbox::lock::release_any(self.engine, name)
+            );
+            released?;
+            let (removed, destinations) = removed?;
+            Ok(Gone { removed, tried: tried_line(destinations) })
         })
     }
 
-    /// One sweep over every sandbox's resources, then their locks.
-    fn down_all<'a>(&'a self, only: &'a [(&'a str, &'a str)]) -> BoxFuture<'a, anyhow::Result<Vec<(String, Removed)>>> {
+    /// One sweep over every sandbox's resources (their egress records read
+    /// on the way), then their locks.
+    fn down_all<'a>(&'a self, only: &'a [(&'a str, &'a str)]) -> BoxFuture<'a, anyhow::Result<Vec<(String, Gone)>>> {
         Box::pin(async move {
-            let removed = sandbox::teardown::remove_by_sandbox(self.engine, &labels::sandboxes_with(only)).await?;
+            let (removed, mut records) =
+                sandbox::teardown::remove_by_sandbox_with_egress(self.engine, &labels::sandboxes_with(only)).await?;
             let list: Vec<(String, Removed)> = removed.into_iter().filter(|(n, _)| !n.is_empty()).collect();
             let released =
                 futures_util::future::join_all(list.iter().map(|(n, _)| sandbox::lock::release_any(self.engine, n)))
                     .await;
             released.into_iter().collect::<Result<Vec<bool>, _>>()?;
-            Ok(list)
+            Ok(list
+                .into_iter()
+                .map(|(name, removed)| {
+                    let tried = tried_line(records.remove(&name));
+                    (name, Gone { removed, tried })
+                })
+                .collect())
         })
     }
 
@@ -146,19 +159,12 @@ impl SandboxTarget for EngineTarget<'_> {
         })
     }
 
-    /// The egress sinkhole's record, folded into one line.
-    fn tried<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Option<String>> {
-        Box::pin(async move {
-            match sandbox::sinkhole::summary(self.engine, name).await {
-                Ok(Some(destinations)) if !destinations.is_empty() => {
-                    Some(sandbox::sinkhole::tried_line(&destinations))
-                }
-                _ => None,
-            }
-        })
-    }
-
     fn ls_hint(&self) -> &'static str {
         "prodbox ls"
     }
+}
+
+/// The egress record as the line `down` prints; none when nothing was tried.
+fn tried_line(destinations: Option<Vec<sandbox::sinkhole::Destination>>) -> Option<String> {
+    destinations.filter(|d| !d.is_empty()).map(|d| sandbox::sinkhole::tried_line(&d))
 }

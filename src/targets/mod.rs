@@ -164,6 +164,15 @@ pub use crate::sandbox::labels::Role;
 pub use crate::sandbox::logs::Sink;
 /// What removing a sandbox took away.
 pub use crate::sandbox::teardown::Removed;
+
+/// A removed sandbox: what went, and what it had tried to reach outside
+/// itself in its life (one line, from the engine's egress sinkhole; `None`
+/// when nothing was recorded or the target records nothing).
+#[derive(Debug, Clone, Default)]
+pub struct Gone {
+    pub removed: Removed,
+    pub tried: Option<String>,
+}
 /// One isolation probe's result, the same on every target.
 pub use crate::sandbox::verify::Probe;
 /// A sandbox as every target lists it (`ls`, `gc`, `inspect`).
@@ -181,10 +190,11 @@ pub trait SandboxTarget: Send + Sync {
     fn up<'a>(&'a self, spec: &'a SandboxSpec, ttl: Duration) -> BoxFuture<'a, anyhow::Result<Started>>;
     /// Wait until the app (and candidate) pass the health plan.
     fn wait_healthy<'a>(&'a self, spec: &'a SandboxSpec) -> BoxFuture<'a, anyhow::Result<()>>;
-    /// Remove a sandbox and everything it made; [`Removed::is_empty`] when there was none.
-    fn down<'a>(&'a self, name: &'a str) -> BoxFuture<'a, anyhow::Result<Removed>>;
+    /// Remove a sandbox and everything it made ([`Removed::is_empty`] when
+    /// there was none), with what it had tried to reach.
+    fn down<'a>(&'a self, name: &'a str) -> BoxFuture<'a, anyhow::Result<Gone>>;
     /// Remove every sandbox (of this user) whose resources carry all of `only`'s labels.
-    fn down_all<'a>(&'a self, only: &'a [(&'a str, &'a str)]) -> BoxFuture<'a, anyhow::Result<Vec<(String, Removed)>>>;
+    fn down_all<'a>(&'a self, only: &'a [(&'a str, &'a str)]) -> BoxFuture<'a, anyhow::Result<Vec<(String, Gone)>>>;
     /// This user's sandboxes, by name.
     fn list(&self) -> BoxFuture<'_, anyhow::Result<Vec<SandboxInfo>>>;
     /// Remove what is garbage at `now` (Unix seconds): on the engine, sandboxes
@@ -210,11 +220,6 @@ pub trait SandboxTarget: Send + Sync {
     ) -> BoxFuture<'a, anyhow::Result<(i64, String)>>;
     /// Probes the isolation from inside the sandbox: its fixed targets and `extra`.
     fn verify<'a>(&'a self, name: &'a str, extra: &'a [String]) -> BoxFuture<'a, anyhow::Result<Vec<Probe>>>;
-    /// What the sandbox tried to reach outside itself, one line, read before
-    /// it is removed; `None` when nothing was recorded (or the target records nothing).
-    fn tried<'a>(&'a self, _name: &'a str) -> BoxFuture<'a, Option<String>> {
-        Box::pin(async { None })
-    }
     /// How `down` names this target in its hints (`prodbox ls` / `prodbox ls --target kubernetes`).
     fn ls_hint(&self) -> &'static str;
 }

@@ -33,18 +33,21 @@ fn egress_lists_what_the_app_tried_and_nothing_leaves() {
     assert!(report["egress"].is_array(), "up reports what was tried so far: {report}");
     let port = report["ports"][0][1].as_u64().unwrap() as u16;
 
-    // The sinkhole: hardened as the relay, on the sandbox network only,
-    // publishing nothing; the app resolves through it.
-    let sinkhole = inspect(&format!("prodbox-{name}-sinkhole"));
-    assert_eq!(sinkhole["Config"]["Labels"]["dev.prodbox.role"], "sinkhole");
-    assert!(drops_all_capabilities(&sinkhole["HostConfig"]), "{}", sinkhole["HostConfig"]);
-    assert_eq!(sinkhole["HostConfig"]["ReadonlyRootfs"], true);
-    assert!(sinkhole["HostConfig"]["SecurityOpt"].to_string().contains("no-new-privileges"));
-    assert_eq!(networks_of(&sinkhole), [format!("prodbox-{name}")]);
-    assert!(sinkhole["HostConfig"]["PortBindings"].as_object().is_none_or(|b| b.is_empty()));
+    // The sinkhole runs in the relay (hardened, the sandbox's only door):
+    // no container of its own; the app resolves through the relay's address.
+    let relay = inspect(&format!("prodbox-{name}-relay"));
+    assert_eq!(relay["Config"]["Labels"]["dev.prodbox.role"], "relay");
+    assert!(drops_all_capabilities(&relay["HostConfig"]), "{}", relay["HostConfig"]);
+    assert_eq!(relay["HostConfig"]["ReadonlyRootfs"], true);
+    assert!(relay["HostConfig"]["SecurityOpt"].to_string().contains("no-new-privileges"));
+    assert!(relay["Config"]["Cmd"].to_string().contains("--sinkhole"), "{}", relay["Config"]["Cmd"]);
     // It holds nothing of production's config.
-    assert!(!sinkhole["Config"]["Env"].to_string().contains("prod.example.com"), "{}", sinkhole["Config"]["Env"]);
-    let sinkhole_ip = sinkhole["NetworkSettings"]["Networks"][format!("prodbox-{name}")]["IPAddress"].clone();
+    assert!(!relay["Config"]["Env"].to_string().contains("prod.example.com"), "{}", relay["Config"]["Env"]);
+    assert!(!relay["Config"]["Cmd"].to_string().contains("prod.example.com"), "{}", relay["Config"]["Cmd"]);
+    let containers =
+        docker(&["ps", "-a", "--filter", &format!("label=dev.prodbox.sandbox={name}"), "--format", "{{.Names}}"]);
+    assert_eq!(containers.lines().count(), 2, "the app and the relay only: {containers}");
+    let sinkhole_ip = relay["NetworkSettings"]["Networks"][format!("prodbox-{name}")]["IPAddress"].clone();
     let app = inspect(&format!("prodbox-{name}-app"));
     assert_eq!(app["HostConfig"]["Dns"], serde_json::json!([sinkhole_ip]), "{}", app["HostConfig"]);
 
@@ -68,7 +71,8 @@ fn egress_lists_what_the_app_tried_and_nothing_leaves() {
     let gateway = docker(&["network", "inspect", &ingress, "--format", "{{(index .IPAM.Config 0).Gateway}}"]);
     assert!(gateway.parse::<std::net::IpAddr>().is_ok(), "{gateway:?}");
     // Control: the relay (on that normal bridge) does reach the listener, so
-    // the listener would see a connection that got out.
+    // the listener would see a connection that got out; the sinkhole in it
+    // never forwards (the listener saw nothing else, below).
     let relay = format!("prodbox-{name}-relay");
     let control = docker(&["exec", &relay, "/prodbox-relay", "probe", &format!("{gateway}:{host_port}")]);
     assert_eq!(control, "open");

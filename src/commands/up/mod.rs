@@ -42,6 +42,7 @@ use report::urls;
 /// replaced only once the new images are there.
 pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     let started = Instant::now();
+    crate::image_ref::warm_up();
     let settings = &ctx.settings;
     let progress = ctx.progress.as_ref();
     let mut profile = Profile::find(&settings.profile_dirs, &req.service)?;
@@ -204,7 +205,8 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
                 let Ok(facts) = facts_rx.await else { return Ok(None) };
                 let (ports, _) = plan_ports(&profile, &facts, facts.has_healthcheck, &req.publish, engine.kind);
                 let t = Instant::now();
-                let routes = EarlyRoutes { ports, candidate: req.candidate.is_some() };
+                let sinkhole = sandbox::sinkhole::Plan::of(&clean.env, &clean.files, &profile.run.egress);
+                let routes = EarlyRoutes { ports, candidate: req.candidate.is_some(), sinkhole };
                 match prepared.start_relay(engine, &routes).await {
                     Ok(published) => {
                         progress.done("relay started", t.elapsed());
@@ -265,8 +267,11 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
             return Err(e.context(format!("up {name}: removed the half-made sandbox")));
         }
     };
-    sandbox::lock::release(engine, &name, &req.owner).await;
-    let egress = sandbox::sinkhole::summary(engine, &name).await.ok().flatten();
+    let (_, egress) = tokio::join!(
+        sandbox::lock::release(engine, &name, &req.owner),
+        sandbox::sinkhole::summary_so_far(engine, &name)
+    );
+    let egress = egress.ok().flatten();
 
     let plan = Plan {
         profile: &profile,
@@ -482,14 +487,11 @@ async fn wait_healthy(
     let launched = prepared.launched(spec, published)?;
     progress.step(&format!("waiting for health: {}", spec.health.describe()));
     let t = Instant::now();
-    let app = health::wait(engine, &launched.app_container, "app", &launched.relay_container, &spec.health);
+    let app = health::wait_launched(engine, &launched, Role::App, &spec.health);
     let candidate = async {
         match (&launched.candidate_container, candidate_health) {
-            (Some(container), Some(plan)) => {
-                health::wait(engine, container, Role::Candidate.as_str(), &launched.relay_container, plan)
-                    .await
-                    .map(Some)
-                    .context("the candidate")
+            (Some(_), Some(plan)) => {
+                health::wait_launched(engine, &launched, Role::Candidate, plan).await.map(Some).context("the candidate")
             }
             _ => Ok(None),
         }

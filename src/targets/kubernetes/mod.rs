@@ -25,7 +25,7 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
-use super::{KubeTargetSettings, Probe, Removed, Role, SandboxInfo, SandboxTarget, Sink, Started};
+use super::{Gone, KubeTargetSettings, Probe, Removed, Role, SandboxInfo, SandboxTarget, Sink, Started};
 use crate::sandbox::{labels, HealthPlan, SandboxSpec};
 use crate::timestamp::Timestamp;
 use objects::{Plan, APP_POD, CANDIDATE_POD, EXPIRES_AT, MANAGED_BY, USER};
@@ -316,15 +316,20 @@ impl SandboxTarget for KubeTarget {
         })
     }
 
-    fn down<'a>(&'a self, name: &'a str) -> BoxFuture<'a, anyhow::Result<Removed>> {
+    fn down<'a>(&'a self, name: &'a str) -> BoxFuture<'a, anyhow::Result<Gone>> {
         Box::pin(async move {
             let ns = self.namespace(name)?;
-            Ok(if self.remove_namespace(&ns, true).await? { Removed::namespace() } else { Removed::default() })
+            let removed =
+                if self.remove_namespace(&ns, true).await? { Removed::namespace() } else { Removed::default() };
+            Ok(Gone { removed, tried: None })
         })
     }
 
-    fn down_all<'a>(&'a self, only: &'a [(&'a str, &'a str)]) -> BoxFuture<'a, anyhow::Result<Vec<(String, Removed)>>> {
-        Box::pin(self.remove_all(only))
+    fn down_all<'a>(&'a self, only: &'a [(&'a str, &'a str)]) -> BoxFuture<'a, anyhow::Result<Vec<(String, Gone)>>> {
+        Box::pin(async move {
+            let removed = self.remove_all(only).await?;
+            Ok(removed.into_iter().map(|(name, removed)| (name, Gone { removed, tried: None })).collect())
+        })
     }
 
     fn list(&self) -> BoxFuture<'_, anyhow::Result<Vec<SandboxInfo>>> {

@@ -388,7 +388,7 @@ async fn down_deletes_the_namespace_and_nothing_else() {
         empty_cluster(s)
     };
     let (target, log) = cluster(Box::new(answer));
-    assert_eq!(target.down("demo").await.unwrap().namespaces, 1);
+    assert_eq!(target.down("demo").await.unwrap().removed.namespaces, 1);
     let log = log.lock().unwrap().clone();
     let calls: Vec<String> = log.iter().map(|s| format!("{} {}", s.method, s.path)).collect();
     assert_eq!(calls, [format!("GET /api/v1/namespaces/{NS}"), format!("DELETE /api/v1/namespaces/{NS}")]);
@@ -396,7 +396,7 @@ async fn down_deletes_the_namespace_and_nothing_else() {
     assert_eq!(delete["propagationPolicy"], "Background");
 
     let (target, log) = cluster(Box::new(empty_cluster));
-    assert!(target.down("demo").await.unwrap().is_empty(), "no sandbox, nothing removed");
+    assert!(target.down("demo").await.unwrap().removed.is_empty(), "no sandbox, nothing removed");
     assert!(!log.lock().unwrap().iter().any(|s| s.method == Method::DELETE));
 }
 
@@ -549,7 +549,7 @@ async fn down_all_deletes_the_namespaces_with_the_labels_asked_for() {
     let removed = target.down_all(&[("team", "qa")]).await.unwrap();
     let names: Vec<&str> = removed.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["old", "fresh"]);
-    assert!(removed.iter().all(|(_, r)| r.namespaces == 1));
+    assert!(removed.iter().all(|(_, g)| g.removed.namespaces == 1 && g.tried.is_none()));
     let log = log.lock().unwrap().clone();
     let selector = log[0].query.replace("%3D", "=").replace("%2C", ",").replace("%2F", "/");
     assert!(selector.contains("managed-by=prodbox,dev.prodbox.user=alice,team=qa"), "{selector}");
