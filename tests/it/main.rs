@@ -5,6 +5,7 @@ mod auth;
 mod command_source;
 mod common;
 mod egress;
+mod engine_target;
 mod errors;
 mod examples;
 mod history;
