@@ -22,19 +22,10 @@ pub struct Removals {
     pub tried: Vec<(String, String)>,
 }
 
-/// Removes the named sandboxes (or all); returns what each removal took away.
-pub async fn run(target: &dyn SandboxTarget, names: &[String], all: bool) -> anyhow::Result<Removals> {
-    run_labelled(target, names, all, &[]).await
-}
-
-/// [`run`]; with `all`, only the sandboxes whose resources carry every
+/// Removes the named sandboxes (or all); returns what each removal took
+/// away. With `all`, only the sandboxes whose resources carry every
 /// `KEY=VALUE` of `only` (labels given to `up --label`).
-pub async fn run_labelled(
-    target: &dyn SandboxTarget,
-    names: &[String],
-    all: bool,
-    only: &[String],
-) -> anyhow::Result<Removals> {
+pub async fn run(target: &dyn SandboxTarget, names: &[String], all: bool, only: &[String]) -> anyhow::Result<Removals> {
     if names.is_empty() && !all {
         return Err(
             UsageError(format!("name the sandboxes to remove, or pass --all (see `{}`)", target.ls_hint())).into()

@@ -176,7 +176,7 @@ pub async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Box<dyn Rep
         },
         Command::Down(args) => {
             let target = ctx.target(args.target.target.as_deref()).await?;
-            Box::new(down::run_labelled(target.as_ref(), &args.names, args.all, &args.labels).await?)
+            Box::new(down::run(target.as_ref(), &args.names, args.all, &args.labels).await?)
         }
         Command::Ls(flag) => Box::new(ls::run(ctx.target(flag.target.as_deref()).await?.as_ref()).await?),
         Command::Logs(args) => {
