@@ -175,12 +175,18 @@ enum Gate {
     Mailchimp,
     Netrc,
     Command,
+    /// `rocommunity x`, `com2sec … x`, `createUser u SHA "x" AES "y"` (snmpd.conf).
+    Snmp,
+    /// strongSwan / libreswan secrets: `: PSK "x"`, `user : EAP "x"`.
+    Ipsec,
 }
 
 const GATES: &[(&str, Gate)] = &[
     (" -u ", Gate::UserFlag),
     (" --user", Gate::UserFlag),
     (" -U ", Gate::UserFlag),
+    (" -p", Gate::UserFlag),
+    (" -P", Gate::UserFlag),
     ("\" \"", Gate::CredentialLine),
     (" >", Gate::CredentialLine),
     ("LoginModule", Gate::Jaas),
@@ -193,6 +199,12 @@ const GATES: &[(&str, Gate)] = &[
     ("sshpass", Gate::Command),
     ("redis-cli", Gate::Command),
     (" login", Gate::Command),
+    ("community", Gate::Snmp),
+    ("createUser ", Gate::Snmp),
+    (": PSK ", Gate::Ipsec),
+    (": EAP ", Gate::Ipsec),
+    (": XAUTH ", Gate::Ipsec),
+    (": NTLM ", Gate::Ipsec),
 ];
 
 /// Commands whose short flag takes a password (`mysqldump -pX`, `sshpass -p
@@ -221,6 +233,9 @@ enum Public {
     PuttyLines,
     /// A PEM block that holds no private key, up to its END line.
     Pem,
+    /// The line after a comment that says it holds a public key
+    /// (`untrusted comment: minisign public key …`).
+    NextLine,
 }
 
 #[rustfmt::skip]
@@ -244,13 +259,16 @@ const PUBLIC_MARKERS: &[(&str, Public)] = &[
     ("UklGR", Public::Token), ("JVBERi0", Public::Token), ("PHN2Zy", Public::Token),
     (".apps.googleusercontent.com", Public::Suffix),
     ("Public-Lines:", Public::PuttyLines),
+    ("untrusted comment: minisign public key", Public::NextLine),
+    ("untrusted comment: signify public key", Public::NextLine),
 ];
 
 /// Words whose presence makes the identifier around them worth checking
 /// as a secret name (lower case; matched case-insensitively).
+#[rustfmt::skip]
 const SECRET_WORDS: &[&str] = &[
     "pass", "pw", "secret", "token", "key", "auth", "cred", "dsn", "hmac", "sign", "salt", "pepper", "cookie", "conn",
-    "sas", "sig", "public", "seed", "otp",
+    "sas", "sig", "public", "seed", "otp", "community",
 ];
 
 /// One pass over a value finds every prefix and marker (Aho-Corasick), so
@@ -404,6 +422,11 @@ pub fn find_all(value: &str) -> Vec<Finding> {
     }
     if hits.url {
         url_credentials(value, &mut found);
+        // A path segment naming a key holds a secret word (in one of the
+        // spellings the scanner knows): most URLs have none.
+        if !hits.words.is_empty() {
+            url_path_keys(value, &mut found);
+        }
     }
     if at {
         bare_userinfo(value, &mut found);
@@ -419,6 +442,7 @@ pub fn find_all(value: &str) -> Vec<Finding> {
     }
     if gate(Gate::UserFlag) {
         user_flags(value, &mut found);
+        short_password_flags(value, &mut found);
     }
     if gate(Gate::CredentialLine) {
         credential_lines(value, &mut found);
@@ -431,6 +455,12 @@ pub fn find_all(value: &str) -> Vec<Finding> {
     }
     if gate(Gate::Jaas) {
         jaas_users(value, &mut found);
+    }
+    if gate(Gate::Snmp) {
+        snmp_lines(value, &mut found);
+    }
+    if gate(Gate::Ipsec) {
+        ipsec_secrets(value, &mut found);
     }
     if value.len() >= SHORTEST_TOKEN {
         if colon {
@@ -524,6 +554,11 @@ fn public_spans(value: &str, hits: &[(usize, usize, Public)]) -> Vec<Range<usize
                     at = value[at..].find('\n').map_or(value.len(), |i| at + i + 1);
                 }
                 spans.push(start..at);
+            }
+            Public::NextLine => {
+                let from = value[end..].find('\n').map_or(value.len(), |i| end + i + 1);
+                let to = value[from..].find('\n').map_or(value.len(), |i| from + i);
+                spans.push(from..to);
             }
         }
     }
@@ -733,6 +768,34 @@ fn url_credentials(value: &str, found: &mut Vec<Finding>) {
                 push(found, "url-key", start..start + at_sign, Shape::Password);
             }
             _ => {}
+        }
+    }
+}
+
+/// A URL path segment that names a key, then the key itself
+/// (`https://maker.ifttt.com/trigger/x/with/key/<key>`, `/token/<token>`,
+/// `/apikey/<key>`): the segment after it, when it is a token with letters
+/// and digits.
+fn url_path_keys(value: &str, found: &mut Vec<Finding>) {
+    for (at, _) in value.match_indices("://") {
+        let rest = &value[at + 3..];
+        let len = rest.find([' ', '"', '\'', '\n', '\t', '?', '#', '<', '>']).unwrap_or(rest.len());
+        let Some(path_at) = rest[..len].find('/') else { continue };
+        let mut pos = at + 3 + path_at + 1;
+        let mut named = false;
+        for seg in rest[path_at + 1..len].split('/') {
+            let token = seg.len() >= 12
+                && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && seg.bytes().any(|b| b.is_ascii_digit())
+                && seg.bytes().any(|b| b.is_ascii_alphabetic());
+            if named && token {
+                push(found, "url-path-key", pos..pos + seg.len(), Shape::Opaque);
+            }
+            named = (3..=12).contains(&seg.len())
+                && ["key", "keys", "apikey", "api_key", "api-key", "token", "tokens", "secret", "access_token"]
+                    .iter()
+                    .any(|w| seg.eq_ignore_ascii_case(w));
+            pos += seg.len() + 1;
         }
     }
 }
@@ -1009,6 +1072,10 @@ pub fn reference_default(t: &str) -> Option<Range<usize>> {
         let close = body.find('}')?;
         let inner = &body[..close];
         let colon = inner.find(':').or_else(|| inner.find('-'))?;
+        // `${VAR:?message}`, `${VAR?message}`: an error message, no default.
+        if inner[colon..].starts_with(":?") || inner[..colon].contains('?') {
+            return None;
+        }
         let mut from = colon + 1;
         if inner[from..].starts_with(['-', '=', '?', '+']) {
             from += 1;
@@ -1044,6 +1111,55 @@ fn user_flags(value: &str, found: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// `mysql -u root -pX` (an attached value that is no port number) and
+/// `ipmitool -U admin -P X`, `sqlcmd -U sa -P X` (attached or not; not
+/// psql's `-P name=value`): the password.
+fn short_password_flags(value: &str, found: &mut Vec<Finding>) {
+    for (user, flag, spaced) in [(" -u ", " -p", false), (" -U ", " -P", true)] {
+        if !value.contains(user) && !value.starts_with(&user[1..]) {
+            continue;
+        }
+        for (at, _) in value.match_indices(flag) {
+            let mut from = at + flag.len();
+            // `racadm -u root -p X`: a separate `-p` value counts on the `-u`
+            // line, but not for mysql (`mysql -u root -p shop` prompts; `shop`
+            // is the database), nor a number (a port, `-p 8080:80`).
+            let line_start = value[..at].rfind('\n').map_or(0, |i| i + 1);
+            let line_end = value[at..].find('\n').map_or(value.len(), |i| at + i);
+            let line = &value[line_start..line_end];
+            let separate = !spaced
+                && value[from..].starts_with([' ', '\t'])
+                && (line.contains(user) || line.starts_with(&user[1..]))
+                && !line.contains("mysql")
+                && !line.contains("mariadb");
+            if spaced || separate {
+                from += value[from..].len() - value[from..].trim_start_matches([' ', '\t']).len();
+            }
+            let word = value[from..].split(char::is_whitespace).next().unwrap_or("");
+            let q = word.len() - word.trim_start_matches(['"', '\'']).len();
+            let pw = word.trim_matches(['"', '\'']);
+            let setting =
+                pw.split_once('=').is_some_and(|(k, _)| !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase()));
+            if pw.is_empty()
+                || pw.starts_with('-')
+                || pw.bytes().all(|b| b.is_ascii_digit())
+                || (separate && (port_mapping(pw) || looks_like_path(pw)))
+                || setting
+                || is_reference(pw)
+            {
+                continue;
+            }
+            push(found, "short-password-flag", from + q..from + q + pw.len(), Shape::Password);
+        }
+    }
+}
+
+/// A port or a port mapping (`8080`, `8080:80`, `127.0.0.1:80:80/tcp`).
+fn port_mapping(t: &str) -> bool {
+    let t = t.trim_end_matches("/tcp").trim_end_matches("/udp");
+    t.starts_with(|c: char| c.is_ascii_digit()) && t.bytes().all(|b| b.is_ascii_digit() || b == b':' || b == b'.')
 }
 
 /// The password after a command's password flag ([`PASSWORD_FLAGS`]), up to
@@ -1087,19 +1203,51 @@ fn command_flags(value: &str, found: &mut Vec<Finding>) {
 /// `user:password` standing as a word in text (`[smtp]:587 user:pw`,
 /// `"ops:pw"`): a password with capitals, digits and symbols.
 fn user_password_tokens(value: &str, found: &mut Vec<Finding>) {
+    if !value.is_ascii() {
+        return user_password_tokens_unicode(value, found);
+    }
+    // Words split as `char::is_whitespace` and quotes split them, a byte at
+    // a time; only words with a colon can be pairs.
+    let b = value.as_bytes();
+    let sep = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' | b'"' | b'\'');
+    let mut i = 0;
+    while i < b.len() {
+        if sep(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut colon = false;
+        while i < b.len() && !sep(b[i]) {
+            colon |= b[i] == b':';
+            i += 1;
+        }
+        if colon {
+            user_password_word(&value[start..i], start, found);
+        }
+    }
+}
+
+/// [`user_password_tokens`] on text that is not all ASCII.
+fn user_password_tokens_unicode(value: &str, found: &mut Vec<Finding>) {
     let mut at = 0;
     for word in value.split_inclusive(|c: char| c.is_whitespace() || c == '"' || c == '\'') {
         let w = word.trim_end_matches(|c: char| c.is_whitespace() || c == '"' || c == '\'');
-        if w.len() > 8 && user_password_pair(w) {
-            let (_, pw) = w.split_once(':').expect("a pair");
-            let strong =
-                pw.bytes().any(|b| b.is_ascii_uppercase()) || pw.bytes().any(|b| b"!#$%^&*()+=?~@.-_".contains(&b));
-            if strong && !w.contains('/') {
-                let s = at + w.len() - pw.len();
-                push(found, "user-password-pair", s..at + w.len(), Shape::Password);
-            }
-        }
+        user_password_word(w, at, found);
         at += word.len();
+    }
+}
+
+/// One word of [`user_password_tokens`], at byte `at` of the value.
+fn user_password_word(w: &str, at: usize, found: &mut Vec<Finding>) {
+    if w.len() > 8 && user_password_pair(w) {
+        let (_, pw) = w.split_once(':').expect("a pair");
+        let strong =
+            pw.bytes().any(|b| b.is_ascii_uppercase()) || pw.bytes().any(|b| b"!#$%^&*()+=?~@.-_".contains(&b));
+        if strong && !w.contains('/') {
+            let s = at + w.len() - pw.len();
+            push(found, "user-password-pair", s..at + w.len(), Shape::Password);
+        }
     }
 }
 
@@ -1144,6 +1292,78 @@ fn credential_lines(value: &str, found: &mut Vec<Finding>) {
             }
         }
         at += line.len();
+    }
+}
+
+/// snmpd.conf: the community of `rocommunity`/`rwcommunity` (first word),
+/// `com2sec`, `trapsink`/`trap2sink`/`informsink` (last word) and
+/// `trapcommunity`, and the passphrases of `createUser user SHA "a" AES "p"`.
+fn snmp_lines(value: &str, found: &mut Vec<Finding>) {
+    let mut at = 0;
+    for line in value.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let words: Vec<(usize, &str)> = body
+            .split([' ', '\t'])
+            .scan(0usize, |pos, w| {
+                let s = *pos;
+                *pos += w.len() + 1;
+                Some((s, w))
+            })
+            .filter(|(_, w)| !w.is_empty())
+            .collect();
+        let Some(&(_, directive)) = words.first() else {
+            at += line.len();
+            continue;
+        };
+        let mut secret = |i: usize| {
+            if let Some(&(s, w)) = words.get(i) {
+                let q = w.len() - w.trim_start_matches(['"', '\'']).len();
+                let t = w.trim_matches(['"', '\'']);
+                if !t.is_empty() && !t.starts_with('-') && !is_reference(t) {
+                    push(found, "snmp-community", at + s + q..at + s + q + t.len(), Shape::Password);
+                }
+            }
+        };
+        match directive {
+            "rocommunity" | "rwcommunity" | "rocommunity6" | "rwcommunity6" | "trapcommunity" => secret(1),
+            "com2sec" | "com2sec6" | "trapsink" | "trap2sink" | "informsink" if words.len() >= 3 => {
+                secret(words.len() - 1)
+            }
+            "createUser" => {
+                for (i, (_, w)) in words.iter().enumerate() {
+                    let proto = w.trim_matches('"').to_ascii_uppercase();
+                    if proto.starts_with("MD5")
+                        || proto.starts_with("SHA")
+                        || proto.starts_with("DES")
+                        || proto.starts_with("AES")
+                    {
+                        secret(i + 1);
+                    }
+                }
+            }
+            _ => {}
+        }
+        at += line.len();
+    }
+}
+
+/// strongSwan / libreswan `ipsec.secrets`: `[selectors] : PSK|EAP|XAUTH|NTLM
+/// "secret"` (quoted or a bare word to the line's end).
+fn ipsec_secrets(value: &str, found: &mut Vec<Finding>) {
+    for kind in [": PSK ", ": EAP ", ": XAUTH ", ": NTLM "] {
+        for (at, _) in value.match_indices(kind) {
+            let from = at + kind.len();
+            let line = &value[from..value[from..].find('\n').map_or(value.len(), |i| from + i)];
+            let t = line.trim_end();
+            let (s, len) = if let Some(inner) = t.strip_prefix('"') {
+                (from + 1, closing_quote(inner, b'"').unwrap_or(inner.len()))
+            } else {
+                (from, t.len())
+            };
+            if len > 0 && !is_reference(&value[s..s + len]) {
+                push(found, "ipsec-secret", s..s + len, Shape::Password);
+            }
+        }
     }
 }
 
@@ -1199,6 +1419,21 @@ pub fn looks_like_path(v: &str) -> bool {
         _ => v,
     };
     let rest = v.strip_prefix('/').or_else(|| v.strip_prefix("./")).or_else(|| v.strip_prefix("~/"));
+    // A relative path to a file in lower-case words (`prod/terraform.tfstate`,
+    // `certs/ca.pem`): base64 and passwords have capitals, and no `.ext`.
+    let relative_file = || {
+        let last = v.rsplit('/').next().unwrap_or("");
+        last.rsplit_once('.').is_some_and(|(stem, ext)| {
+            !stem.is_empty() && (1..=8).contains(&ext.len()) && ext.bytes().all(|b| b.is_ascii_lowercase())
+        }) && v.split('/').all(|p| {
+            !p.is_empty()
+                && p.len() <= 64
+                && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        })
+    };
+    if rest.is_none() && v.contains('/') && v.contains('.') && relative_file() {
+        return true;
+    }
     rest.is_some_and(|r| {
         let parts: Vec<&str> = r.split('/').collect();
         parts.len() >= 2
@@ -1213,7 +1448,22 @@ pub fn looks_like_path(v: &str) -> bool {
 pub fn value_can_be_secret(v: &str) -> bool {
     let t = v.trim();
     let lower = t.to_ascii_lowercase();
-    if matches!(lower.as_str(), "" | "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "none" | "nil" | "~") {
+    if matches!(
+        lower.as_str(),
+        "" | "true"
+            | "false"
+            | "yes"
+            | "no"
+            | "on"
+            | "off"
+            | "null"
+            | "none"
+            | "nil"
+            | "~"
+            | "enabled"
+            | "disabled"
+            | "unset"
+    ) {
         return false;
     }
     // Masks and placeholders (`**********`, `<redacted>`) hold nothing.
@@ -1235,7 +1485,7 @@ pub fn value_can_be_secret(v: &str) -> bool {
     ) {
         return false;
     }
-    if is_timestamp(t) || is_hostname(t) {
+    if is_timestamp(t) || is_hostname(t) || secret_object_name(t) {
         return false;
     }
     // The name of another variable (`STRIPE_SECRET_KEY`) points at a secret.
@@ -1246,6 +1496,18 @@ pub fn value_can_be_secret(v: &str) -> bool {
         return false;
     }
     !is_reference(t)
+}
+
+/// The name of a Kubernetes object that holds secrets (`orders-db-credentials`,
+/// `acme-tls`, `app-secrets`): lower-case words joined by `-`, the last one
+/// saying what the object holds. It names the secret; it is not one.
+fn secret_object_name(t: &str) -> bool {
+    let Some((_, last)) = t.rsplit_once('-') else { return false };
+    matches!(last, "secret" | "secrets" | "credentials" | "creds" | "tls" | "keys" | "auth")
+        && t.len() <= 63
+        && t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && t.as_bytes()[0].is_ascii_lowercase()
+        && !t.contains("--")
 }
 
 /// A DNS name (`login.microsoftonline.com`, `db-1.prod.internal`), with an
@@ -1638,7 +1900,11 @@ pub fn user_password_pair(t: &str) -> bool {
         && has(u8::is_ascii_alphabetic)
         && has(u8::is_ascii_digit)
         && (alnum_or_symbols || has(u8::is_ascii_uppercase));
-    user_ok && pw_ok
+    // `TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256`: names of constants.
+    let constant =
+        |s: &str| s.contains('_') && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    // `commit:<sha>`, `build:<id>` (tags, labels): the left side names an identifier.
+    user_ok && pw_ok && !(constant(user) && constant(pw)) && names::classify(user) != names::NameClass::Identifier
 }
 
 /// The text a base64 token encodes, when it encodes readable text (JSON,
@@ -1669,7 +1935,7 @@ fn base64_key(t: &str) -> bool {
 /// Four to eight lower-case words joined by one separator
 /// (`correct-horse-battery-staple`): a passphrase.
 fn passphrase(t: &str) -> bool {
-    let Some(sep) = t.chars().find(|c| !c.is_ascii_lowercase()) else { return false };
+    let Some(sep) = t.chars().skip(1).find(|c| !c.is_ascii_lowercase()) else { return false };
     if !matches!(sep, '-' | ' ' | '.' | '_' | '+') {
         return false;
     }
@@ -1680,8 +1946,14 @@ fn passphrase(t: &str) -> bool {
         words.pop();
     }
     let least = if numbered { 3 } else { 4 };
+    // `Velvet-Quarry-Meadow-Pistol` (capitalised words, joined by a symbol:
+    // with blanks that is a title).
+    let title = sep != ' '
+        && words.iter().all(|w| {
+            w.len() > 1 && w.as_bytes()[0].is_ascii_uppercase() && w[1..].bytes().all(|b| b.is_ascii_lowercase())
+        });
     (least..=8).contains(&words.len())
-        && words.iter().all(|w| (3..=10).contains(&w.len()) && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && words.iter().all(|w| (3..=10).contains(&w.len()) && (title || w.bytes().all(|b| b.is_ascii_lowercase())))
 }
 
 /// Shannon entropy in bits per character.
@@ -1749,6 +2021,48 @@ mod tests {
         assert!(secrets(v).is_empty());
         assert!(secrets("uploads/2024/11/84bcc27d-b5e6-4461-8339-d6532ca85c6a.pdf").is_empty());
         assert_eq!(secrets("https://hooks.example.net/services/T0AB12CD3/B0EF45GH6/Xk9fQ2mZ7rT4wY8pL3vN6bJ1").len(), 1);
+    }
+
+    #[test]
+    fn third_red_team_rules() {
+        // A key in a URL's path, after a segment that names it.
+        assert_eq!(
+            secrets("https://maker.ifttt.com/trigger/deploy/with/key/dmqAWepHzYutTewLSZjJE1"),
+            ["dmqAWepHzYutTewLSZjJE1"]
+        );
+        assert!(secrets("https://api.example.com/v1/keys/list").is_empty());
+        // mysql's attached `-p`, ipmitool's and sqlcmd's `-P`; not a port, not psql's `-P pager=off`.
+        assert_eq!(secrets("-u backup -pwjn^ajjh.U2ZDh --single-transaction"), ["wjn^ajjh.U2ZDh"]);
+        assert_eq!(
+            secrets("ipmitool -I lanplus -H bmc -U ADMIN -P 'N6I43e3~E+aS' chassis power cycle"),
+            ["N6I43e3~E+aS"]
+        );
+        assert!(secrets("psql -h db -U app -p 5432 -P pager=off").is_empty());
+        assert!(secrets("tunnel -u admin -p 8080 -p9090").is_empty());
+        assert_eq!(secrets("racadm -r idrac-07.oob -u root -p 4Uj6+3GxMy serveraction powercycle"), ["4Uj6+3GxMy"]);
+        assert!(secrets("mysql -u root -p shop").is_empty());
+        assert!(secrets("docker run -u 1000 -p 8080:80 nginx").is_empty());
+        assert!(secrets("tar -u -f a.tar\nmkdir -p /var/lib/app").is_empty());
+        // snmpd.conf and ipsec.secrets.
+        let snmp = "rocommunity drq1xml1tvoxij 10.0.0.0/8\ncom2sec ro default c0rpSecret9\ncreateUser monitor SHA \"7zG6x!.~Vey\" AES \"peFK7D+YVm\"\nrouser monitor authpriv\n";
+        assert_eq!(secrets(snmp), ["drq1xml1tvoxij", "c0rpSecret9", "7zG6x!.~Vey", "peFK7D+YVm"]);
+        assert_eq!(secrets(": RSA /etc/ipsec.d/private/gw.key\nops : EAP \"g~63RkdATQ\"\n"), ["g~63RkdATQ"]);
+        // Public: the line after a minisign public key comment.
+        assert!(secrets("untrusted comment: minisign public key 24875D73\nRWQX2nxmaLgCUS+Dk+VMj8ppyfxOz6QIEv+0/7g6bpoR6tkQgoXtOV3\n").is_empty());
+        // Not credentials: cipher suites, an identifier tag, an error message in a reference, a relative file path.
+        assert!(!user_password_pair("TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"));
+        assert!(!user_password_pair("commit:a66a2202b6a6897d46b0e3178af810506e3873ed"));
+        assert!(user_password_pair("deploy:Xk9fQ2mZ7rT4"));
+        assert_eq!(reference_default("${ADMIN_PASSWORD:?must be set}"), None);
+        assert!(reference_default("${ADMIN_PASSWORD:-hunter2}").is_some());
+        assert!(looks_like_path("prod/terraform.tfstate") && !looks_like_path("Xk9f/Q2mZ.7rT4"));
+        assert!(!value_can_be_secret("enabled"));
+        // A Kubernetes object that holds a secret is named, not a secret.
+        assert!(!value_can_be_secret("orders-db-credentials") && !value_can_be_secret("acme-tls"));
+        assert!(value_can_be_secret("velvet-quarry-meadow-pistol"));
+        // Capitalised passphrases joined by a symbol; a title with blanks is prose.
+        assert!(opaque("Velvet-Quarry-Meadow-Pistol") && opaque("velvet-quarry-meadow-pistol"));
+        assert!(!opaque("Velvet Quarry Meadow Portal"));
     }
 
     #[test]

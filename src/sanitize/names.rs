@@ -81,6 +81,8 @@ pub const SECRET_TOKENS: &[&str] = &[
     "AUTHTOK",
     "PAT",
     "MNEMONIC",
+    // An SNMP community string is the agent's password.
+    "COMMUNITY",
     // The same words in other languages.
     "PASSWORT",
     "KENNWORT",
@@ -127,7 +129,7 @@ const PASS_NOT_PASSWORD: &[&str] = &["PROXY", "FASTCGI", "UWSGI", "GRPC", "SCGI"
 /// Endings that make a run-together token secret (`BINDPW`, `PGPASSWORD`,
 /// `REQUIREPASS`, `CSRFTOKEN`), and the words that end so but are not.
 const SECRET_SUFFIXES: &[&str] =
-    &["PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "APIKEY", "PWD", "PW", "PASS", "AUTH"];
+    &["PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "APIKEY", "PWD", "PW", "PASS", "AUTH", "COMMUNITY"];
 const NOT_SECRET_WORDS: &[&str] = &[
     "BYPASS",
     "COMPASS",
@@ -364,6 +366,16 @@ pub const DESCRIPTOR_TOKENS: &[&str] = &[
     "DESCRIPTION",
     "LABEL",
     "REF",
+    // What selects or lists things, not a credential (`LDAP_USER_FILTER`,
+    // `TLS_CIPHER_SUITES`, `TOKEN_QUERY`).
+    "FILTER",
+    "FILTERS",
+    "QUERY",
+    "SELECTOR",
+    "EXPRESSION",
+    "EXPR",
+    "SUITE",
+    "SUITES",
 ];
 
 /// A name ending in one of these says its value is an identifier, a version
@@ -652,13 +664,16 @@ pub fn classify(name: &str) -> NameClass {
 }
 
 fn classify_tokens(t: &[&str]) -> NameClass {
-    let last = t.last().copied().unwrap_or("");
-    if t.iter().any(|w| matches!(*w, "PUBLIC" | "PUBLISHABLE" | "PUB" | "RECIPIENT")) {
+    // The head noun is the last word that is no variant (`AUTH_URL_2`,
+    // `PASSWORD_FILE_OLD`: a URL, a file).
+    let head = t.iter().rposition(|w| !variant(w)).unwrap_or(t.len().saturating_sub(1));
+    let last = t.get(head).copied().unwrap_or("");
+    if t.iter().any(|w| matches!(*w, "PUBLIC" | "PUBLISHABLE" | "PUB" | "PUBKEY" | "NPUB" | "RECIPIENT")) {
         return NameClass::Public;
     }
     let secret = secret_rule(t);
     // A captcha's site key is shipped to every browser (its secret key is not).
-    if secret.is_none() && t.windows(2).any(|p| p == ["SITE", "KEY"]) {
+    if secret.is_none() && (t.windows(2).any(|p| p == ["SITE", "KEY"]) || t.contains(&"SITEKEY")) {
         return NameClass::Public;
     }
     // `MAX_TOKENS`, `NUM_PASSWORDS`: a quantity of secrets, not one.
@@ -671,8 +686,8 @@ fn classify_tokens(t: &[&str]) -> NameClass {
     if let Some(rule) = secret {
         // `TOKEN_URL`, `PASSWORD_FILE`: about a secret, not one. `SECRET_ID`
         // and `KEY_PASSWORD` were matched as pairs and stay secret.
-        let pair_at_end = t.len() >= 2 && SECRET_PAIRS.contains(&(t[t.len() - 2], last));
-        let described = t.len() > 1 && (word(last).descriptor || word(last).id);
+        let pair_at_end = head >= 1 && SECRET_PAIRS.contains(&(t[head - 1], last));
+        let described = head >= 1 && (word(last).descriptor || word(last).id);
         if !described || pair_at_end {
             return NameClass::Secret(rule);
         }
@@ -817,6 +832,9 @@ mod tests {
             "PWD",
             "KEY",
             "SIGNING_KEY_B64",
+            "SNMP_COMMUNITY",
+            "SNMP_RO_COMMUNITY",
+            "rocommunity",
         ] {
             assert!(secret_name(n).is_some(), "{n}");
         }
@@ -842,6 +860,9 @@ mod tests {
             "BYPASS_CACHE",
             "DYNAMO_PARTITION_KEY",
             "KEY_ID",
+            "LDAP_USER_FILTER",
+            "TLS_CIPHER_SUITES",
+            "SNMP_COMMUNITY_NAME",
         ] {
             assert_eq!(secret_name(n), None, "{n}");
         }
@@ -853,6 +874,17 @@ mod tests {
         assert_eq!(classify("REQUEST_ID"), NameClass::Identifier);
         assert_eq!(classify("IMAGE_DIGEST"), NameClass::Identifier);
         assert_eq!(classify("CFG_017"), NameClass::Neutral);
+        // Run-together public words: a WireGuard public key, an hCaptcha site key, a nostr npub.
+        assert_eq!(classify("WIREGUARD_SERVER_PUBKEY"), NameClass::Public);
+        assert_eq!(classify("HCAPTCHA_SITEKEY"), NameClass::Public);
+        assert_eq!(classify("NOSTR_NPUB"), NameClass::Public);
+        assert_eq!(classify("HCAPTCHA_SITEKEY_SECRET"), NameClass::Secret("SECRET"));
+        assert_eq!(classify("CIPHER_SUITES"), NameClass::Descriptive);
+        // Variant words after the head noun leave it the head noun.
+        assert_eq!(classify("AUTH_URL_2"), NameClass::Descriptive);
+        assert_eq!(classify("PASSWORD_FILE_OLD"), NameClass::Descriptive);
+        assert_eq!(classify("DB_PASSWORD_2"), NameClass::Secret("PASSWORD"));
+        assert_eq!(classify("STRIPE_API_KEY_LIVE"), NameClass::Secret("API KEY"));
         assert_eq!(classify("EXTRA"), NameClass::Neutral);
         assert_eq!(classify("UPSTREAM"), NameClass::Neutral);
         assert_eq!(classify("QUEUE_NAME"), NameClass::Descriptive);

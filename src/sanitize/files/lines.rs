@@ -20,6 +20,12 @@ fn entry(key: &str, node: Node<'static>, lines: Option<Range<usize>>) -> Entry<'
     Entry { key: Cow::Owned(key.to_string()), node, cut: lines.map_or(Cut::None, Cut::Lines) }
 }
 
+/// [`entry`] and [`scalar`] borrowing from the text where they can.
+fn borrowed<'a>(key: Cow<'a, str>, text: Cow<'a, str>, span: Range<usize>, lines: Range<usize>) -> Entry<'a> {
+    let node = Node::Scalar(Scalar { text, kind: Kind::Str, span, style: Style::Properties, anchor: 0 });
+    Entry { key, node, cut: Cut::Lines(lines) }
+}
+
 /// Lines with their byte offsets and without their line ending.
 fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     let mut at = 0;
@@ -87,7 +93,7 @@ pub fn parse_ini(text: &str) -> Node<'static> {
 }
 
 /// Java `.properties` (the `java.util.Properties.load` rules).
-pub fn parse_properties(text: &str) -> Node<'static> {
+pub fn parse_properties(text: &str) -> Node<'_> {
     let mut entries = Vec::new();
     let b = text.as_bytes();
     let mut i = 0;
@@ -137,8 +143,8 @@ pub fn parse_properties(text: &str) -> Node<'static> {
             }
         }
         let value = unescape(&logical[v..]);
-        let remove = Some(line_start..line_end(text, end.saturating_sub(1).max(start)));
-        entries.push(entry(&key, scalar(value, start + v..end, Style::Properties), remove));
+        let remove = line_start..line_end(text, end.saturating_sub(1).max(start));
+        entries.push(borrowed(key, value, start + v..end, remove));
         i = line_end(text, end.saturating_sub(1).max(start));
         if i <= start {
             i = end + 1;
@@ -162,9 +168,9 @@ fn key_end(logical: &str) -> usize {
 }
 
 /// `.properties` escapes and line continuations undone.
-fn unescape(s: &str) -> String {
+fn unescape(s: &str) -> Cow<'_, str> {
     if !s.contains('\\') {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
@@ -194,7 +200,7 @@ fn unescape(s: &str) -> String {
             None => {}
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// `.env`: `[export ]KEY=value`, with '…', "…" (multi-line, escapes) or bare values.

@@ -14,6 +14,7 @@ mod toml;
 pub mod tree;
 mod xml;
 mod yaml;
+mod yaml_block;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;

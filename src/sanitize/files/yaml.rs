@@ -16,8 +16,14 @@ pub fn parse(text: &str) -> Option<Node<'_>> {
 }
 
 /// [`parse`] without the cuts that remove entries (only `drop` rules need
-/// them, and working them out is a tenth of the reading).
+/// them, and working them out is a tenth of the reading). Plain block YAML
+/// is read by [`super::yaml_block`], the rest by saphyr.
 pub fn parse_without_cuts(text: &str) -> Option<Node<'_>> {
+    super::yaml_block::parse(text).or_else(|| parse_saphyr(text))
+}
+
+/// [`parse_without_cuts`] by saphyr alone.
+pub fn parse_saphyr(text: &str) -> Option<Node<'_>> {
     parse_range(text, 0..text.len(), false)
 }
 
@@ -239,7 +245,7 @@ impl<'a, I: Iterator<Item = (Event<'a>, Span)>> Reader<'a, I> {
 }
 
 /// The core-schema type of a plain scalar.
-fn plain_kind(v: &str) -> Kind {
+pub(super) fn plain_kind(v: &str) -> Kind {
     match v {
         "true" | "false" | "True" | "False" | "TRUE" | "FALSE" => Kind::Bool,
         "" | "~" | "null" | "Null" | "NULL" => Kind::Null,
