@@ -36,10 +36,14 @@ REG="127.0.0.1:$PORT"
 LS_NAMES=()
 for i in $(seq 20); do LS_NAMES+=("bench-ls-$i"); done
 pb() { "$PRODBOX" --profiles "$WORK/profiles" "$@"; }
+# On Docker the sandboxes share one ingress bridge, made by the first `up`
+# (before any timed run) and kept by `down`; removed at the end if it was made here.
+SHARED_BEFORE="$(docker network ls -q --filter name=^prodbox-ingress$)"
 cleanup() {
   pb down bench bench-big "${LS_NAMES[@]}" >/dev/null 2>&1 || true
   docker rm -f bench-cli-app bench-cli-relay bench-bare >/dev/null 2>&1 || true
   docker network rm bench-cli-net bench-cli-ingress >/dev/null 2>&1 || true
+  [ -z "$SHARED_BEFORE" ] && docker network rm prodbox-ingress >/dev/null 2>&1 || true
   [ -n "${PINNED:-}" ] && docker rmi -f "$PINNED" >/dev/null 2>&1 || true
   [ -n "${BIG:-}" ] && docker rmi -f "$BIG" >/dev/null 2>&1 || true
   [ -n "${REG_PID:-}" ] && kill "$REG_PID" 2>/dev/null || true

@@ -1,5 +1,6 @@
 //! The engine connection: `DOCKER_HOST`, a Docker context or the default
-//! socket, API version negotiated so Debian's Docker 20.10 (API 1.41) works.
+//! socket. Requests carry no API version (bollard's paths are unversioned),
+//! so each engine answers at its own: Debian's Docker 20.10 (API 1.41) works.
 //!
 //! Which engine answers (Docker Engine, Docker Desktop, Podman) and its
 //! platform are detected once, on connect, from `/version` and `/info`, and
@@ -21,12 +22,16 @@ pub enum EngineError {
     /// No relay fits the engine and none is configured (a setup problem).
     #[error("relay: {detail}")]
     NoRelay { detail: String },
+    /// A network prodbox shares between sandboxes exists but is not made as
+    /// prodbox makes it, so it is not used.
+    #[error("network {network} is not as prodbox makes it: {reasons}; prodbox will not publish a sandbox from it")]
+    Unfit { network: String, reasons: String },
     /// Another `up` of the same name holds the sandbox's lock: that run goes on, this one stops.
     #[error("{resource} is held by another `prodbox up` of the same name, which goes on; this one stops")]
     Taken { resource: String },
 }
 
-/// A connected, version-negotiated engine.
+/// A connected engine, and what it is.
 #[derive(Clone)]
 pub struct Engine {
     pub docker: Docker,
@@ -233,15 +238,18 @@ impl Engine {
         }
     }
 
-    /// Connects and negotiates the API version (this also proves the engine answers).
+    /// Connects and reads what the engine is (this also proves it answers).
     pub async fn connect() -> Result<Engine, EngineError> {
         let address = address();
         let unreachable =
             |e: bollard::errors::Error| EngineError::Unreachable { address: address.clone(), detail: e.to_string() };
         let docker = Docker::connect_with_host(&address).map_err(unreachable)?;
-        let docker = docker.negotiate_version().await.map_err(unreachable)?;
+        // One /version, beside /info: bollard's `negotiate_version` would
+        // ask for it a second time, and only to lower a client version its
+        // requests do not carry (their paths are unversioned, so the engine
+        // answers each at its own API version, Docker 20.10's 1.41 included).
         let (version, info) = tokio::join!(docker.version(), docker.info());
-        let version = version.map_err(|e| api("reading the engine version", e))?;
+        let version = version.map_err(unreachable)?;
         let kind = EngineKind::detect(&version);
         // /info says what the engine runs containers on; /version is the
         // fallback should an engine's /info not parse.

@@ -150,7 +150,10 @@ impl Diagnose for EngineError {
         match self {
             EngineError::Unreachable { .. } => UNREACHABLE,
             EngineError::NoRelay { .. } => USAGE,
-            EngineError::Api { .. } | EngineError::NotIsolated { .. } | EngineError::Taken { .. } => JOB_FAILED,
+            EngineError::Api { .. }
+            | EngineError::NotIsolated { .. }
+            | EngineError::Taken { .. }
+            | EngineError::Unfit { .. } => JOB_FAILED,
         }
     }
     fn hint(&self) -> Option<String> {
@@ -159,6 +162,9 @@ impl Diagnose for EngineError {
                 Some("is the engine running and may you use its socket? try `prodbox doctor`".into())
             }
             EngineError::NoRelay { .. } => Some("`prodbox doctor` checks the relay image; see docs/relay.md".into()),
+            EngineError::Unfit { network, .. } => Some(format!(
+                "remove it with `docker network rm {network}` (once nothing uses it); the next `prodbox up` makes it anew"
+            )),
             EngineError::Taken { .. } => Some(
                 "wait for it (`prodbox ls`), or start this one under another --name; `prodbox down NAME` removes a stale one".into(),
             ),
@@ -369,6 +375,7 @@ mod tests {
             ),
             (EngineError::NoRelay { detail: s() }.into(), USAGE, true),
             (EngineError::Taken { resource: s() }.into(), JOB_FAILED, true),
+            (EngineError::Unfit { network: s(), reasons: s() }.into(), JOB_FAILED, true),
             (HealthError::Timeout { check: s(), seconds: 1, logs: s() }.into(), JOB_FAILED, false),
             (HealthError::Exited { code: 1, logs: s() }.into(), JOB_FAILED, false),
             (HealthError::Unhealthy { logs: s() }.into(), JOB_FAILED, false),

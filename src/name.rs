@@ -7,7 +7,8 @@
 use std::fmt;
 
 /// A valid sandbox name: 1–48 ASCII letters, digits, `-`, `_` or `.`,
-/// starting with a letter or digit, not ending in a [`RESERVED_SUFFIXES`] one.
+/// starting with a letter or digit, not ending in a [`RESERVED_SUFFIXES`]
+/// one and not one of [`RESERVED_NAMES`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct SandboxName(String);
@@ -20,7 +21,7 @@ pub struct InvalidName(pub String);
 impl SandboxName {
     /// Checks `name`.
     pub fn parse(name: &str) -> Result<SandboxName, InvalidName> {
-        if SandboxName::valid(name) && !RESERVED_SUFFIXES.iter().any(|s| name.ends_with(s)) {
+        if SandboxName::valid(name) && reserved(name).is_none() {
             Ok(SandboxName(name.to_string()))
         } else {
             Err(InvalidName(name.to_string()))
@@ -46,13 +47,27 @@ impl SandboxName {
 /// `X-ingress` would take X's network, so no name may end in one.
 pub const RESERVED_SUFFIXES: &[&str] = &["-ingress"];
 
+/// Names no sandbox may have: sandbox X's network is `prodbox-X`, and
+/// `prodbox-ingress` is the ingress network every sandbox shares on Docker.
+pub const RESERVED_NAMES: &[&str] = &["ingress"];
+
+/// Why `name` is reserved for prodbox's own resources, if it is.
+pub fn reserved(name: &str) -> Option<String> {
+    if let Some(suffix) = RESERVED_SUFFIXES.iter().find(|s| name.ends_with(*s)) {
+        return Some(format!(
+            "sandbox name {name:?} ends in {suffix:?}, which prodbox uses for a sandbox's own networks; pick another"
+        ));
+    }
+    RESERVED_NAMES.contains(&name).then(|| {
+        format!("sandbox name {name:?} is reserved: prodbox-{name} is the network sandboxes share; pick another")
+    })
+}
+
 /// clap's value parser for a sandbox NAME argument: an empty or invalid
 /// name is bad usage (exit 2), never "every sandbox".
 pub fn sandbox_arg(name: &str) -> Result<String, String> {
-    if let Some(suffix) = RESERVED_SUFFIXES.iter().find(|s| name.ends_with(*s)) {
-        return Err(format!(
-            "sandbox name {name:?} ends in {suffix:?}, which prodbox uses for a sandbox's own networks; pick another"
-        ));
+    if let Some(why) = reserved(name) {
+        return Err(why);
     }
     if SandboxName::valid(name) {
         Ok(name.to_string())
@@ -97,20 +112,21 @@ mod tests {
         for good in ["checkout", "a", "co-2.b_c"] {
             assert_eq!(SandboxName::parse(good).unwrap().as_str(), good);
         }
-        for bad in ["", "-x", ".x", "a b", "a/b", &"x".repeat(49)] {
+        for bad in ["", "-x", ".x", "a b", "a/b", &"x".repeat(49), "ingress", "x-ingress"] {
             assert!(SandboxName::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
 
     #[test]
     fn arguments_refuse_empty_paths_and_reserved_suffixes() {
-        for bad in ["", " ", "..", "../x", "/etc/x", "a\0b", "x-ingress", "\u{e9}"] {
+        for bad in ["", " ", "..", "../x", "/etc/x", "a\0b", "x-ingress", "ingress", "\u{e9}"] {
             assert!(super::sandbox_arg(bad).is_err(), "{bad:?} accepted");
         }
         for bad in ["", "..", "../outside/evil", "/abs", "a/b", ".hidden", "a\nb"] {
             assert!(super::plain_arg(bad).is_err(), "{bad:?} accepted");
         }
         assert_eq!(super::sandbox_arg("co-2").unwrap(), "co-2");
+        assert_eq!(super::sandbox_arg("ingress2").unwrap(), "ingress2");
         assert_eq!(super::plain_arg("checkout").unwrap(), "checkout");
     }
 }

@@ -46,7 +46,7 @@ impl Ctx {
         Ctx { settings, engine: tokio::sync::OnceCell::new(), progress }
     }
 
-    /// The engine, connected (and its API version negotiated) on the first
+    /// The engine, connected on the first
     /// call, within [`engine_deadline`](crate::limits::engine_deadline).
     pub async fn engine(&self) -> Result<&Engine, EngineError> {
         self.engine_within(crate::limits::engine_deadline()).await

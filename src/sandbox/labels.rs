@@ -23,6 +23,9 @@ pub const ROUTES: &str = "dev.prodbox.routes";
 /// after a failure or a signal removes what it made and never what a
 /// concurrent `up` of the same name made.
 pub const OWNER: &str = "dev.prodbox.owner";
+/// On what sandboxes share (the ingress network on Docker): what it is.
+/// Never with [`SANDBOX`], so removing a sandbox by label leaves it be.
+pub const SHARED: &str = "dev.prodbox.shared";
 /// On the app and the candidate, when the profile gives one: the seconds
 /// `down` lets it stop on SIGTERM (`run.stop_timeout`); without it, killed at once.
 pub const STOP_TIMEOUT: &str = "dev.prodbox.stop-timeout";
@@ -44,6 +47,7 @@ pub const RESERVED: &[&str] = &[
     IMAGE_ID,
     OWNER,
     STOP_TIMEOUT,
+    SHARED,
 ];
 
 /// On the app and the candidate: the engine's image id (the digest label

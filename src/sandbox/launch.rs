@@ -1,5 +1,6 @@
 //! Creating a sandbox: the internal network with no host address (made and
-//! checked by [`network`](super::network)), the ingress bridge, dependencies,
+//! checked by [`network`](super::network)), the ingress bridge (shared on
+//! Docker, the sandbox's own on Podman: [`ingress`](super::ingress)), dependencies,
 //! the hardened app container (config files copied in through the API before
 //! it starts), and the relay.
 
@@ -8,14 +9,14 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use bollard::models::{
-    ContainerCreateBody, HostConfig, Mount, MountType, NetworkConnectRequest, NetworkCreateRequest, PortBinding,
-    VolumeCreateRequest,
+    ContainerCreateBody, HostConfig, Mount, MountType, NetworkConnectRequest, PortBinding, VolumeCreateRequest,
 };
 use bollard::query_parameters::{CreateContainerOptionsBuilder, UploadToContainerOptionsBuilder};
 
+use super::ingress::{self, Ingress};
 use super::labels::{self, Role};
 use super::network::{self, slot, SandboxNetwork};
-use super::{container_name, ingress_network_name, network_name, relay, sinkhole, SandboxSpec};
+use super::{container_name, network_name, relay, sinkhole, SandboxSpec};
 use crate::engine::{self, Engine, EngineError};
 
 /// Where a started sandbox can be reached.
@@ -98,7 +99,7 @@ pub struct Prepared {
     /// The internal sandbox network.
     net: SandboxNetwork,
     /// The normal bridge the relay publishes from.
-    ingress: String,
+    ingress: Ingress,
     /// Sandbox, service and `--label` labels.
     labels: HashMap<String, String>,
     relay_image: String,
@@ -125,23 +126,26 @@ pub async fn prepare(
     ]);
     labels.extend(base.extra_labels.iter().cloned());
     let net_name = network_name(base.name);
-    let ingress = ingress_network_name(base.name);
     // The sandbox network is checked (never silently open) before anything
     // starts on it. All three are awaited even when one fails (try_join
     // would drop a create already sent, and the engine would finish it after
     // the caller removed the sandbox by label).
-    let (relay_image, net, ingress_made) = tokio::join!(
+    let (relay_image, net, ingress) = tokio::join!(
         relay::ensure_image(engine),
         network::create(engine, &net_name, names, &labels),
-        create_ingress(engine, &ingress, &labels),
+        ingress::ensure(engine, base.name, &labels),
     );
-    let (net, relay_image) = (net?, relay_image?);
-    ingress_made?;
+    let (net, relay_image, ingress) = (net?, relay_image?, ingress::first_use(ingress?));
     let relay_address = Arc::new(tokio::sync::watch::channel(None).0);
     Ok(Prepared { net, ingress, labels, relay_image, sandbox: base.name.to_string(), relay_address })
 }
 
 impl Prepared {
+    /// The ingress network's name (shared on Docker).
+    pub fn ingress_name(&self) -> &str {
+        &self.ingress.name
+    }
+
     /// Creates and starts the relay with the routes `spec` asks for; returns
     /// the (listen port, host port) pairs it got. It needs only the ports,
     /// not the app (it resolves the app's name per connection), so `up`
@@ -167,8 +171,24 @@ impl Prepared {
         let routes = spec.routes();
         let relay_name = container_name(&self.sandbox, Role::Relay.as_str());
         let launcher = Launcher { engine, spec: None, prepared: self, net: &self.net };
-        launcher.create_relay(&routes, &spec.sinkhole(), &self.relay_image, &relay_name).await?;
-        start(engine, &relay_name).await?;
+        let sinkhole = spec.sinkhole();
+        let run = |ingress: Ingress| {
+            let (launcher, routes, sinkhole, relay_name) = (&launcher, &routes, &sinkhole, &relay_name);
+            async move {
+                launcher.create_relay(routes, sinkhole, &self.relay_image, relay_name, &ingress.network).await?;
+                start(engine, relay_name).await
+            }
+        };
+        if let Err(e) = run(self.ingress.clone()).await {
+            if !ingress::gone(&e, &self.ingress) {
+                return Err(e);
+            }
+            // `gc` removed the shared network after it was chosen: it is
+            // made again and the relay made anew on it, once.
+            tracing::debug!(network = %self.ingress.name, "the ingress network went meanwhile; making it again");
+            remove_container(engine, &relay_name).await?;
+            run(ingress::ensure(engine, &self.sandbox, &self.labels).await?).await?;
+        }
         let (published, address) = relay_facts(engine, &relay_name, &self.net.name).await?;
         let address = self.net.relay_address().or(address).ok_or_else(|| EngineError::Api {
             what: format!("reading {relay_name}'s address"),
@@ -441,12 +461,14 @@ impl Launcher<'_> {
         Ok(mounts)
     }
 
+    /// Creates the relay on `ingress` (its network mode) and joins it to the sandbox network.
     async fn create_relay(
         &self,
         routes: &[Route],
         sinkhole: &sinkhole::Plan,
         image: &str,
         name: &str,
+        ingress: &str,
     ) -> Result<(), EngineError> {
         let mut l = self.labels_for(Role::Relay);
         l.insert(labels::ROUTES.into(), serde_json::to_string(routes).unwrap_or_default());
@@ -466,11 +488,8 @@ impl Launcher<'_> {
         cmd.extend(routes.iter().map(|r| format!("{}={}:{}", r.listen, r.role, r.port)));
         let net = &self.net;
         cmd.extend(sinkhole.relay_args(net));
-        let mut host = HostConfig {
-            network_mode: Some(self.prepared.ingress.clone()),
-            port_bindings: Some(bindings),
-            ..Default::default()
-        };
+        let mut host =
+            HostConfig { network_mode: Some(ingress.to_string()), port_bindings: Some(bindings), ..Default::default() };
         harden(&mut host, relay_limits());
         // It resolves the app's name on the sandbox network, so it needs the names too.
         net.confine(&mut host);
@@ -531,29 +550,6 @@ fn relay_limits() -> Limits {
     Limits { memory: 64 << 20, pids: 256, nano_cpus: None, read_only: true, cap_add: Vec::new() }
 }
 
-/// The normal bridge the relay publishes its ports from (on 127.0.0.1 only).
-async fn create_ingress(engine: &Engine, name: &str, base: &HashMap<String, String>) -> Result<(), EngineError> {
-    // Ports are bound to 127.0.0.1 one by one too; the option is a second
-    // guard where the engine takes it (Podman would only warn about it).
-    let options = engine
-        .kind
-        .takes_docker_bridge_options()
-        .then(|| HashMap::from([("com.docker.network.bridge.host_binding_ipv4".to_string(), "127.0.0.1".to_string())]));
-    let request = NetworkCreateRequest {
-        name: name.to_string(),
-        driver: Some("bridge".into()),
-        internal: Some(false),
-        options,
-        labels: Some(base.clone()),
-        ..Default::default()
-    };
-    let docker = engine.docker.clone();
-    super::inflight::track(async move { docker.create_network(request).await })
-        .await
-        .map_err(|e| engine::api(format!("creating network {name}"), e))?;
-    Ok(())
-}
-
 /// The folders config files land in (each becomes a volume with a read-only root).
 pub fn config_dirs(files: &[(String, String)]) -> Vec<String> {
     let mut dirs: Vec<String> = files
@@ -576,6 +572,16 @@ pub(super) async fn create(engine: &Engine, name: &str, body: ContainerCreateBod
         .await
         .map_err(|e| engine::api(format!("creating container {name}"), e))?;
     Ok(())
+}
+
+/// Removes a container this run made (before making it anew).
+async fn remove_container(engine: &Engine, name: &str) -> Result<(), EngineError> {
+    let options = bollard::query_parameters::RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+    match engine.docker.remove_container(name, Some(options)).await {
+        Ok(()) => Ok(()),
+        Err(e) if engine::is_not_found(&e) => Ok(()),
+        Err(e) => Err(engine::api(format!("removing container {name}"), e)),
+    }
 }
 
 async fn start(engine: &Engine, name: &str) -> Result<(), EngineError> {

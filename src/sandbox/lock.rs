@@ -151,7 +151,7 @@ pub async fn claim(engine: &Engine, name: &str, own_id: &str) -> Result<(), Engi
 
 /// Orders by creation time (RFC 3339 with the engine's own precision, read
 /// as instants), then by id so every run agrees on one winner.
-fn older(a: &(String, String), b: &(String, String)) -> std::cmp::Ordering {
+pub(super) fn older(a: &(String, String), b: &(String, String)) -> std::cmp::Ordering {
     let at = |t: &str| t.parse::<jiff::Timestamp>().ok();
     at(&a.0).cmp(&at(&b.0)).then_with(|| a.1.cmp(&b.1))
 }

@@ -4,6 +4,7 @@
 pub mod exec;
 pub mod health;
 pub mod inflight;
+pub mod ingress;
 pub mod labels;
 pub mod launch;
 pub mod libpod;
@@ -128,7 +129,8 @@ pub fn network_name(sandbox: &str) -> String {
     format!("prodbox-{sandbox}")
 }
 
-/// The normal bridge the relay publishes ports from.
+/// A sandbox's own bridge its relay publishes ports from, where sandboxes
+/// do not share one ([`ingress`]: on Podman).
 pub fn ingress_network_name(sandbox: &str) -> String {
     format!("prodbox-{sandbox}-ingress")
 }

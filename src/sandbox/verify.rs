@@ -9,14 +9,14 @@ use std::collections::HashMap;
 
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, InspectNetworkOptions, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
-    WaitContainerOptions,
+    CreateContainerOptionsBuilder, InspectContainerOptions, InspectNetworkOptions, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder, WaitContainerOptions,
 };
 use futures_util::StreamExt;
 use serde::Serialize;
 
 use super::network::{self, slot, SandboxNetwork};
-use super::{container_name, ingress_network_name, labels, network_name, relay};
+use super::{container_name, ingress, labels, network_name, relay};
 use crate::engine::{self, Engine, EngineError};
 
 /// One probe's result.
@@ -48,9 +48,8 @@ pub async fn verify(engine: &Engine, name: &str, extra: &[String]) -> Result<Vec
         .map(|gw| (host_part(*gw), "the host, on the sandbox's own bridge".to_string()))
         .collect();
     let (default_network, default_what) = engine.kind.default_network();
-    for (network, what) in
-        [(ingress_network_name(name), "the host, on the relay's bridge"), (default_network.to_string(), default_what)]
-    {
+    let ingress = relay_bridges(engine, name).await?.into_iter().map(|n| (n, "the host, on the relay's bridge"));
+    for (network, what) in ingress.chain([(default_network.to_string(), default_what)]) {
         for gw in gateways(engine, &network).await? {
             addresses.push((gw, what.to_string()));
         }
@@ -103,6 +102,26 @@ pub async fn verify(engine: &Engine, name: &str, extra: &[String]) -> Result<Vec
         });
     }
     Ok(probes)
+}
+
+/// The ingress networks sandbox `name`'s relay is attached to, by id (the
+/// shared one on Docker; a name could be ambiguous on Docker 20.10): every
+/// network of the relay's but the sandbox's own. Without a relay, the
+/// network it would use.
+async fn relay_bridges(engine: &Engine, name: &str) -> Result<Vec<String>, EngineError> {
+    let relay = container_name(name, labels::Role::Relay.as_str());
+    let info = match engine.docker.inspect_container(&relay, None::<InspectContainerOptions>).await {
+        Ok(info) => info,
+        Err(e) if engine::is_not_found(&e) => return Ok(vec![ingress::name_for(engine.kind, name)]),
+        Err(e) => return Err(engine::api(format!("inspecting {relay}"), e)),
+    };
+    let own = network_name(name);
+    let networks = info.network_settings.and_then(|s| s.networks).unwrap_or_default();
+    Ok(networks
+        .into_iter()
+        .filter(|(network, _)| *network != own)
+        .map(|(network, endpoint)| endpoint.network_id.filter(|id| !id.is_empty()).unwrap_or(network))
+        .collect())
 }
 
 /// A network's gateway addresses, real ones only (Podman reports none as `<nil>`).

@@ -104,7 +104,8 @@ impl SandboxTarget for EngineTarget<'_> {
     }
 
     /// Every sandbox whose app exited, and half-made ones no `up` has
-    /// touched for [`GC_GRACE_SECS`], removed side by side.
+    /// touched for [`GC_GRACE_SECS`], removed side by side; then the shared
+    /// ingress network, when no container is attached to it any more.
     fn gc(&self, now: i64) -> BoxFuture<'_, anyhow::Result<Vec<(String, Removed)>>> {
         Box::pin(async move {
             let garbage: Vec<String> = sandbox::list::list_with_leftovers(self.engine)
@@ -118,6 +119,11 @@ impl SandboxTarget for EngineTarget<'_> {
             let mut out = Vec::new();
             for (name, removed) in garbage.into_iter().zip(removals) {
                 out.push((name, removed?));
+            }
+            let shared = sandbox::ingress::collect(self.engine).await?;
+            if shared > 0 {
+                let removed = Removed { networks: shared, ..Removed::default() };
+                out.push((format!("{} (shared)", sandbox::ingress::SHARED), removed));
             }
             Ok(out)
         })

@@ -377,20 +377,48 @@ fn docker_quiet(args: &[&str]) -> String {
         .unwrap_or_default()
 }
 
-/// Resources carrying `label` (`key=value`), as "kind name" lines.
+/// The ingress network every sandbox shares on Docker (on Podman each has its own).
+pub const SHARED_INGRESS: &str = "prodbox-ingress";
+
+/// Resources carrying `label` (`key=value`), as "kind name" lines. The
+/// shared ingress network is never one: it outlives every sandbox (only
+/// `gc` removes it), so it is left out whatever labels it carries.
 pub fn leftovers(label: &str) -> Vec<String> {
     let filter = format!("label={label}");
     let mut out = Vec::new();
     for (kind, args) in [
         ("container", vec!["ps", "-aq", "--filter", &filter]),
-        ("network", vec!["network", "ls", "-q", "--filter", &filter]),
+        ("network", vec!["network", "ls", "--format", "{{.ID}} {{.Name}}", "--filter", &filter]),
         ("volume", vec!["volume", "ls", "-q", "--filter", &filter]),
     ] {
-        for id in docker(&args).lines().filter(|l| !l.is_empty()) {
+        for line in docker(&args).lines().filter(|l| !l.is_empty()) {
+            let (id, name) = line.split_once(' ').unwrap_or((line, ""));
+            if kind == "network" && name == SHARED_INGRESS {
+                continue;
+            }
             out.push(format!("{kind} {id}"));
         }
     }
     out
+}
+
+/// The ingress network sandbox `name`'s relay publishes from, by id: the
+/// shared one on Docker, the sandbox's own on Podman (every network of the
+/// relay's but the sandbox's).
+pub fn ingress_of(name: &str) -> String {
+    let relay = inspect(&format!("prodbox-{name}-relay"));
+    let own = format!("prodbox-{name}");
+    let networks = relay["NetworkSettings"]["Networks"].as_object().cloned().unwrap_or_default();
+    let (network, endpoint) = networks
+        .iter()
+        .find(|(n, _)| **n != own)
+        .unwrap_or_else(|| panic!("the relay of {name} has no ingress network: {networks:?}"));
+    endpoint["NetworkID"].as_str().filter(|id| !id.is_empty()).unwrap_or(network).to_string()
+}
+
+/// A network's first IPAM gateway (the host's address on that bridge).
+pub fn gateway_of(network: &str) -> String {
+    docker(&["network", "inspect", network, "--format", "{{(index .IPAM.Config 0).Gateway}}"])
 }
 
 impl Drop for Project {

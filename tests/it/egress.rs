@@ -67,8 +67,7 @@ fn egress_lists_what_the_app_tried_and_nothing_leaves() {
     assert_eq!(resolved.trim(), sinkhole_ip.as_str().unwrap(), "every other name resolves to the sinkhole");
     // A literal address has no route out: it fails at once, unseen.
     // The host's address on the relay's bridge: the relay reaches the listener there.
-    let ingress = format!("prodbox-{name}-ingress");
-    let gateway = docker(&["network", "inspect", &ingress, "--format", "{{(index .IPAM.Config 0).Gateway}}"]);
+    let gateway = gateway_of(&ingress_of(&name));
     assert!(gateway.parse::<std::net::IpAddr>().is_ok(), "{gateway:?}");
     // Control: the relay (on that normal bridge) does reach the listener, so
     // the listener would see a connection that got out; the sinkhole in it

@@ -169,7 +169,7 @@ fn issue_10_rows() -> Vec<(Vec<String>, i32, String)> {
     let mut row = |args: &[&str], code: i32, needle: &str| {
         rows.push((args.iter().map(|s| s.to_string()).collect(), code, needle.to_string()))
     };
-    for bad in ["", " ", "../x", "a b", "a/b", ".x", "x-ingress", "x\n", "é", &"x".repeat(49)] {
+    for bad in ["", " ", "../x", "a b", "a/b", ".x", "x-ingress", "ingress", "x\n", "é", &"x".repeat(49)] {
         for args in [
             vec!["down", bad],
             vec!["down", "ok-name", bad],

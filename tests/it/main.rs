@@ -10,6 +10,7 @@ mod errors;
 mod examples;
 mod history;
 mod http_source;
+mod ingress;
 mod isolation;
 mod issue_10;
 mod kubernetes_source;

@@ -42,13 +42,7 @@ fn a_candidate_runs_beside_production_and_diff_shows_the_difference() {
     assert_eq!(networks_of(&c), [format!("prodbox-{name}")]);
     let listener = TcpListener::bind("0.0.0.0:0").unwrap();
     let host_port = listener.local_addr().unwrap().port();
-    let gw = docker(&[
-        "network",
-        "inspect",
-        &format!("prodbox-{name}-ingress"),
-        "--format",
-        "{{(index .IPAM.Config 0).Gateway}}",
-    ]);
+    let gw = gateway_of(&ingress_of(&name));
     assert_eq!(
         docker(&["exec", &format!("prodbox-{name}-relay"), "/prodbox-relay", "probe", &format!("{gw}:{host_port}")]),
         "open"

@@ -80,16 +80,9 @@ fn up_runs_production_digest_isolated_and_down_removes_everything() {
     // bridge) can, which shows the probe itself works.
     let listener = TcpListener::bind("0.0.0.0:0").unwrap();
     let host_port = listener.local_addr().unwrap().port();
-    let ingress_gw = docker(&[
-        "network",
-        "inspect",
-        &format!("prodbox-{name}-ingress"),
-        "--format",
-        "{{(index .IPAM.Config 0).Gateway}}",
-    ]);
-    let bridge_gw = docker(&["network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}"]);
-    let sandbox_gw =
-        docker(&["network", "inspect", &format!("prodbox-{name}"), "--format", "{{(index .IPAM.Config 0).Gateway}}"]);
+    let ingress_gw = gateway_of(&ingress_of(&name));
+    let bridge_gw = gateway_of("bridge");
+    let sandbox_gw = gateway_of(&format!("prodbox-{name}"));
     let control = docker(&[
         "exec",
         &format!("prodbox-{name}-relay"),

@@ -196,7 +196,7 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
             let t = Instant::now();
             let prepared = launch::prepare(engine, base, names).await.context("launching the sandbox")?;
             progress.done(
-                &format!("networks {} and {} made", sandbox::network_name(&name), sandbox::ingress_network_name(&name)),
+                &format!("networks {} and {} ready", sandbox::network_name(&name), prepared.ingress_name()),
                 t.elapsed(),
             );
             // The relay needs only the ports, the app its image: each starts

@@ -96,9 +96,12 @@ impl UpRequest {
         };
         let name = args.name.clone().unwrap_or_else(|| service.clone());
         let name = SandboxName::parse(&name).map_err(|_| {
-            UsageError(format!(
-                "sandbox name {name:?}: use letters, digits, '-', '_' or '.', at most 48, starting with a letter or digit (--name)"
-            ))
+            UsageError(match crate::name::reserved(&name) {
+                Some(why) => format!("{why} (--name)"),
+                None => format!(
+                    "sandbox name {name:?}: use letters, digits, '-', '_' or '.', at most 48, starting with a letter or digit (--name)"
+                ),
+            })
         })?;
         Ok(UpRequest {
             service,
