@@ -38,13 +38,16 @@ pub fn network_deadline() -> Duration {
 }
 
 /// How long connecting to the engine may take (its `/_ping`, `/version`,
-/// `/info`): `PRODBOX_NETWORK_TIMEOUT` when set, else 30 s. An engine that
-/// accepts and never answers is reported, not waited on for minutes.
+/// `/info`): `PRODBOX_ENGINE_TIMEOUT` when set, else
+/// `PRODBOX_NETWORK_TIMEOUT`, else 30 s. An engine that accepts and never
+/// answers is reported, not waited on for minutes. The engine is a local
+/// system and the registries remote ones, so each can have its own.
 pub fn engine_deadline() -> Duration {
-    std::env::var("PRODBOX_NETWORK_TIMEOUT")
-        .ok()
-        .and_then(|v| crate::profile::parse_duration(&v))
-        .filter(|d| !d.is_zero())
+    ["PRODBOX_ENGINE_TIMEOUT", "PRODBOX_NETWORK_TIMEOUT"]
+        .iter()
+        .find_map(|name| {
+            std::env::var(name).ok().and_then(|v| crate::profile::parse_duration(&v)).filter(|d| !d.is_zero())
+        })
         .unwrap_or(DEFAULT_ENGINE_DEADLINE)
 }
 

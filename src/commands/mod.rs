@@ -62,7 +62,7 @@ impl Ctx {
                     Err(_) => Err(EngineError::Unreachable {
                         address: crate::engine::address(),
                         detail: format!(
-                            "no answer within {}s; set PRODBOX_NETWORK_TIMEOUT (e.g. 2m) to wait longer",
+                            "no answer within {}s; set PRODBOX_ENGINE_TIMEOUT (e.g. 2m) to wait longer",
                             limit.as_secs()
                         ),
                     }),
