@@ -1447,9 +1447,18 @@ pub fn looks_like_path(v: &str) -> bool {
 /// of a few digits and references to secrets kept elsewhere cannot.
 pub fn value_can_be_secret(v: &str) -> bool {
     let t = v.trim();
-    let lower = t.to_ascii_lowercase();
+    // The words below, folded to lower case on the stack (no allocation:
+    // this runs for every value under a secret name).
+    let mut buf = [0u8; 12];
+    let lower = if t.len() <= buf.len() && t.is_ascii() {
+        buf[..t.len()].copy_from_slice(t.as_bytes());
+        buf[..t.len()].make_ascii_lowercase();
+        std::str::from_utf8(&buf[..t.len()]).unwrap_or_default()
+    } else {
+        "-" // longer than every word below, or not ASCII: none of them
+    };
     if matches!(
-        lower.as_str(),
+        lower,
         "" | "true"
             | "false"
             | "yes"
@@ -1468,11 +1477,11 @@ pub fn value_can_be_secret(v: &str) -> bool {
     }
     // Masks and placeholders (`**********`, `<redacted>`) hold nothing.
     let first = t.chars().next().unwrap_or(' ');
-    if t.len() >= 3 && "*xX•#.-".contains(first) && t.chars().all(|c| c == first) {
+    if t.len() >= 3 && matches!(first, '*' | 'x' | 'X' | '•' | '#' | '.' | '-') && t.chars().all(|c| c == first) {
         return false;
     }
     if matches!(
-        lower.as_str(),
+        lower,
         "redacted"
             | "[redacted]"
             | "<redacted>"
@@ -1547,15 +1556,14 @@ pub fn is_hostname(t: &str) -> bool {
         .rsplit_once(':')
         .filter(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         .map_or(t, |(h, _)| h);
-    let labels: Vec<&str> = host.split('.').collect();
-    labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        })
-        && labels.last().is_some_and(|tld| (2..=12).contains(&tld.len()) && tld.bytes().all(|b| b.is_ascii_lowercase()))
-        && labels[0].bytes().any(|b| b.is_ascii_lowercase())
+    let Some((first, tld)) = host.split_once('.').zip(host.rsplit_once('.')).map(|((f, _), (_, t))| (f, t)) else {
+        return false;
+    };
+    host.split('.').all(|l| {
+        !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    }) && (2..=12).contains(&tld.len())
+        && tld.bytes().all(|b| b.is_ascii_lowercase())
+        && first.bytes().any(|b| b.is_ascii_lowercase())
 }
 
 /// An ISO date or timestamp (`2026-10-01`, `2026-10-01T00:00:00Z`).

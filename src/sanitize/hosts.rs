@@ -7,11 +7,11 @@ use std::net::Ipv4Addr;
 
 /// Rewrites every production host in `value`; returns the new value and the
 /// hosts it replaced, or `None` when nothing matched. Allocates only on a match.
-pub fn rewrite(
-    value: &str,
+pub fn rewrite<'v>(
+    value: &'v str,
     prod_hosts: &[String],
     aliases: &BTreeMap<String, String>,
-) -> Option<(String, Vec<String>)> {
+) -> Option<(String, Vec<&'v str>)> {
     if prod_hosts.is_empty() {
         return None;
     }
@@ -48,7 +48,7 @@ pub fn rewrite(
                 }
             }
             copied = start + token.len();
-            replaced.push(token.to_string());
+            replaced.push(token);
         }
     }
     let mut o = out?;

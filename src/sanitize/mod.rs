@@ -122,6 +122,11 @@ pub enum Input<'a> {
 pub struct Subject<'a> {
     pub names: &'a [&'a str],
     pub class: NameClass,
+    /// Whether the reason will be shown. A file's rows stop at
+    /// `MAX_KEY_ROWS`; past them a reason is only a fixed phrase, not
+    /// spelled out with rules and hosts (formatting it for every value of a
+    /// large file cost more than deciding some of them).
+    pub explain: bool,
 }
 
 /// The outcome of one decision: the action, its reason, the new value, and
@@ -189,18 +194,18 @@ pub fn decide(subject: &Subject, value: Input, rules: &SanitizeSection, known: O
             known,
         );
     }
-    let outcome = decide_plain(plain, subject.class, rules);
+    let outcome = decide_plain(plain, subject.class, rules, subject.explain);
     scrubbed(outcome, plain, known)
 }
 
 /// Steps 4 to 7 for an unmarked value the profile did not name.
-fn decide_plain(plain: &str, class: NameClass, rules: &SanitizeSection) -> Outcome {
+fn decide_plain(plain: &str, class: NameClass, rules: &SanitizeSection, explain: bool) -> Outcome {
     if detect::is_reference(plain.trim()) {
         // `${DB_PASSWORD:hunter2}`: the default is a value like any other.
         if let Some(r) = detect::reference_default(plain.trim_start()) {
             let offset = plain.len() - plain.trim_start().len();
             let r = r.start + offset..r.end + offset;
-            let inner = decide_plain(&plain[r.clone()], class, rules);
+            let inner = decide_plain(&plain[r.clone()], class, rules, explain);
             if let Some(v) = &inner.value {
                 let value = format!("{}{v}{}", &plain[..r.start], &plain[r.end..]);
                 return Outcome { value: Some(value), ..inner };
@@ -242,7 +247,9 @@ fn decide_plain(plain: &str, class: NameClass, rules: &SanitizeSection) -> Outco
             return Outcome::new(Action::Kept, "name looks secret, but the value is a label key or a duration", None);
         }
         let (standin, removed) = redact_whole(plain, rules);
-        return Outcome::new(Action::Redacted, format!("name matches {rule}"), Some(standin)).removing(removed);
+        let reason: Cow<'static, str> =
+            if explain { format!("name matches {rule}").into() } else { "name matches".into() };
+        return Outcome::new(Action::Redacted, reason, Some(standin)).removing(removed);
     }
     let mut findings = detect::find_all(plain);
     let whole = |f: &detect::Finding| f.span.len() >= plain.trim().len();
@@ -254,20 +261,26 @@ fn decide_plain(plain: &str, class: NameClass, rules: &SanitizeSection) -> Outco
         findings.retain(|f| f.rule != "high-entropy" || !whole(f));
     }
     if !findings.is_empty() {
-        let mut ids: Vec<&str> = findings.iter().map(|f| f.rule).collect();
-        ids.dedup();
+        let reason: Cow<'static, str> = if explain {
+            let mut ids: Vec<&str> = findings.iter().map(|f| f.rule).collect();
+            ids.dedup();
+            format!("value looks like {}", ids.join(", ")).into()
+        } else {
+            "value looks like a secret".into()
+        };
         let stood_in = standin::replace(plain, &findings);
         let value = hosts::rewrite(&stood_in, &rules.prod_hosts, &rules.hosts).map(|(v, _)| v).unwrap_or(stood_in);
         let removed = findings.iter().map(|f| plain[f.span.clone()].to_string()).collect();
-        return Outcome::new(Action::Redacted, format!("value looks like {}", ids.join(", ")), Some(value))
-            .removing(removed);
+        return Outcome::new(Action::Redacted, reason, Some(value)).removing(removed);
     }
     if class == NameClass::Neutral && detect::opaque(plain) {
         let reason = "an opaque value under a name that does not say what it is (keep it, or name it *_ID, *_SHA, …)";
         return Outcome::new(Action::Redacted, reason, Some(REDACTED.into())).removing(vec![plain.to_string()]);
     }
     if let Some((rewritten, hosts)) = hosts::rewrite(plain, &rules.prod_hosts, &rules.hosts) {
-        return Outcome::new(Action::Rewritten, format!("production host {}", hosts.join(", ")), Some(rewritten));
+        let reason: Cow<'static, str> =
+            if explain { format!("production host {}", hosts.join(", ")).into() } else { "production host".into() };
+        return Outcome::new(Action::Rewritten, reason, Some(rewritten));
     }
     Outcome::new(Action::Kept, "no rule matched", None)
 }
@@ -477,7 +490,8 @@ fn decide_env(entries: &[(&String, &ProdValue)], rules: &SanitizeSection, known:
             ProdValue::Marked(s) => Input::Marked(s.expose()),
             ProdValue::Reference(_) => Input::Reference,
         };
-        let o = decide(&Subject { names: &[name], class: names::classify(name) }, input, rules, known);
+        let subject = Subject { names: &[name], class: names::classify(name), explain: true };
+        let o = decide(&subject, input, rules, known);
         out.removed.extend(o.removed);
         match (o.action, o.value) {
             (Action::Dropped, _) => {}

@@ -16,7 +16,7 @@ pub fn replace(value: &str, findings: &[Finding]) -> String {
     let mut at = 0;
     for f in findings {
         out.push_str(&value[at..f.span.start]);
-        out.push_str(&standin(&f.shape));
+        push_standin(&mut out, &f.shape);
         at = f.span.end;
     }
     out.push_str(&value[at..]);
@@ -25,15 +25,36 @@ pub fn replace(value: &str, findings: &[Finding]) -> String {
 
 /// The stand-in for one shape.
 pub fn standin(shape: &Shape) -> String {
+    let mut out = String::new();
+    push_standin(&mut out, shape);
+    out
+}
+
+/// Appends the stand-in for one shape to `out` (no allocation of its own:
+/// this runs for every redacted value).
+fn push_standin(out: &mut String, shape: &Shape) {
     match shape {
-        Shape::Prefixed { prefix, charset, len } => format!("{prefix}{}", filler(*charset, *len)),
-        Shape::Jwt => JWT.to_string(),
-        Shape::Pem { label } => {
-            format!("-----BEGIN {label}-----\n{}\n-----END {label}-----", "cHJvZGJveC1yZWRhY3RlZA==")
+        Shape::Prefixed { prefix, charset, len } => {
+            out.push_str(prefix);
+            push_filler(out, *charset, *len);
         }
-        Shape::Password => LOCAL_PASSWORD.to_string(),
-        Shape::BotSecret { len } => filler(Charset::Token, *len),
-        Shape::Opaque => REDACTED.to_string(),
+        Shape::Jwt => out.push_str(JWT),
+        Shape::Pem { label } => {
+            for part in [
+                "-----BEGIN ",
+                label.as_str(),
+                "-----\n",
+                "cHJvZGJveC1yZWRhY3RlZA==",
+                "\n-----END ",
+                label.as_str(),
+                "-----",
+            ] {
+                out.push_str(part);
+            }
+        }
+        Shape::Password => out.push_str(LOCAL_PASSWORD),
+        Shape::BotSecret { len } => push_filler(out, Charset::Token, *len),
+        Shape::Opaque => out.push_str(REDACTED),
     }
 }
 
@@ -44,14 +65,20 @@ pub const JWT: &str =
 
 /// `len` characters of `charset` spelling "prodboxredacted…" as far as the
 /// alphabet allows, so a stand-in is recognisable and passes format checks.
-fn filler(charset: Charset, len: usize) -> String {
+fn push_filler(out: &mut String, charset: Charset, len: usize) {
     let source = match charset {
         Charset::UpperAlnum => "PRODBOXREDACTED0",
         Charset::Hex => "0bad0bad0bad0bad",
         Charset::Path => "prodbox/redacted",
         _ => "prodboxREDACTED0",
     };
-    source.chars().cycle().take(len).collect()
+    out.reserve(len);
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(source.len());
+        out.push_str(&source[..n]); // ASCII: any cut is a char boundary
+        left -= n;
+    }
 }
 
 #[cfg(test)]

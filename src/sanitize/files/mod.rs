@@ -511,7 +511,7 @@ impl<'r> Walk<'r> {
         }
         // A key that is a URL (`<add key="https://feed/index.json" value=…>`
         // under `apikeys`) names a place, not its value.
-        let class = if leaf.contains("://") { NameClass::Neutral } else { self.classes.classify(leaf) };
+        let class = if has_scheme_separator(leaf) { NameClass::Neutral } else { self.classes.classify(leaf) };
         match (class, ctx.secret_parent) {
             // XML attributes are an element's settings, not its content.
             (NameClass::Neutral, Some(rule)) if !leaf.starts_with('@') => NameClass::Secret(rule),
@@ -524,11 +524,13 @@ impl<'r> Walk<'r> {
 
     fn decide(&mut self, key: &str, class: NameClass, value: &str) -> Outcome {
         // `path:key` is only worth building when some rule names a file's key.
+        // Past the last row, the reason is not shown (see `record`).
+        let explain = self.keys.len() < MAX_KEY_ROWS;
         if self.file_rules {
             let full = format!("{}:{key}", self.path);
-            decide(&Subject { names: &[&full, key], class }, Input::Plain(value), self.rules, self.known)
+            decide(&Subject { names: &[&full, key], class, explain }, Input::Plain(value), self.rules, self.known)
         } else {
-            decide(&Subject { names: &[key], class }, Input::Plain(value), self.rules, self.known)
+            decide(&Subject { names: &[key], class, explain }, Input::Plain(value), self.rules, self.known)
         }
     }
 
@@ -734,6 +736,12 @@ impl<'r> Walk<'r> {
         decisions.extend(self.keys);
         FileOutcome { content, decisions, removed: self.removed }
     }
+}
+
+/// Whether `s` holds `://` (a byte scan: keys are short, and a substring
+/// search's set-up cost more than the scan on every key of a file).
+fn has_scheme_separator(s: &str) -> bool {
+    s.as_bytes().windows(3).any(|w| w == b"://")
 }
 
 /// `n` in decimal, without allocating.
