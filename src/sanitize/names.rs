@@ -597,7 +597,7 @@ type WordTable = std::collections::HashMap<&'static str, Word, std::hash::BuildH
 
 /// Classes of names already seen, for one walk over a file (its keys repeat).
 #[derive(Default)]
-pub struct ClassCache(std::collections::HashMap<Box<str>, NameClass, std::hash::BuildHasherDefault<Fnv>>);
+pub struct ClassCache(std::collections::HashMap<Box<[u8]>, NameClass, std::hash::BuildHasherDefault<Fnv>>);
 
 impl ClassCache {
     /// [`classify`], remembered for short names (up to 4096 of them).
@@ -616,11 +616,12 @@ impl ClassCache {
             buf[n] = if b.is_ascii_digit() { b'0' } else { b };
             n += 1;
         }
-        let shape = std::str::from_utf8(&buf[..n]).unwrap_or(name);
+        // Looked up as bytes: checking UTF-8 again cost more than the lookup.
+        let shape = &buf[..n];
         if let Some(c) = self.0.get(shape) {
             return *c;
         }
-        let c = classify(shape);
+        let c = classify(std::str::from_utf8(shape).unwrap_or(name));
         if self.0.len() < 4096 {
             self.0.insert(shape.into(), c);
         }
@@ -780,7 +781,7 @@ pub fn is_reference_context(key: &str) -> bool {
         folded[n] = b.to_ascii_lowercase();
         n += 1;
     }
-    std::str::from_utf8(&folded[..n]).is_ok_and(|f| REFERENCE_CONTEXTS.contains(&f))
+    REFERENCE_CONTEXTS.iter().any(|c| c.as_bytes() == &folded[..n])
 }
 
 #[cfg(test)]

@@ -578,6 +578,11 @@ impl<'r> Walk<'r> {
                 Format::Properties => &['#', '!'],
                 _ => &['#'],
             };
+            // Most files have no comment at all: one fast search for each
+            // marker instead of a look at every line.
+            if !markers.iter().any(|&m| text.contains(m)) {
+                return;
+            }
             let mut at = 0;
             for line in text.split_inclusive('\n') {
                 let body = line.trim_end_matches(['\n', '\r']);
