@@ -1582,8 +1582,21 @@ fn is_timestamp(t: &str) -> bool {
 pub fn is_reference(t: &str) -> bool {
     // Most values are none of the shapes below: a cheap look first.
     let Some(&b0) = t.as_bytes().first() else { return false };
+    // The first word names a reference context (`secretKeyRef: …`).
+    let first_word = || {
+        let end = t.bytes().position(|b| matches!(b, b':' | b'/' | b'.' | b' ')).unwrap_or(t.len());
+        names::is_reference_context(&t[..end])
+    };
+    // Every other shape below starts with one of these bytes; a value that
+    // does not (a URL, a number, a word) can only be the last one.
+    if !matches!(
+        b0,
+        b'$' | b'%' | b'{' | b'#' | b'<' | b'@' | b'E' | b'o' | b's' | b'r' | b'g' | b'a' | b'd' | b'b' | b'v' | b'k' | b'p'
+    ) {
+        return first_word();
+    }
     if !matches!(b0, b'$' | b'%' | b'{' | b'#' | b'<' | b'@' | b'E')
-        && !t.contains([':', '/', '[', '(', '.', ' '])
+        && !t.bytes().any(|b| matches!(b, b':' | b'/' | b'[' | b'(' | b'.' | b' '))
         && !names::is_reference_context(t)
     {
         return false;
@@ -1631,7 +1644,7 @@ pub fn is_reference(t: &str) -> bool {
         || (whole_braced("<", ">")
             && t[1..t.len() - 1].bytes().all(|c| c.is_ascii_lowercase() || b"-_ ".contains(&c))
             && t[1..t.len() - 1].contains(['-', '_', ' ']))
-        || t.split([':', '/', '.', ' ']).next().is_some_and(names::is_reference_context)
+        || first_word()
 }
 
 /// `.netrc`: `machine host login user password secret` (and `passwd`).
