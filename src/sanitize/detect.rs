@@ -1599,7 +1599,22 @@ pub fn is_reference(t: &str) -> bool {
     // does not (a URL, a number, a word) can only be the last one.
     if !matches!(
         b0,
-        b'$' | b'%' | b'{' | b'#' | b'<' | b'@' | b'E' | b'o' | b's' | b'r' | b'g' | b'a' | b'd' | b'b' | b'v' | b'k' | b'p'
+        b'$' | b'%'
+            | b'{'
+            | b'#'
+            | b'<'
+            | b'@'
+            | b'E'
+            | b'o'
+            | b's'
+            | b'r'
+            | b'g'
+            | b'a'
+            | b'd'
+            | b'b'
+            | b'v'
+            | b'k'
+            | b'p'
     ) {
         return first_word();
     }

@@ -573,31 +573,42 @@ struct Word {
     not_secret_word: bool,
 }
 
-/// FNV-1a: the word table is hit for every token of every key, and its
-/// keys are short, fixed and not attacker-chosen in a way that matters.
-/// The hash behind the word table and the class cache.
+/// A word-at-a-time multiplicative hash (FxHash's): the word table is hit
+/// for every token of every key and the class cache for every key, their
+/// keys are short, and the cache holds at most 4096 of them, so flooding
+/// it gains nothing. The hash behind the word table and the class cache.
 #[derive(Default)]
-struct Fnv(u64);
+struct FxHash(u64);
 
-impl std::hash::Hasher for Fnv {
+impl std::hash::Hasher for FxHash {
     fn finish(&self) -> u64 {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf29ce484222325 } else { self.0 };
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x100000001b3);
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w.try_into().expect("8 bytes"))).wrapping_mul(K);
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(last)).wrapping_mul(K);
         }
         self.0 = h;
     }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
 }
 
-type WordTable = std::collections::HashMap<&'static str, Word, std::hash::BuildHasherDefault<Fnv>>;
+type WordTable = std::collections::HashMap<&'static str, Word, std::hash::BuildHasherDefault<FxHash>>;
 
 /// Classes of names already seen, for one walk over a file (its keys repeat).
 #[derive(Default)]
-pub struct ClassCache(std::collections::HashMap<Box<[u8]>, NameClass, std::hash::BuildHasherDefault<Fnv>>);
+pub struct ClassCache(std::collections::HashMap<Box<[u8]>, NameClass, std::hash::BuildHasherDefault<FxHash>>);
 
 impl ClassCache {
     /// [`classify`], remembered for short names (up to 4096 of them).

@@ -145,6 +145,14 @@ pub fn encode(style: Style, kind: Kind, new: &str) -> String {
             Kind::Number => number(),
             Kind::Bool if new == "true" || new == "false" => new.to_string(),
             Kind::Bool => "false".into(),
+            // serde_json escapes only these; most stand-ins hold none of them.
+            _ if !new.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) => {
+                let mut out = String::with_capacity(new.len() + 2);
+                out.push('"');
+                out.push_str(new);
+                out.push('"');
+                out
+            }
             _ => serde_json::to_string(new).unwrap_or_else(|_| "\"\"".into()),
         },
         Style::YamlPlain { flow } => match kind {
