@@ -21,7 +21,7 @@ use std::ops::Range;
 
 use base64::Engine as _;
 
-use super::names;
+use super::{names, one_of};
 
 pub use super::names::secret_name;
 
@@ -701,7 +701,7 @@ fn secret_armour(label: &str) -> bool {
 fn base64_pems(value: &str, found: &mut Vec<Finding>) {
     for (start, _) in value.match_indices("LS0tLS1CRUdJTi") {
         let end =
-            start + value[start..].bytes().take_while(|&b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)).count();
+            start + value[start..].bytes().take_while(|&b| b.is_ascii_alphanumeric() || one_of(b, b"+/=")).count();
         let token = &value[start..end];
         let Ok(decoded) = base64::engine::general_purpose::STANDARD
             .decode(token.trim_end_matches('='))
@@ -841,7 +841,7 @@ fn bare_userinfo(value: &str, found: &mut Vec<Finding>) {
         };
         let user_ok = !user.is_empty()
             && user.len() <= 64
-            && user.bytes().all(|c| c.is_ascii_alphanumeric() || b"._-$#%+\\".contains(&c))
+            && user.bytes().all(|c| c.is_ascii_alphanumeric() || one_of(c, b"._-$#%+\\"))
             && !user.bytes().all(|c| c.is_ascii_digit());
         // Images (`repo/name@sha…`) and paths have no password shape: a
         // password here has no further `/` and something besides letters.
@@ -1030,7 +1030,7 @@ fn value_after_key(value: &str, key_start: usize, end: usize, flag: bool) -> Opt
             j += 1;
         }
         let inner = &rest[1..j.min(rest.len())];
-        if !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)) {
+        if !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_alphanumeric() || one_of(b, b"_.-")) {
             return None; // `{token}`: a template
         }
         return plausible(value, i + 1..i + j.max(1));
@@ -1250,8 +1250,7 @@ fn user_password_tokens_unicode(value: &str, found: &mut Vec<Finding>) {
 fn user_password_word(w: &str, at: usize, found: &mut Vec<Finding>) {
     if w.len() > 8 && user_password_pair(w) {
         let (_, pw) = w.split_once(':').expect("a pair");
-        let strong =
-            pw.bytes().any(|b| b.is_ascii_uppercase()) || pw.bytes().any(|b| b"!#$%^&*()+=?~@.-_".contains(&b));
+        let strong = pw.bytes().any(|b| b.is_ascii_uppercase()) || pw.bytes().any(|b| one_of(b, b"!#$%^&*()+=?~@.-_"));
         if strong && !w.contains('/') {
             let s = at + w.len() - pw.len();
             push(found, "user-password-pair", s..at + w.len(), Shape::Password);
@@ -1436,7 +1435,7 @@ pub fn looks_like_path(v: &str) -> bool {
         }) && v.split('/').all(|p| {
             !p.is_empty()
                 && p.len() <= 64
-                && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+                && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || one_of(b, b"._-"))
         })
     };
     if rest.is_none() && v.contains('/') && v.contains('.') && relative_file() {
@@ -1446,7 +1445,7 @@ pub fn looks_like_path(v: &str) -> bool {
         let parts: Vec<&str> = r.split('/').collect();
         parts.len() >= 2
             && parts.iter().all(|p| {
-                !p.is_empty() && p.len() <= 64 && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-@".contains(&b))
+                !p.is_empty() && p.len() <= 64 && p.bytes().all(|b| b.is_ascii_alphanumeric() || one_of(b, b"._-@"))
             })
     })
 }
@@ -1537,7 +1536,7 @@ pub fn is_qualified_name(t: &str) -> bool {
     is_hostname(prefix)
         && !name.is_empty()
         && name.len() <= 63
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-._".contains(&b))
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || one_of(b, b"-._"))
         && name
             .split(['-', '.', '_'])
             .all(|w| w.bytes().all(|b| b.is_ascii_lowercase()) || w.bytes().all(|b| b.is_ascii_digit()))
@@ -1583,7 +1582,7 @@ fn is_timestamp(t: &str) -> bool {
         && b[5..7].iter().all(u8::is_ascii_digit)
         && b[7] == b'-'
         && b[8..10].iter().all(u8::is_ascii_digit)
-        && t[10..].bytes().all(|c| c.is_ascii_digit() || b"T:.+-Z ".contains(&c))
+        && t[10..].bytes().all(|c| c.is_ascii_digit() || one_of(c, b"T:.+-Z "))
 }
 
 /// A reference to a value kept elsewhere, or a template placeholder.
@@ -1665,7 +1664,7 @@ pub fn is_reference(t: &str) -> bool {
         || whole_braced("@@", "@@")
         // A placeholder for the value: `<your-api-key>`, `<set in vault>`.
         || (whole_braced("<", ">")
-            && t[1..t.len() - 1].bytes().all(|c| c.is_ascii_lowercase() || b"-_ ".contains(&c))
+            && t[1..t.len() - 1].bytes().all(|c| c.is_ascii_lowercase() || one_of(c, b"-_ "))
             && t[1..t.len() - 1].contains(['-', '_', ' ']))
         || first_word()
 }
@@ -1814,7 +1813,7 @@ pub fn looks_random(t: &str) -> bool {
     let path = t.starts_with('/')
         && t[1..]
             .split('/')
-            .all(|p| p.len() <= 40 && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)));
+            .all(|p| p.len() <= 40 && p.bytes().all(|b| b.is_ascii_alphanumeric() || one_of(b, b"._-")));
     if t.len() < ENTROPY_MIN_LEN || path || t.contains("//") {
         return false;
     }
@@ -1887,7 +1886,7 @@ pub fn opaque(value: &str) -> bool {
     let setting = t.split_once('=').is_some_and(|(k, _)| {
         !k.is_empty()
             && k.as_bytes()[0].is_ascii_alphabetic()
-            && k.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+            && k.bytes().all(|b| b.is_ascii_alphanumeric() || one_of(b, b"_.-"))
     });
     if t.contains([',', ';', ' ']) || setting || t.contains("@sha256:") {
         return false;
@@ -1895,7 +1894,7 @@ pub fn opaque(value: &str) -> bool {
     if strong_password(t) {
         return true;
     }
-    let symbols = t.bytes().filter(|b| b"!#$%^&*()+{}[]<>?~|\\".contains(b)).count();
+    let symbols = t.bytes().filter(|b| one_of(*b, b"!#$%^&*()+{}[]<>?~|\\")).count();
     let classes = [
         t.bytes().any(|b| b.is_ascii_lowercase()),
         t.bytes().any(|b| b.is_ascii_uppercase()),
@@ -1919,7 +1918,7 @@ fn strong_password(t: &str) -> bool {
         && t.bytes().any(|b| b.is_ascii_uppercase())
         && t.bytes().any(|b| b.is_ascii_lowercase())
         && t.bytes().any(|b| b.is_ascii_digit())
-        && t.bytes().any(|b| b"!#$%^&*()+{}[]<>?~|\\@".contains(&b))
+        && t.bytes().any(|b| one_of(b, b"!#$%^&*()+{}[]<>?~|\\@"))
         && !t.contains("://")
         && !is_reference(t)
 }
@@ -1930,14 +1929,14 @@ pub fn user_password_pair(t: &str) -> bool {
     let Some((user, pw)) = t.split_once(':') else { return false };
     let user_ok = !user.is_empty()
         && user.len() <= 64
-        && user.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-@+".contains(&b))
+        && user.bytes().all(|b| b.is_ascii_alphanumeric() || one_of(b, b"._-@+"))
         && user.as_bytes()[0].is_ascii_alphabetic();
     let has = |f: fn(&u8) -> bool| pw.bytes().any(|b| f(&b));
     // `redis:7-alpine`, `app:v1.2.3`: a tag, not a password.
     let versionish = (pw.starts_with(|c: char| c.is_ascii_digit())
         || (pw.starts_with('v') && pw[1..].starts_with(|c: char| c.is_ascii_digit())))
         && pw.contains(['.', '-', '_']);
-    let alnum_or_symbols = pw.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%^&*()+=?~@".contains(&b));
+    let alnum_or_symbols = pw.bytes().all(|b| b.is_ascii_alphanumeric() || one_of(b, b"!#$%^&*()+=?~@"));
     let pw_ok = pw.len() >= 6
         && !pw.contains(['/', ':', ' '])
         && !versionish

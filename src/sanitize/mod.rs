@@ -465,6 +465,13 @@ enum Done {
     File(files::FileOutcome),
 }
 
+/// Whether `b` is one of the bytes of `set`. A loop the compiler unrolls
+/// for these short constant sets: `set.contains(&b)` calls memchr for each
+/// byte, which cost more than everything else in a value's checks.
+pub(crate) fn one_of(b: u8, set: &[u8]) -> bool {
+    set.iter().any(|&c| c == b)
+}
+
 /// Whether `name` can be an environment variable's name in a container:
 /// file keys named in `set` (`db.password`, `/etc/x:key`) are not.
 fn env_name(name: &str) -> bool {

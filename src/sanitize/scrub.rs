@@ -7,7 +7,7 @@
 
 use aho_corasick::AhoCorasick;
 
-use super::REDACTED;
+use super::{one_of, REDACTED};
 
 /// Secret text shorter than this is not hunted for elsewhere: short values
 /// (`1234`, `admin`) turn up in ordinary config by chance.
@@ -30,7 +30,7 @@ pub fn certain(text: &str) -> String {
 /// `login.example.com`) is ordinary anywhere else, and hunting it would
 /// damage every value that mentions it.
 fn distinctive(s: &str) -> bool {
-    let plain = s.bytes().all(|b| b.is_ascii_alphabetic() || b"._-/:".contains(&b));
+    let plain = s.bytes().all(|b| b.is_ascii_alphabetic() || one_of(b, b"._-/:"));
     !plain || (s.len() >= 20 && super::detect::looks_random(s))
 }
 

@@ -8,6 +8,8 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
+use crate::sanitize::one_of;
+
 /// A node of a parsed config file.
 #[derive(Debug)]
 pub enum Node<'a> {
@@ -180,7 +182,7 @@ pub fn encode(style: Style, kind: Kind, new: &str) -> String {
         Style::IniValue => new.replace(['\n', '\r'], " "),
         Style::Properties => properties_escape(new),
         Style::Env { quote: Some(b'\'') } if !new.contains('\'') => format!("'{new}'"),
-        Style::Env { quote: None } if new.bytes().all(|b| b.is_ascii_graphic() && !b"\"'#$\\`".contains(&b)) => {
+        Style::Env { quote: None } if new.bytes().all(|b| b.is_ascii_graphic() && !one_of(b, b"\"'#$\\`")) => {
             new.to_string()
         }
         Style::Env { .. } => {
@@ -200,7 +202,7 @@ fn yaml_plain_safe(s: &str, flow: bool) -> bool {
     );
     !reserved
         && s.parse::<f64>().is_err()
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_./@+=-".contains(&b) || (b == b':' && !flow))
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || one_of(b, b"_./@+=-") || (b == b':' && !flow))
         && !s.contains(": ")
         && !s.ends_with(':')
         && s.as_bytes()[0].is_ascii_alphanumeric()
