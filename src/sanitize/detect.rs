@@ -741,8 +741,27 @@ fn putty_keys(value: &str, found: &mut Vec<Finding>) {
 
 /// `scheme://user:password@host`: the password; `scheme://<long key>@host`
 /// (a DSN): the key.
+/// Where `://` stands in `value`, left to right, not overlapping (as
+/// `match_indices("://")`, without setting up a substring searcher for
+/// every value).
+fn scheme_separators(value: &str) -> impl Iterator<Item = usize> + '_ {
+    let b = value.as_bytes();
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        while let Some(i) = b[from..].iter().position(|&c| c == b':') {
+            let at = from + i;
+            if b[at + 1..].starts_with(b"//") {
+                from = at + 3;
+                return Some(at);
+            }
+            from = at + 1;
+        }
+        None
+    })
+}
+
 fn url_credentials(value: &str, found: &mut Vec<Finding>) {
-    for (at, _) in value.match_indices("://") {
+    for at in scheme_separators(value) {
         let start = at + 3;
         let rest = &value.as_bytes()[start..];
         let authority_len = rest
@@ -751,7 +770,7 @@ fn url_credentials(value: &str, found: &mut Vec<Finding>) {
             .unwrap_or(rest.len());
         let mut authority = &value[start..start + authority_len];
         // No `@` anywhere after the scheme (most URLs): no userinfo to look for.
-        if !authority.contains('@') && rest.contains(&b'@') {
+        if !authority.bytes().any(|b| b == b'@') && rest.iter().any(|&b| b == b'@') {
             // An unencoded `#`, `?` or `/` in the password (`redis://:pa#ss@host`)
             // ends the authority early for a parser, not for the reader.
             let wider = rest
@@ -766,7 +785,7 @@ fn url_credentials(value: &str, found: &mut Vec<Finding>) {
                 }
             }
         }
-        let Some(at_sign) = authority.rfind('@') else { continue };
+        let Some(at_sign) = authority.bytes().rposition(|b| b == b'@') else { continue };
         let userinfo = &authority[..at_sign];
         match userinfo.find(':') {
             Some(colon) if colon + 1 < userinfo.len() && !is_reference(&userinfo[colon + 1..]) => {
@@ -785,7 +804,7 @@ fn url_credentials(value: &str, found: &mut Vec<Finding>) {
 /// `/apikey/<key>`): the segment after it, when it is a token with letters
 /// and digits.
 fn url_path_keys(value: &str, found: &mut Vec<Finding>) {
-    for (at, _) in value.match_indices("://") {
+    for at in scheme_separators(value) {
         let rest = &value[at + 3..];
         let len = rest.find([' ', '"', '\'', '\n', '\t', '?', '#', '<', '>']).unwrap_or(rest.len());
         let Some(path_at) = rest[..len].find('/') else { continue };
@@ -1865,7 +1884,7 @@ pub fn opaque(value: &str) -> bool {
     if passphrase(t) {
         return true;
     }
-    if t.contains("://")
+    if scheme_separators(t).next().is_some()
         || t.starts_with('/')
         || t.starts_with("./")
         || public_token(t)
@@ -1919,7 +1938,7 @@ fn strong_password(t: &str) -> bool {
         && t.bytes().any(|b| b.is_ascii_lowercase())
         && t.bytes().any(|b| b.is_ascii_digit())
         && t.bytes().any(|b| one_of(b, b"!#$%^&*()+{}[]<>?~|\\@"))
-        && !t.contains("://")
+        && scheme_separators(t).next().is_none()
         && !is_reference(t)
 }
 

@@ -16,7 +16,7 @@ pub fn rewrite<'v>(
         return None;
     }
     let bytes = value.as_bytes();
-    let is_host = |b: u8| b.is_ascii_alphanumeric() || b == b'.' || b == b'-';
+    let is_host = |b: u8| HOST_BYTES[usize::from(b)];
     // Names with a dot (and addresses) are what the patterns match, unless
     // one of them is a bare name (`db-prod`).
     let dotless_patterns = prod_hosts.iter().any(|p| !p.contains('.'));
@@ -33,11 +33,18 @@ pub fn rewrite<'v>(
             continue;
         }
         let start = i;
+        let mut dot = false;
         while i < bytes.len() && is_host(bytes[i]) {
+            dot |= bytes[i] == b'.';
             i += 1;
         }
+        // A name without a dot matches no pattern with one (a trailing dot
+        // is trimmed below; such a name fails every dotted pattern anyway).
+        if !(dotless_patterns || dot) {
+            continue;
+        }
         let token = value[start..i].trim_end_matches('.');
-        if (dotless_patterns || token.contains('.')) && prod_hosts.iter().any(|p| host_matches(p, token)) {
+        if prod_hosts.iter().any(|p| host_matches(p, token)) {
             let o = out.get_or_insert_with(|| String::with_capacity(value.len() + 32));
             o.push_str(&value[copied..start]);
             match aliases.iter().find(|(k, _)| k.eq_ignore_ascii_case(token)) {
@@ -55,6 +62,17 @@ pub fn rewrite<'v>(
     o.push_str(&value[copied..]);
     Some((o, replaced))
 }
+
+/// Letters, digits, `.` and `-`: the bytes of a host name or address.
+static HOST_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric() || b == b'.' as usize || b == b'-' as usize;
+        b += 1;
+    }
+    t
+};
 
 /// Whether `host` is covered by `pattern` (`api.example.com`, `*.example.com`, `10.20.0.0/16`).
 pub fn host_matches(pattern: &str, host: &str) -> bool {
