@@ -770,7 +770,7 @@ fn url_credentials(value: &str, found: &mut Vec<Finding>) {
             .unwrap_or(rest.len());
         let mut authority = &value[start..start + authority_len];
         // No `@` anywhere after the scheme (most URLs): no userinfo to look for.
-        if !authority.bytes().any(|b| b == b'@') && rest.iter().any(|&b| b == b'@') {
+        if !authority.bytes().any(|b| b == b'@') && rest.contains(&b'@') {
             // An unencoded `#`, `?` or `/` in the password (`redis://:pa#ss@host`)
             // ends the authority early for a parser, not for the reader.
             let wider = rest

@@ -468,6 +468,7 @@ enum Done {
 /// Whether `b` is one of the bytes of `set`. A loop the compiler unrolls
 /// for these short constant sets: `set.contains(&b)` calls memchr for each
 /// byte, which cost more than everything else in a value's checks.
+#[allow(clippy::manual_contains)] // the point: `contains` is the slow call here
 pub(crate) fn one_of(b: u8, set: &[u8]) -> bool {
     set.iter().any(|&c| c == b)
 }
