@@ -119,7 +119,13 @@ async fn inspect(
     options: &RegistryOptions,
 ) -> Result<ImageFacts, FetchError> {
     let digest = image.digest.clone().expect("inspect_remote takes a pinned image");
-    let client = client_for(image, options);
+    // Building a client reads the system's root certificates, file by file
+    // (a tenth of a second): on a blocking thread, so the task that awaits
+    // this beside the sandbox's creation (`up`) goes on meanwhile.
+    let (for_image, for_options) = (image.clone(), options.clone());
+    let client = tokio::task::spawn_blocking(move || client_for(&for_image, &for_options))
+        .await
+        .unwrap_or_else(|_| client_for(image, options));
     let registry = image.registry.clone();
 
     let body = manifest_bytes(&client, image, &digest, creds, options).await?;
