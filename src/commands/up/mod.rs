@@ -59,11 +59,12 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     }
 
     progress.step(&format!("resolving {} in {}", profile.service, profile.environment));
-    let registry = crate::image_ref::ImageRef::parse(&profile.image.repository).ok().map(|r| r.registry);
-    let (engine, chosen, creds) = tokio::join!(
+    // The repository is parsed beside the engine's connection, not before
+    // it: the reference grammar may still be compiling (`warm_up`).
+    let (engine, chosen, (registry, creds)) = tokio::join!(
         ctx.engine(),
         timed(resolve::choose(&profile, &req.pick, &settings.registry)),
-        credentials(registry.clone()),
+        credentials(profile.image.repository.clone()),
     );
     let engine = engine?;
     let (chosen, took) = chosen;
@@ -412,11 +413,20 @@ fn timed_sync<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (out, t.elapsed())
 }
 
-/// The registry's credentials from the docker config (a credential helper
-/// is a process to run: off the async threads). `None`: not known yet.
-async fn credentials(registry: Option<String>) -> anyhow::Result<auth::Credentials> {
-    let Some(registry) = registry else { anyhow::bail!("the profile's repository names no registry") };
-    Ok(tokio::task::spawn_blocking(move || auth::for_registry(&registry)).await??)
+/// The registry of the profile's `repository`, and its credentials from the
+/// docker config; both off the async threads (the reference grammar may be
+/// compiling still, a credential helper is a process to run).
+async fn credentials(repository: String) -> (Option<String>, anyhow::Result<auth::Credentials>) {
+    let found = tokio::task::spawn_blocking(move || {
+        let registry = crate::image_ref::ImageRef::parse(&repository).ok().map(|r| r.registry);
+        let creds = match &registry {
+            Some(registry) => auth::for_registry(registry).map_err(anyhow::Error::from),
+            None => Err(anyhow::anyhow!("the profile's repository names no registry")),
+        };
+        (registry, creds)
+    })
+    .await;
+    found.unwrap_or_else(|e| (None, Err(e.into())))
 }
 
 /// Removes what this run made, and only that (a concurrent `up` of the same
