@@ -64,7 +64,7 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     let (engine, chosen, (registry, creds)) = tokio::join!(
         ctx.engine(),
         timed(resolve::choose(&profile, &req.pick, &settings.registry)),
-        credentials(profile.image.repository.clone()),
+        credentials(profile.image.repository.clone(), settings.registry.clone()),
     );
     let engine = engine?;
     let (chosen, took) = chosen;
@@ -415,10 +415,18 @@ fn timed_sync<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 
 /// The registry of the profile's `repository`, and its credentials from the
 /// docker config; both off the async threads (the reference grammar may be
-/// compiling still, a credential helper is a process to run).
-async fn credentials(repository: String) -> (Option<String>, anyhow::Result<auth::Credentials>) {
+/// compiling still, a credential helper is a process to run). The registry
+/// client the manifest is read with starts being made meanwhile.
+async fn credentials(
+    repository: String,
+    options: fetch::RegistryOptions,
+) -> (Option<String>, anyhow::Result<auth::Credentials>) {
     let found = tokio::task::spawn_blocking(move || {
-        let registry = crate::image_ref::ImageRef::parse(&repository).ok().map(|r| r.registry);
+        let image = crate::image_ref::ImageRef::parse(&repository).ok();
+        if let Some(image) = &image {
+            fetch::remote::warm_up(image.clone(), options);
+        }
+        let registry = image.map(|r| r.registry);
         let creds = match &registry {
             Some(registry) => auth::for_registry(registry).map_err(anyhow::Error::from),
             None => Err(anyhow::anyhow!("the profile's repository names no registry")),
