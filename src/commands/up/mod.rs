@@ -42,10 +42,18 @@ use report::urls;
 /// replaced only once the new images are there.
 pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     let started = Instant::now();
-    crate::image_ref::warm_up();
     let settings = &ctx.settings;
     let progress = ctx.progress.as_ref();
     let mut profile = Profile::find(&settings.profile_dirs, &req.service)?;
+    // References that name their registry are read without the grammar;
+    // it is compiled ahead (on a thread) only when this run will need it,
+    // not to take a core from the run on a small machine.
+    if !crate::image_ref::reads_without_grammar(&profile.image.repository)
+        || !profile.dependencies.is_empty()
+        || req.candidate.is_some()
+    {
+        crate::image_ref::warm_up();
+    }
     if let Some(env) = &req.environment {
         profile.environment = env.clone();
     }
