@@ -243,7 +243,7 @@ impl Engine {
         let address = address();
         let unreachable =
             |e: bollard::errors::Error| EngineError::Unreachable { address: address.clone(), detail: e.to_string() };
-        let docker = Docker::connect_with_host(&address).map_err(unreachable)?;
+        let docker = connect_docker(&address).map_err(unreachable)?;
         // One /version, beside /info: bollard's `negotiate_version` would
         // ask for it a second time, and only to lower a client version its
         // requests do not carry (their paths are unversioned, so the engine
@@ -280,6 +280,45 @@ impl Engine {
     pub fn unix_socket(&self) -> Option<&str> {
         self.address.strip_prefix("unix://")
     }
+}
+
+/// How long an idle engine connection is kept for the next request: long
+/// enough to carry a whole run's requests on one connection, short enough to
+/// be closed before an engine's own idle timeout (Podman's service) closes it.
+const IDLE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Seconds a request may take before it fails (bollard's own default).
+const REQUEST_TIMEOUT: u64 = 120;
+
+/// A client for the engine at `address`. On a local Unix socket it keeps
+/// its connections alive and reuses them: bollard's own Unix client opens a
+/// new connection per request (it turns the pool off), which costs the
+/// engine a connection and a goroutine for each of a run's requests.
+/// Anything else (TCP, SSH) goes through bollard as it is.
+fn connect_docker(address: &str) -> Result<Docker, bollard::errors::Error> {
+    let Some(path) = address.strip_prefix("unix://") else { return Docker::connect_with_host(address) };
+    if !std::path::Path::new(path).exists() {
+        // bollard's error says which socket is missing.
+        return Docker::connect_with_host(address);
+    }
+    let mut builder = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new());
+    builder.pool_idle_timeout(IDLE);
+    let client = std::sync::Arc::new(builder.build(hyperlocal::UnixConnector));
+    // hyperlocal's connector reads the socket's path from the host, hex-encoded.
+    let host = format!("unix://{}", hex(path.as_bytes()));
+    Docker::connect_with_custom_transport(
+        move |request: bollard::BollardRequest| {
+            let client = std::sync::Arc::clone(&client);
+            async move { client.request(request).await.map_err(bollard::errors::Error::from) }
+        },
+        Some(host),
+        REQUEST_TIMEOUT,
+        bollard::API_DEFAULT_VERSION,
+    )
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// An engine API failure while doing `what`.

@@ -33,9 +33,100 @@ pub fn warm_up() {
     });
 }
 
+/// The common case read without the grammar: a reference that names its
+/// registry (`host[:port]/path[:tag][@sha256:<64 hex>]`, ASCII, not Docker
+/// Hub), checked against the same rules as the grammar's, so it reads as the
+/// grammar would. `None` for anything else (the grammar then decides): the
+/// grammar is a large regex whose compiling, tenths of a second on a busy
+/// machine, sat on `up`'s way to its first engine request.
+fn parse_qualified(s: &str) -> Option<ImageRef> {
+    let (rest, digest) = match s.split_once('@') {
+        Some((rest, d)) => {
+            let hex = d.strip_prefix("sha256:")?;
+            let lower_hex = hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            (rest, Some(d.to_string()).filter(|_| lower_hex)?.into())
+        }
+        None => (s, None),
+    };
+    let (name, tag) = match (rest.rfind(':'), rest.rfind('/')) {
+        (Some(colon), Some(slash)) if colon > slash => (&rest[..colon], Some(&rest[colon + 1..])),
+        (_, Some(_)) => (rest, None),
+        _ => return None,
+    };
+    if let Some(tag) = tag {
+        let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+        let ok = tag.len() <= 128
+            && tag.bytes().next().is_some_and(word)
+            && tag.bytes().all(|b| word(b) || b == b'.' || b == b'-');
+        if !ok {
+            return None;
+        }
+    }
+    let (domain, repository) = name.split_once('/')?;
+    if !(domain.contains(['.', ':']) || domain == "localhost") || domain == "docker.io" || domain == "index.docker.io" {
+        return None;
+    }
+    let (host, port) = match domain.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (domain, None),
+    };
+    let host_ok = host.split('.').all(|c| {
+        !c.is_empty()
+            && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !c.starts_with('-')
+            && !c.ends_with('-')
+    });
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if !host_ok || !port_ok || repository.len() > 255 || !repository.split('/').all(path_component) {
+        return None;
+    }
+    Some(ImageRef {
+        registry: domain.to_string(),
+        repository: repository.to_string(),
+        // The grammar's default when neither is given.
+        tag: tag.map(str::to_string).or_else(|| digest.is_none().then(|| "latest".to_string())),
+        digest,
+    })
+}
+
+/// Whether `reference` is read without the reference grammar ([`ImageRef::parse`]'s quick path).
+pub fn reads_without_grammar(reference: &str) -> bool {
+    parse_qualified(reference).is_some()
+}
+
+/// A path component as the grammar has it: lowercase letters and digits,
+/// separated by one `.`, one `_`, `__` or dashes.
+fn path_component(c: &str) -> bool {
+    let bytes = c.as_bytes();
+    let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if !bytes.first().is_some_and(alnum) || !bytes.last().is_some_and(alnum) {
+        return false;
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        if alnum(&bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && !alnum(&bytes[i]) {
+            i += 1;
+        }
+        match &c[start..i] {
+            "." | "_" | "__" => {}
+            sep if sep.bytes().all(|b| b == b'-') => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
 impl ImageRef {
     /// Parses a reference; the error says what is wrong without echoing much.
     pub fn parse(s: &str) -> Result<ImageRef, String> {
+        if let Some(quick) = parse_qualified(s) {
+            return Ok(quick);
+        }
         let r: Reference = s.parse().map_err(|e| format!("is not an image reference ({e})"))?;
         if let Some(d) = r.digest() {
             if !crate::digest::is_sha256_digest(d) {
@@ -126,5 +217,74 @@ mod tests {
         assert_eq!(r.name(), "docker.io/library/busybox");
         assert!(!r.is_loopback_registry());
         assert!(ImageRef::parse("r/x@sha256:abc").is_err());
+    }
+
+    /// What the grammar makes of `s`, without the quick path.
+    fn by_grammar(s: &str) -> Option<ImageRef> {
+        let r: Reference = s.parse().ok()?;
+        Some(ImageRef {
+            registry: r.registry().to_string(),
+            repository: r.repository().to_string(),
+            tag: r.tag().map(str::to_string),
+            digest: r.digest().map(str::to_string),
+        })
+    }
+
+    #[test]
+    fn the_quick_path_reads_as_the_grammar_does() {
+        let d = format!("sha256:{}", "0123456789abcdef".repeat(4));
+        let mut accepted = 0;
+        for name in [
+            "127.0.0.1:5000/shop/checkout",
+            "localhost/x",
+            "localhost:5000/a/b/c",
+            "registry.example.com/a__b/c-d/e.f",
+            "reg-1.example.com/a---b",
+            "Reg.Example.com/x",
+            "a.b/c",
+            "ghcr.io/org/app_1",
+            // Not the grammar's (or not the quick path's): both must agree or the quick path steps aside.
+            "-reg.example.com/x",
+            "reg.example.com/A",
+            "reg.example.com/a..b",
+            "reg.example.com/a._b",
+            "reg.example.com/a___b",
+            "reg.example.com/_a",
+            "reg.example.com/a/",
+            "reg.example.com//a",
+            "reg..example.com/a",
+            "reg.example.com:/a",
+            "reg.example.com:12a/a",
+            "docker.io/library/busybox",
+            "index.docker.io/busybox",
+            "shop/checkout",
+            "busybox",
+            "localhost",
+            "localhost:5000",
+            "[::1]:5000/a",
+            "réG.example.com/a",
+        ] {
+            for suffix in [
+                String::new(),
+                ":1.0".to_string(),
+                ":v_1-2".to_string(),
+                ":.bad".to_string(),
+                ":tag-é".to_string(),
+                format!(":{}", "t".repeat(129)),
+                format!("@{d}"),
+                format!(":1@{d}"),
+                "@sha256:ABC".to_string(),
+                format!("@sha256:{}", "A".repeat(64)),
+                format!("@sha512:{}", "a".repeat(128)),
+            ] {
+                let s = format!("{name}{suffix}");
+                if let Some(quick) = parse_qualified(&s) {
+                    accepted += 1;
+                    assert_eq!(Some(quick), by_grammar(&s), "{s}");
+                }
+            }
+        }
+        // The eight good names with each of the five good suffixes.
+        assert_eq!(accepted, 40);
     }
 }

@@ -3,6 +3,7 @@
 //! Every byte read is hashed and compared with the digest that named it.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use oci_client::client::{ClientConfig, ClientProtocol};
@@ -119,7 +120,13 @@ async fn inspect(
     options: &RegistryOptions,
 ) -> Result<ImageFacts, FetchError> {
     let digest = image.digest.clone().expect("inspect_remote takes a pinned image");
-    let client = client_for(image, options);
+    // Building a client reads the system's root certificates, file by file
+    // (a tenth of a second): on a blocking thread, so the task that awaits
+    // this beside the sandbox's creation (`up`) goes on meanwhile.
+    let (for_image, for_options) = (image.clone(), options.clone());
+    let client = tokio::task::spawn_blocking(move || client_for(&for_image, &for_options))
+        .await
+        .unwrap_or_else(|_| client_for(image, options));
     let registry = image.registry.clone();
 
     let body = manifest_bytes(&client, image, &digest, creds, options).await?;
@@ -249,19 +256,49 @@ impl tokio::io::AsyncWrite for Capped {
 }
 
 /// An oci-client for `image`'s registry: plain HTTP only for loopback
-/// registries and those the user listed as insecure.
+/// registries and those the user listed as insecure. Made once per run for
+/// each such list (making one reads the system's root certificates, file by
+/// file), then shared: a run's reads of one registry share its connections.
 pub(crate) fn client_for(image: &ImageRef, options: &RegistryOptions) -> Client {
+    static CLIENTS: std::sync::Mutex<Vec<(Vec<String>, Arc<OnceLock<Client>>)>> = std::sync::Mutex::new(Vec::new());
     let mut plain: Vec<String> = options.insecure.clone();
     if image.is_loopback_registry() {
         plain.push(image.registry.clone());
     }
-    Client::new(ClientConfig {
-        protocol: ClientProtocol::HttpsExcept(plain),
-        connect_timeout: Some(Duration::from_secs(5)),
-        read_timeout: Some(Duration::from_secs(30)),
-        platform_resolver: None,
-        ..Default::default()
+    plain.sort();
+    plain.dedup();
+    let cell = {
+        let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
+        match clients.iter().find(|(p, _)| *p == plain) {
+            Some((_, cell)) => Arc::clone(cell),
+            None => {
+                let cell = Arc::new(OnceLock::new());
+                clients.push((plain.clone(), Arc::clone(&cell)));
+                cell
+            }
+        }
+    };
+    // Made outside the list's lock: a second caller for the same list waits
+    // for this one's, callers for other lists do not.
+    cell.get_or_init(|| {
+        Client::new(ClientConfig {
+            protocol: ClientProtocol::HttpsExcept(plain),
+            connect_timeout: Some(Duration::from_secs(5)),
+            read_timeout: Some(Duration::from_secs(30)),
+            platform_resolver: None,
+            ..Default::default()
+        })
     })
+    .clone()
+}
+
+/// Starts making [`client_for`]'s client on a thread of its own, so that
+/// reading the manifest later finds it made (`up` calls this as soon as it
+/// knows the registry, long before the digest is resolved).
+pub fn warm_up(image: ImageRef, options: RegistryOptions) {
+    std::thread::spawn(move || {
+        client_for(&image, &options);
+    });
 }
 
 async fn manifest_bytes(

@@ -19,7 +19,7 @@ use crate::engine::{self, Engine, EngineError};
 /// The first pause between polls; each pause doubles up to [`POLL_MAX`]:
 /// an app that is up at once is seen at once, one that takes its time is
 /// not flooded with requests (its log's tail stays its own).
-const POLL_FIRST: Duration = Duration::from_millis(50);
+const POLL_FIRST: Duration = Duration::from_millis(10);
 const POLL_MAX: Duration = Duration::from_millis(250);
 
 /// How long an HTTP check goes only through the relay's route on

@@ -175,9 +175,12 @@ pub async fn create(
         IsolationMethod::InhibitedBridge => {
             let options = HashMap::from([(INHIBIT_IPV4.to_string(), "true".to_string())]);
             let made = create_inhibited(engine, name, &options, base_labels).await?;
-            // The first network by this exact name is the sandbox's lock.
-            super::lock::claim(engine, name, &made.id).await?;
-            let read = inspect(engine, name).await?;
+            // The first network by this exact name is the sandbox's lock;
+            // it is read back (by its id: the name may be ambiguous until
+            // a loser removes its own) beside that check.
+            let (claimed, read) = tokio::join!(super::lock::claim(engine, name, &made.id), inspect(engine, &made.id));
+            claimed?;
+            let read = read?;
             let reasons = exposure(engine.kind, &made.warning, &options, &read);
             (from_inspect(engine, &read, None).await, reasons)
         }

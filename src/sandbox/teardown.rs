@@ -17,7 +17,7 @@ use futures_util::stream::{self, StreamExt};
 
 use super::labels::{self, Filter};
 use super::sinkhole;
-use crate::engine::{self, Engine, EngineError};
+use crate::engine::{self, Engine, EngineError, IsolationMethod};
 
 /// Removals in flight at once: enough to hide each call's latency, few
 /// enough not to queue dozens of kills behind one another in the engine.
@@ -126,6 +126,13 @@ pub async fn remove_by_sandbox(engine: &Engine, filter: &Filter) -> Result<BTree
 /// Removes `containers`, then the networks and volumes matching `filter`.
 /// With `records`, each relay is stopped and its sinkhole's record read
 /// into it (by sandbox) before the relay is removed.
+///
+/// On Docker a network can go once no container on it runs (a stopped one
+/// keeps no endpoint): with `records`, the networks go as soon as every
+/// other container is removed and every relay stopped, beside the relays'
+/// log reads and removals. A network that refuses then is tried again once
+/// every container is gone. Podman refuses a network any container uses, so
+/// there, and without `records`, networks wait for every container.
 async fn remove_listed(
     engine: &Engine,
     filter: &Filter,
@@ -141,24 +148,59 @@ async fn remove_listed(
         let options = ListVolumesOptionsBuilder::default().filters(filter).build();
         engine.docker.list_volumes(Some(options)).await.map_err(|e| engine::api("listing volumes", e))
     };
-    let removals = stream::iter(containers.into_iter().filter(|c| c.id.is_some()))
-        .map(|c| async move {
-            let relay = c.labels.as_ref().and_then(|l| l.get(labels::ROLE)).map(String::as_str)
-                == Some(labels::Role::Relay.as_str());
-            if let (true, Some(records)) = (relay, records) {
-                match sinkhole::final_records(engine, c.id.as_deref().unwrap_or_default()).await {
-                    Ok(Some(read)) => {
-                        records.lock().unwrap_or_else(|e| e.into_inner()).insert(sandbox_of(c.labels.as_ref()), read);
+    let containers: Vec<ContainerSummary> = containers.into_iter().filter(|c| c.id.is_some()).collect();
+    let early = records.is_some() && engine.kind.isolation() == IsolationMethod::InhibitedBridge;
+    let count = containers.len();
+    // One message per container once it no longer runs: `true` when it
+    // stopped or went, `false` when its removal failed.
+    let (settled_tx, mut settled_rx) = tokio::sync::mpsc::unbounded_channel::<bool>();
+    let removals = stream::iter(containers)
+        .map(move |c| {
+            let settled = settled_tx.clone();
+            async move {
+                let relay = c.labels.as_ref().and_then(|l| l.get(labels::ROLE)).map(String::as_str)
+                    == Some(labels::Role::Relay.as_str());
+                if let (true, Some(records)) = (relay, records) {
+                    match sinkhole::final_records(engine, c.id.as_deref().unwrap_or_default()).await {
+                        Ok(Some(read)) => {
+                            records
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .insert(sandbox_of(c.labels.as_ref()), read);
+                        }
+                        Ok(None) => {}
+                        Err(e) => tracing::debug!(error = %e, "reading the sinkhole's record"),
                     }
-                    Ok(None) => {}
-                    Err(e) => tracing::debug!(error = %e, "reading the sinkhole's record"),
+                    // Stopped (should the stop have failed, the early
+                    // network removal fails and is tried again).
+                    let _ = settled.send(true);
+                    return (sandbox_of(c.labels.as_ref()), remove_container(engine, &c).await);
                 }
+                let removed = remove_container(engine, &c).await;
+                let _ = settled.send(removed.is_ok());
+                (sandbox_of(c.labels.as_ref()), removed)
             }
-            (sandbox_of(c.labels.as_ref()), remove_container(engine, &c).await)
         })
         .buffer_unordered(IN_FLIGHT)
         .collect::<Vec<_>>();
-    let (removals, networks, volumes) = tokio::join!(removals, networks, volumes);
+    let networks = async {
+        let listed = networks.await;
+        if !early {
+            return (listed, None);
+        }
+        let mut all_stopped = true;
+        for _ in 0..count {
+            all_stopped &= settled_rx.recv().await.unwrap_or(false);
+        }
+        match &listed {
+            Ok(list) if all_stopped => {
+                let removed = remove_networks(engine, list.clone()).await;
+                (listed, Some(removed))
+            }
+            _ => (listed, None),
+        }
+    };
+    let (removals, (networks, removed_early), volumes) = tokio::join!(removals, networks, volumes);
     let mut out: BTreeMap<String, Removed> = BTreeMap::new();
     let mut first_error = None;
     for (sandbox, result) in removals {
@@ -173,22 +215,17 @@ async fn remove_listed(
     if let Some(e) = first_error {
         return Err(e);
     }
-    let networks = networks?.into_iter().filter_map(|n| {
-        let id = n.id?;
-        Some((sandbox_of(n.labels.as_ref()), n.name.unwrap_or_else(|| id.clone()), id))
-    });
+    let networks = networks?;
     let volumes = volumes?.volumes.unwrap_or_default().into_iter().map(|v| (sandbox_of(Some(&v.labels)), v.name));
-    let networks = stream::iter(networks)
-        .map(|(sandbox, name, id)| async move {
-            let result = match engine.docker.remove_network(&id).await {
-                Ok(()) => Ok(1),
-                Err(e) if engine::is_not_found(&e) => Ok(0),
-                Err(e) => Err(engine::api(format!("removing network {name}"), e)),
-            };
-            (sandbox, result.map(|n| Removed { networks: n, ..Default::default() }))
-        })
-        .buffer_unordered(IN_FLIGHT)
-        .collect::<Vec<_>>();
+    // What did not go early goes now that every container is gone.
+    let (mut network_results, again) = match removed_early {
+        Some(early) => {
+            let (gone, refused): (Vec<_>, Vec<_>) = early.into_iter().partition(|(_, result)| result.is_ok());
+            let again: Vec<_> = refused.into_iter().map(|(n, _)| n).collect();
+            (gone, again)
+        }
+        None => (Vec::new(), networks),
+    };
     let volumes = stream::iter(volumes)
         .map(|(sandbox, name)| async move {
             let result = match engine.docker.remove_volume(&name, None::<RemoveVolumeOptions>).await {
@@ -200,11 +237,35 @@ async fn remove_listed(
         })
         .buffer_unordered(IN_FLIGHT)
         .collect::<Vec<_>>();
-    let (networks, volumes) = tokio::join!(networks, volumes);
-    for (sandbox, result) in networks.into_iter().chain(volumes) {
+    let (again, volumes) = tokio::join!(remove_networks(engine, again), volumes);
+    network_results.extend(again);
+    let networks = network_results.into_iter().map(|(n, result)| {
+        (sandbox_of(n.labels.as_ref()), result.map(|n| Removed { networks: n, ..Default::default() }))
+    });
+    for (sandbox, result) in networks.chain(volumes) {
         out.entry(sandbox).or_default().add(result?);
     }
     Ok(out)
+}
+
+/// Removes `networks` side by side: 1 for each that went, 0 for one gone already.
+async fn remove_networks(
+    engine: &Engine,
+    networks: Vec<bollard::models::Network>,
+) -> Vec<(bollard::models::Network, Result<usize, EngineError>)> {
+    stream::iter(networks.into_iter().filter(|n| n.id.is_some()))
+        .map(|n| async move {
+            let id = n.id.clone().unwrap_or_default();
+            let result = match engine.docker.remove_network(&id).await {
+                Ok(()) => Ok(1),
+                Err(e) if engine::is_not_found(&e) => Ok(0),
+                Err(e) => Err(engine::api(format!("removing network {}", n.name.as_deref().unwrap_or(&id)), e)),
+            };
+            (n, result)
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .collect()
+        .await
 }
 
 /// Whether anything of sandbox `name` is there (a container or a network).

@@ -42,10 +42,18 @@ use report::urls;
 /// replaced only once the new images are there.
 pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     let started = Instant::now();
-    crate::image_ref::warm_up();
     let settings = &ctx.settings;
     let progress = ctx.progress.as_ref();
     let mut profile = Profile::find(&settings.profile_dirs, &req.service)?;
+    // References that name their registry are read without the grammar;
+    // it is compiled ahead (on a thread) only when this run will need it,
+    // not to take a core from the run on a small machine.
+    if !crate::image_ref::reads_without_grammar(&profile.image.repository)
+        || !profile.dependencies.is_empty()
+        || req.candidate.is_some()
+    {
+        crate::image_ref::warm_up();
+    }
     if let Some(env) = &req.environment {
         profile.environment = env.clone();
     }
@@ -59,11 +67,12 @@ pub async fn run(ctx: &Ctx, req: &UpRequest) -> anyhow::Result<UpReport> {
     }
 
     progress.step(&format!("resolving {} in {}", profile.service, profile.environment));
-    let registry = crate::image_ref::ImageRef::parse(&profile.image.repository).ok().map(|r| r.registry);
-    let (engine, chosen, creds) = tokio::join!(
+    // The repository is parsed beside the engine's connection, not before
+    // it: the reference grammar may still be compiling (`warm_up`).
+    let (engine, chosen, (registry, creds)) = tokio::join!(
         ctx.engine(),
         timed(resolve::choose(&profile, &req.pick, &settings.registry)),
-        credentials(registry.clone()),
+        credentials(profile.image.repository.clone(), settings.registry.clone()),
     );
     let engine = engine?;
     let (chosen, took) = chosen;
@@ -412,11 +421,28 @@ fn timed_sync<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (out, t.elapsed())
 }
 
-/// The registry's credentials from the docker config (a credential helper
-/// is a process to run: off the async threads). `None`: not known yet.
-async fn credentials(registry: Option<String>) -> anyhow::Result<auth::Credentials> {
-    let Some(registry) = registry else { anyhow::bail!("the profile's repository names no registry") };
-    Ok(tokio::task::spawn_blocking(move || auth::for_registry(&registry)).await??)
+/// The registry of the profile's `repository`, and its credentials from the
+/// docker config; both off the async threads (the reference grammar may be
+/// compiling still, a credential helper is a process to run). The registry
+/// client the manifest is read with starts being made meanwhile.
+async fn credentials(
+    repository: String,
+    options: fetch::RegistryOptions,
+) -> (Option<String>, anyhow::Result<auth::Credentials>) {
+    let found = tokio::task::spawn_blocking(move || {
+        let image = crate::image_ref::ImageRef::parse(&repository).ok();
+        if let Some(image) = &image {
+            fetch::remote::warm_up(image.clone(), options);
+        }
+        let registry = image.map(|r| r.registry);
+        let creds = match &registry {
+            Some(registry) => auth::for_registry(registry).map_err(anyhow::Error::from),
+            None => Err(anyhow::anyhow!("the profile's repository names no registry")),
+        };
+        (registry, creds)
+    })
+    .await;
+    found.unwrap_or_else(|e| (None, Err(e.into())))
 }
 
 /// Removes what this run made, and only that (a concurrent `up` of the same
