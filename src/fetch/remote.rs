@@ -260,7 +260,9 @@ impl tokio::io::AsyncWrite for Capped {
 /// each such list (making one reads the system's root certificates, file by
 /// file), then shared: a run's reads of one registry share its connections.
 pub(crate) fn client_for(image: &ImageRef, options: &RegistryOptions) -> Client {
-    static CLIENTS: std::sync::Mutex<Vec<(Vec<String>, Arc<OnceLock<Client>>)>> = std::sync::Mutex::new(Vec::new());
+    /// A client per list of plain-HTTP registries, made on first use.
+    type Clients = Vec<(Vec<String>, Arc<OnceLock<Client>>)>;
+    static CLIENTS: std::sync::Mutex<Clients> = std::sync::Mutex::new(Vec::new());
     let mut plain: Vec<String> = options.insecure.clone();
     if image.is_loopback_registry() {
         plain.push(image.registry.clone());
