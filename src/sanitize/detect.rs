@@ -355,10 +355,24 @@ struct Hits {
 
 /// Every secret in `value`, left to right, not overlapping.
 pub fn find_all(value: &str) -> Vec<Finding> {
+    scan(value).findings
+}
+
+/// What one look at a value found: its secrets, and whether all of it is
+/// public material, from the same pass.
+pub struct Scan {
+    pub findings: Vec<Finding>,
+    /// [`is_public`], for values of [`SHORTEST_TOKEN`] bytes or more (a
+    /// shorter value without `= : @` or a blank is not looked at: false).
+    pub whole_public: bool,
+}
+
+/// [`find_all`] and [`is_public`] in one pass over `value`.
+pub fn scan(value: &str) -> Scan {
     // Most config values are short words, numbers and names: nothing below
     // fits a secret rule without one of these characters.
     if value.len() < SHORTEST_TOKEN && !value.contains(['=', ':', '@', ' ', '\t']) {
-        return Vec::new();
+        return Scan { findings: Vec::new(), whole_public: false };
     }
     let sc = scanner();
     let mut hits = Hits::default();
@@ -397,6 +411,7 @@ pub fn find_all(value: &str) -> Vec<Finding> {
     }
     let gate = |g| hits.gates.contains(&g);
     let mut public = public_spans(value, &hits.public);
+    let whole_public = covers_all(value, &public);
     let mut found = Vec::new();
     if hits.pem {
         pem_blocks(value, &mut found);
@@ -493,9 +508,16 @@ pub fn find_all(value: &str) -> Vec<Finding> {
                 out.push(f);
             }
         }
-        return out;
+        return Scan { findings: out, whole_public };
     }
-    found
+    Scan { findings: found, whole_public }
+}
+
+/// Whether `spans` cover all of `value` but its surrounding blanks.
+fn covers_all(value: &str, spans: &[Range<usize>]) -> bool {
+    let t = value.trim();
+    let from = value.len() - value.trim_start().len();
+    spans.iter().any(|s| s.start <= from && s.end >= from + t.len())
 }
 
 /// The shortest secret a token rule, JWT, bot token or the entropy test can
@@ -587,9 +609,7 @@ pub fn is_public(value: &str) -> bool {
             _ => None,
         })
         .collect();
-    let t = value.trim();
-    let from = value.len() - value.trim_start().len();
-    public_spans(value, &hits).iter().any(|s| s.start <= from && s.end >= from + t.len())
+    covers_all(value, &public_spans(value, &hits))
 }
 
 /// Whether a whole token is public material by its shape alone.
@@ -1578,6 +1598,9 @@ pub fn is_duration(t: &str) -> bool {
 }
 
 pub fn is_hostname(t: &str) -> bool {
+    if !t.bytes().any(|b| b == b'.') {
+        return false;
+    }
     let host = t
         .rsplit_once(':')
         .filter(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
@@ -1746,11 +1769,15 @@ fn jwts(value: &str, found: &mut Vec<Finding>) {
 
 /// Telegram-style bot tokens: `123456789:AA…` (35 characters after the colon).
 fn bot_tokens(value: &str, found: &mut Vec<Finding>) {
-    for (i, _) in value.match_indices(':') {
-        let digits = value[..i].chars().rev().take_while(char::is_ascii_digit).count();
+    let b = value.as_bytes();
+    for i in (0..b.len()).filter(|&i| b[i] == b':') {
+        let digits = b[..i].iter().rev().take_while(|c| c.is_ascii_digit()).count();
+        if !(8..=10).contains(&digits) {
+            continue;
+        }
         let secret = value[i + 1..].chars().take_while(|&c| Charset::Token.has(c)).count();
         let start = i - digits;
-        if (8..=10).contains(&digits) && secret == 35 && boundary_before(value, start) {
+        if secret == 35 && boundary_before(value, start) {
             push(found, "telegram-bot-token", i + 1..i + 1 + secret, Shape::BotSecret { len: secret });
         }
     }
@@ -1777,7 +1804,7 @@ pub const ENTROPY_BITS: f64 = 3.7;
 /// 40 characters, dotted names, version strings and public material stay.
 fn high_entropy(value: &str, public: &[Range<usize>], found: &mut Vec<Finding>) {
     let bytes = value.as_bytes();
-    let is_token = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-' | b'~');
+    let is_token = |b: u8| ENTROPY_TOKEN_BYTES[usize::from(b)];
     let mut i = 0;
     while i < bytes.len() {
         if !is_token(bytes[i]) {
@@ -1826,6 +1853,19 @@ fn high_entropy(value: &str, public: &[Range<usize>], found: &mut Vec<Finding>) 
         }
     }
 }
+
+/// Letters, digits and `+ / _ - ~`: the bytes of a token [`high_entropy`]
+/// looks at (a table: this runs for every byte of every file).
+static ENTROPY_TOKEN_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'_' | b'-' | b'~');
+        b += 1;
+    }
+    t
+};
 
 /// The entropy test on one token.
 pub fn looks_random(t: &str) -> bool {
@@ -1877,6 +1917,12 @@ pub fn looks_random(t: &str) -> bool {
 /// mix of classes, a passphrase of joined words). Under a name that says
 /// nothing about it, such a value is taken for a key ([`super::names::NameClass::Neutral`]).
 pub fn opaque(value: &str) -> bool {
+    opaque_scanned(value, None)
+}
+
+/// [`opaque`], told whether `value` is all public material when a
+/// [`scan`] of it already knows (`Some(scan.whole_public)`).
+pub fn opaque_scanned(value: &str, whole_public: Option<bool>) -> bool {
     let t = value.trim();
     if t.len() < 10 || t.len() > 512 || t.contains(char::is_whitespace) && !passphrase(t) {
         return false;
@@ -1889,7 +1935,10 @@ pub fn opaque(value: &str) -> bool {
         || t.starts_with("./")
         || public_token(t)
         || is_reference(t)
-        || is_public(t)
+        || match whole_public {
+            Some(public) if value.len() >= SHORTEST_TOKEN => public,
+            _ => is_public(t),
+        }
     {
         return false;
     }
@@ -1945,11 +1994,19 @@ fn strong_password(t: &str) -> bool {
 /// `user:password` as a whole value: a name, a colon, and a password that
 /// mixes letters with digits or symbols (not a port, a version or a tag).
 pub fn user_password_pair(t: &str) -> bool {
+    // The name starts with a letter: most words with a colon (times, ports) fail here.
+    if !t.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
+        return false;
+    }
     let Some((user, pw)) = t.split_once(':') else { return false };
     let user_ok = !user.is_empty()
         && user.len() <= 64
         && user.bytes().all(|b| b.is_ascii_alphanumeric() || one_of(b, b"._-@+"))
         && user.as_bytes()[0].is_ascii_alphabetic();
+    // Most words with a colon are times, ports and URLs: no name before it.
+    if !user_ok {
+        return false;
+    }
     let has = |f: fn(&u8) -> bool| pw.bytes().any(|b| f(&b));
     // `redis:7-alpine`, `app:v1.2.3`: a tag, not a password.
     let versionish = (pw.starts_with(|c: char| c.is_ascii_digit())
@@ -1966,7 +2023,7 @@ pub fn user_password_pair(t: &str) -> bool {
     let constant =
         |s: &str| s.contains('_') && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
     // `commit:<sha>`, `build:<id>` (tags, labels): the left side names an identifier.
-    user_ok && pw_ok && !(constant(user) && constant(pw)) && names::classify(user) != names::NameClass::Identifier
+    pw_ok && !(constant(user) && constant(pw)) && names::classify(user) != names::NameClass::Identifier
 }
 
 /// The text a base64 token encodes, when it encodes readable text (JSON,

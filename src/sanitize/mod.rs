@@ -173,7 +173,7 @@ pub fn decide(subject: &Subject, value: Input, rules: &SanitizeSection, known: O
     let plain = match value {
         Input::Marked(v) => {
             let reason = "marked secret by the deploy record";
-            let (standin, removed) = redact_whole(v, rules);
+            let (standin, removed) = redact_whole(v, detect::find_all(v), rules);
             let removed = removed.iter().map(|r| scrub::certain(r)).collect();
             return Outcome { by_profile: kept_by.is_some(), ..Outcome::new(Action::Redacted, reason, Some(standin)) }
                 .removing(removed);
@@ -218,8 +218,9 @@ fn decide_plain(plain: &str, class: NameClass, rules: &SanitizeSection, explain:
         return o;
     }
     if let NameClass::Secret(rule) = class {
+        let scan = detect::scan(plain);
         // Public material (certificates, public keys, publishable keys) is long.
-        if plain.len() >= 20 && detect::is_public(plain) {
+        if plain.len() >= 20 && scan.whole_public {
             return Outcome::new(
                 Action::Kept,
                 "name looks secret, but the value is public (a certificate or public key)",
@@ -246,12 +247,13 @@ fn decide_plain(plain: &str, class: NameClass, rules: &SanitizeSection, explain:
         if detect::is_qualified_name(plain) || detect::is_duration(plain) {
             return Outcome::new(Action::Kept, "name looks secret, but the value is a label key or a duration", None);
         }
-        let (standin, removed) = redact_whole(plain, rules);
+        let (standin, removed) = redact_whole(plain, scan.findings, rules);
         let reason: Cow<'static, str> =
             if explain { format!("name matches {rule}").into() } else { "name matches".into() };
         return Outcome::new(Action::Redacted, reason, Some(standin)).removing(removed);
     }
-    let mut findings = detect::find_all(plain);
+    let scan = detect::scan(plain);
+    let mut findings = scan.findings;
     let whole = |f: &detect::Finding| f.span.len() >= plain.trim().len();
     if matches!(class, NameClass::Identifier | NameClass::Public) {
         // The name vouches for the value's shape: only known formats count.
@@ -273,7 +275,7 @@ fn decide_plain(plain: &str, class: NameClass, rules: &SanitizeSection, explain:
         let removed = findings.iter().map(|f| plain[f.span.clone()].to_string()).collect();
         return Outcome::new(Action::Redacted, reason, Some(value)).removing(removed);
     }
-    if class == NameClass::Neutral && detect::opaque(plain) {
+    if class == NameClass::Neutral && detect::opaque_scanned(plain, Some(scan.whole_public)) {
         let reason = "an opaque value under a name that does not say what it is (keep it, or name it *_ID, *_SHA, …)";
         return Outcome::new(Action::Redacted, reason, Some(REDACTED.into())).removing(vec![plain.to_string()]);
     }
@@ -318,8 +320,8 @@ fn scrubbed(o: Outcome, plain: &str, known: Option<&Finder>) -> Outcome {
 /// A whole value known to be secret: a stand-in of its shape when it is
 /// one known secret (or a URL/connection string whose password is the
 /// secret part), else `prodbox-redacted`. Also returns the secret text taken out.
-fn redact_whole(value: &str, rules: &SanitizeSection) -> (String, Vec<String>) {
-    let findings = detect::find_all(value);
+/// `findings` are [`detect::find_all`]'s for `value`.
+fn redact_whole(value: &str, findings: Vec<detect::Finding>, rules: &SanitizeSection) -> (String, Vec<String>) {
     let trimmed = value.trim();
     let one_token = findings.len() == 1 && findings[0].span.len() >= trimmed.len();
     let structured = !findings.is_empty()
@@ -389,9 +391,18 @@ pub fn sanitize(config: &ProdConfig, rules: &SanitizeSection) -> Result<Sanitize
     };
     tasks.sort_by_key(|t| std::cmp::Reverse(weight(t)));
     let piece = env.len().div_ceil(env_pieces).max(1);
+    // Each task also sorts the secrets it took out, for the scrub's finder.
     let done = pool::map(&tasks, parallel, |t| match *t {
-        Task::Env(i) => Done::Env(decide_env(env.chunks(piece).nth(i).unwrap_or(&[]), rules, None)),
-        Task::File(i) => Done::File(files::sanitize_file(files[i].0, files[i].1, rules, None)),
+        Task::Env(i) => {
+            let mut part = decide_env(env.chunks(piece).nth(i).unwrap_or(&[]), rules, None);
+            part.removed = scrub::hunted(std::mem::take(&mut part.removed));
+            Done::Env(part)
+        }
+        Task::File(i) => {
+            let mut o = files::sanitize_file(files[i].0, files[i].1, rules, None);
+            o.removed = scrub::hunted(std::mem::take(&mut o.removed));
+            Done::File(o)
+        }
     });
     let mut env_parts: Vec<(usize, EnvPart)> = Vec::new();
     let mut outcomes: Vec<Option<files::FileOutcome>> = (0..files.len()).map(|_| None).collect();
@@ -416,8 +427,7 @@ pub fn sanitize(config: &ProdConfig, rules: &SanitizeSection) -> Result<Sanitize
     for o in &mut outcomes {
         taken.push(std::mem::take(&mut o.removed));
     }
-    let removed: Vec<&str> = taken.iter().flatten().map(String::as_str).collect();
-    let finder = Finder::of(&removed).map_err(SanitizeError::Scrub)?;
+    let finder = Finder::merged(&taken).map_err(SanitizeError::Scrub)?;
     if let Some(finder) = &finder {
         // Which values still hold a secret taken out elsewhere: the env as one
         // task, each file as another.

@@ -34,6 +34,34 @@ fn distinctive(s: &str) -> bool {
     !plain || (s.len() >= 20 && super::detect::looks_random(s))
 }
 
+/// The text to hunt for in `removed` (as taken out of a value): marked
+/// secrets whatever they look like, others when distinctive; never text
+/// shorter than [`MIN_LEN`].
+fn worth_hunting(removed: &str) -> Option<&str> {
+    let p = match removed.strip_prefix(CERTAIN) {
+        Some(marked) => marked.trim(),
+        None => Some(removed.trim()).filter(|p| distinctive(p))?,
+    };
+    (p.len() >= MIN_LEN && p != REDACTED).then_some(p)
+}
+
+/// The secrets worth hunting among `removed`, sorted and without repeats.
+/// Each part of the sanitizer's pool runs this on its own core, so that
+/// [`Finder::merged`] only merges.
+pub fn hunted(removed: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = removed
+        .into_iter()
+        .filter_map(|p| match worth_hunting(&p) {
+            Some(s) if s.len() == p.len() => Some(p),
+            Some(s) => Some(s.to_string()),
+            None => None,
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// Finds any of many secrets in text. The automaton holds only their first
 /// [`MIN_LEN`] bytes (far fewer states to build and walk than the whole
 /// secrets); each hit is confirmed against the secrets with that start.
@@ -53,19 +81,23 @@ impl<'a> Finder<'a> {
     /// hunt. An automaton that cannot be built is an error: the caller must
     /// not go on as if nothing repeated.
     pub fn of<S: AsRef<str>>(removed: &'a [S]) -> Result<Option<Finder<'a>>, String> {
-        let mut secrets: Vec<&str> = removed
-            .iter()
-            .filter_map(|p| {
-                let p = p.as_ref();
-                match p.strip_prefix(CERTAIN) {
-                    Some(marked) => Some(marked.trim()),
-                    None => Some(p.trim()).filter(|p| distinctive(p)),
-                }
-            })
-            .filter(|p| p.len() >= MIN_LEN && *p != REDACTED)
-            .collect();
+        let mut secrets: Vec<&str> = removed.iter().filter_map(|p| worth_hunting(p.as_ref())).collect();
         secrets.sort_unstable();
         secrets.dedup();
+        Finder::of_sorted(secrets)
+    }
+
+    /// A finder for lists made by [`hunted`] (each already sorted): one
+    /// merge of sorted runs, the part of the scrub that runs on one core.
+    pub fn merged(parts: &'a [Vec<String>]) -> Result<Option<Finder<'a>>, String> {
+        let mut secrets: Vec<&str> = parts.iter().flatten().map(String::as_str).collect();
+        // A stable sort finds the parts' sorted runs and merges them.
+        secrets.sort();
+        secrets.dedup();
+        Finder::of_sorted(secrets)
+    }
+
+    fn of_sorted(secrets: Vec<&'a str>) -> Result<Option<Finder<'a>>, String> {
         if secrets.is_empty() {
             return Ok(None);
         }

@@ -196,10 +196,9 @@ pub fn encode(style: Style, kind: Kind, new: &str) -> String {
 /// back as the same string (not a number, boolean or null) and holds no
 /// indicator that would change the document's structure.
 fn yaml_plain_safe(s: &str, flow: bool) -> bool {
-    let reserved = matches!(
-        s.to_ascii_lowercase().as_str(),
-        "" | "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "~" | "y" | "n"
-    );
+    let reserved = ["", "true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"]
+        .iter()
+        .any(|w| w.eq_ignore_ascii_case(s));
     !reserved
         && s.parse::<f64>().is_err()
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || one_of(b, b"_./@+=-") || (b == b':' && !flow))
