@@ -161,6 +161,14 @@ async fn remove_listed(
                 let relay = c.labels.as_ref().and_then(|l| l.get(labels::ROLE)).map(String::as_str)
                     == Some(labels::Role::Relay.as_str());
                 if let (true, Some(records)) = (relay, records) {
+                    if early {
+                        // The relay's stop waits for the engine to undo its
+                        // published ports: off the sandbox's network first,
+                        // that network can go meanwhile (should leaving fail,
+                        // the early removal fails and is tried again).
+                        leave_sandbox_networks(engine, &c).await;
+                        let _ = settled.send(true);
+                    }
                     match sinkhole::final_records(engine, c.id.as_deref().unwrap_or_default()).await {
                         Ok(Some(read)) => {
                             records
@@ -173,7 +181,9 @@ async fn remove_listed(
                     }
                     // Stopped (should the stop have failed, the early
                     // network removal fails and is tried again).
-                    let _ = settled.send(true);
+                    if !early {
+                        let _ = settled.send(true);
+                    }
                     return (sandbox_of(c.labels.as_ref()), remove_container(engine, &c).await);
                 }
                 let removed = remove_container(engine, &c).await;
@@ -246,6 +256,22 @@ async fn remove_listed(
         out.entry(sandbox).or_default().add(result?);
     }
     Ok(out)
+}
+
+/// Disconnects container `c` from every network it is on but the shared
+/// ingress bridge, side by side. Failures are left to the network's removal,
+/// which is tried again once every container is gone.
+async fn leave_sandbox_networks(engine: &Engine, c: &ContainerSummary) {
+    let Some(id) = c.id.as_deref() else { return };
+    let names = c.network_settings.as_ref().and_then(|n| n.networks.as_ref()).map(|n| n.keys());
+    let names = names.into_iter().flatten().filter(|n| n.as_str() != super::ingress::SHARED);
+    let leave = names.map(|network| async move {
+        let request = bollard::models::NetworkDisconnectRequest { container: id.to_string(), force: Some(true) };
+        if let Err(e) = engine.docker.disconnect_network(network, request).await {
+            tracing::debug!(container = id, network, error = %e, "leaving the network before the stop");
+        }
+    });
+    futures_util::future::join_all(leave).await;
 }
 
 /// Removes `networks` side by side: 1 for each that went, 0 for one gone already.
