@@ -392,22 +392,37 @@ pub fn scan(value: &str) -> Scan {
     }
     // The characters the rules below need: one pass over a short value,
     // a fast search per character over a long one (a 2.5 MB log).
+    // On a short value the same pass also tells which of the last rules
+    // can find anything: a colon after 8 digits (a bot token), four colons
+    // (a pgpass line), a token long enough for the entropy test.
     let (mut at, mut colon, mut blank, mut quote) = (false, false, false, false);
+    let (mut colons, mut bot, mut longest_token) = (0, false, usize::MAX);
     if value.len() < 256 {
+        let (mut digits, mut token) = (0, 0);
+        longest_token = 0;
         for b in value.bytes() {
             match b {
                 b'@' => at = true,
-                b':' => colon = true,
+                b':' => {
+                    colon = true;
+                    colons += 1;
+                    bot |= digits >= 8;
+                }
                 b' ' | b'\n' | b'\t' => blank = true,
                 b'"' => quote = true,
                 _ => {}
             }
+            digits = if b.is_ascii_digit() { digits + 1 } else { 0 };
+            token = if ENTROPY_TOKEN_BYTES[usize::from(b)] { token + 1 } else { 0 };
+            longest_token = longest_token.max(token);
         }
     } else {
         at = value.contains('@');
         colon = value.contains(':');
         blank = value.contains(' ') || value.contains('\n') || value.contains('\t');
         quote = value.contains('"');
+        bot = colon;
+        colons = if colon { value.bytes().filter(|&b| b == b':').take(4).count() } else { 0 };
     }
     let gate = |g| hits.gates.contains(&g);
     let mut public = public_spans(value, &hits.public);
@@ -444,7 +459,10 @@ pub fn scan(value: &str) -> Scan {
         jwts(value, &mut found);
     }
     if hits.url {
-        url_credentials(value, &mut found);
+        // Credentials in a URL end at an `@`: most URLs have none.
+        if at {
+            url_credentials(value, &mut found);
+        }
         // A path segment naming a key holds a secret word (in one of the
         // spellings the scanner knows): most URLs have none.
         if !hits.words.is_empty() {
@@ -486,16 +504,18 @@ pub fn scan(value: &str) -> Scan {
         ipsec_secrets(value, &mut found);
     }
     if value.len() >= SHORTEST_TOKEN {
-        if colon {
+        if bot {
             bot_tokens(value, &mut found);
-            if value.bytes().filter(|&b| b == b':').take(4).count() == 4 {
-                pgpass_lines(value, &mut found);
-            }
+        }
+        if colons >= 4 {
+            pgpass_lines(value, &mut found);
         }
         if gate(Gate::Mailchimp) {
             mailchimp_keys(value, &mut found);
         }
-        high_entropy(value, &public, &mut found);
+        if longest_token >= ENTROPY_MIN_LEN {
+            high_entropy(value, &public, &mut found);
+        }
     }
     if !public.is_empty() {
         found.retain(|f| f.rule == "pem-private-key" || !inside(&public, &f.span));

@@ -483,6 +483,13 @@ pub(crate) fn one_of(b: u8, set: &[u8]) -> bool {
     set.iter().any(|&c| c == b)
 }
 
+/// Whether `bytes` holds `byte`: a loop, which on the short values most
+/// config holds costs less than the memchr `contains` sets up.
+#[allow(clippy::manual_contains)] // the point, as for `one_of`
+pub(crate) fn has_byte(bytes: &[u8], byte: u8) -> bool {
+    bytes.iter().any(|&b| b == byte)
+}
+
 /// Whether `name` can be an environment variable's name in a container:
 /// file keys named in `set` (`db.password`, `/etc/x:key`) are not.
 fn env_name(name: &str) -> bool {
@@ -502,13 +509,15 @@ struct EnvPart {
 /// Decides `entries` of the env.
 fn decide_env(entries: &[(&String, &ProdValue)], rules: &SanitizeSection, known: Option<&Finder>) -> EnvPart {
     let mut out = EnvPart::default();
+    // `SERVICE_17_URL`, `SERVICE_18_URL`: one name to the cache.
+    let mut classes = names::ClassCache::default();
     for &(name, value) in entries {
         let input = match value {
             ProdValue::Plain(s) => Input::Plain(s.expose()),
             ProdValue::Marked(s) => Input::Marked(s.expose()),
             ProdValue::Reference(_) => Input::Reference,
         };
-        let subject = Subject { names: &[name], class: names::classify(name), explain: true };
+        let subject = Subject { names: &[name], class: classes.classify(name), explain: true };
         let o = decide(&subject, input, rules, known);
         out.removed.extend(o.removed);
         match (o.action, o.value) {

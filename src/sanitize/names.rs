@@ -608,33 +608,72 @@ type WordTable = std::collections::HashMap<&'static str, Word, std::hash::BuildH
 
 /// Classes of names already seen, for one walk over a file (its keys repeat).
 #[derive(Default)]
-pub struct ClassCache(std::collections::HashMap<Box<[u8]>, NameClass, std::hash::BuildHasherDefault<FxHash>>);
+pub struct ClassCache {
+    /// The last few names as they were (`url`, `timeout`, `password` in
+    /// every block of a file): compared before anything is hashed.
+    recent: [Option<(u8, [u8; RECENT_LEN], NameClass)>; 8],
+    next: usize,
+    shapes: std::collections::HashMap<Box<[u8]>, NameClass, std::hash::BuildHasherDefault<FxHash>>,
+}
+
+/// The longest name [`ClassCache`] keeps among its recent ones.
+const RECENT_LEN: usize = 24;
 
 impl ClassCache {
     /// [`classify`], remembered for short names (up to 4096 of them).
     pub fn classify(&mut self, name: &str) -> NameClass {
+        let raw = name.as_bytes();
+        if raw.len() <= RECENT_LEN {
+            let same = |r: &&Option<(u8, [u8; RECENT_LEN], NameClass)>| {
+                r.as_ref().is_some_and(|(len, bytes, _)| usize::from(*len) == raw.len() && &bytes[..raw.len()] == raw)
+            };
+            if let Some(Some((_, _, c))) = self.recent.iter().find(same) {
+                return *c;
+            }
+            let c = self.by_shape(name);
+            let mut bytes = [0u8; RECENT_LEN];
+            bytes[..raw.len()].copy_from_slice(raw);
+            self.recent[self.next] = Some((raw.len() as u8, bytes, c));
+            self.next = (self.next + 1) % self.recent.len();
+            return c;
+        }
+        self.by_shape(name)
+    }
+
+    fn by_shape(&mut self, name: &str) -> NameClass {
         if name.len() > 64 {
             return classify(name);
         }
-        // Digits are words of their own that no rule reads, so `app.db.17.url`
-        // and `app.db.18.url` are one name here.
+        // A number standing alone between separators is a word no rule
+        // reads, so `app.db.17.url` and `app.db.18.url` (`SERVICE_17_URL`,
+        // `SERVICE_18_URL`) are one name here. Digits joined to letters
+        // stay: `MD5_SUM` is a hash's name, `MD6_SUM` is not.
+        let b = name.as_bytes();
+        let alnum = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphanumeric);
         let mut buf = [0u8; 64];
-        let mut n = 0;
-        for b in name.bytes() {
-            if b.is_ascii_digit() && n > 0 && buf[n - 1] == b'0' {
-                continue;
+        let (mut n, mut i) = (0, 0);
+        while i < b.len() {
+            if b[i].is_ascii_digit() && (i == 0 || !alnum(i - 1)) {
+                let end = i + b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+                if !alnum(end) {
+                    buf[n] = b'0';
+                    n += 1;
+                    i = end;
+                    continue;
+                }
             }
-            buf[n] = if b.is_ascii_digit() { b'0' } else { b };
+            buf[n] = b[i];
             n += 1;
+            i += 1;
         }
         // Looked up as bytes: checking UTF-8 again cost more than the lookup.
         let shape = &buf[..n];
-        if let Some(c) = self.0.get(shape) {
+        if let Some(c) = self.shapes.get(shape) {
             return *c;
         }
         let c = classify(std::str::from_utf8(shape).unwrap_or(name));
-        if self.0.len() < 4096 {
-            self.0.insert(shape.into(), c);
+        if self.shapes.len() < 4096 {
+            self.shapes.insert(shape.into(), c);
         }
         c
     }
@@ -798,6 +837,36 @@ pub fn is_reference_context(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cache_classifies_as_classify_does() {
+        // One cache for all: names that differ only in a number share an entry.
+        let mut cache = ClassCache::default();
+        for name in [
+            "MD6_SUM",
+            "MD5_SUM",
+            "app.db.17.url",
+            "app.db.18.password",
+            "SERVICE_1_URL",
+            "SERVICE_2_TOKEN",
+            "S3_KEY",
+            "S4_KEY",
+            "OAUTH2_SECRET",
+            "OAUTH3_ID",
+            "CFG_017",
+            "CFG017",
+            "sha256",
+            "sha1",
+            "1",
+            "2fa",
+            "3des_key",
+            "v2",
+            "k8s.token",
+            "k9s.id",
+        ] {
+            assert_eq!(cache.classify(name), classify(name), "{name}");
+        }
+    }
 
     #[test]
     fn tokens_split_on_separators_case_and_digits() {
