@@ -1900,8 +1900,13 @@ pub fn looks_random(t: &str) -> bool {
     if hex && t.len() <= 40 {
         return false; // UUIDs, short hashes, commit ids
     }
-    let digits = t.chars().filter(|c| c.is_ascii_digit()).count();
-    let letters = t.chars().filter(|c| c.is_ascii_alphabetic()).count();
+    // Random keys mix letters and digits; identifiers and words rarely carry
+    // two digits (the last test below, and the cheapest: it goes first).
+    let digits = t.bytes().filter(u8::is_ascii_digit).count();
+    let letters = t.bytes().filter(u8::is_ascii_alphabetic).count();
+    if digits < 2 || letters < 2 {
+        return false;
+    }
     // Words joined by -, _ or / (feature-flag-names, snake_case, resource
     // paths) are not keys: each word short with at most one digit, or a number.
     let word_like = |w: &str| {
@@ -1928,8 +1933,7 @@ pub fn looks_random(t: &str) -> bool {
     if t.bytes().filter(|&b| b == b'/').count() >= 2 && t.split('/').all(uuid_or_words) {
         return false;
     }
-    // Random keys mix letters and digits; identifiers and words rarely carry two digits.
-    digits >= 2 && letters >= 2 && shannon(t) >= ENTROPY_BITS
+    shannon(t) >= ENTROPY_BITS
 }
 
 /// Whether a whole value is opaque: one token that can only be a key or an

@@ -19,7 +19,7 @@ pub fn rewrite<'v>(
     let is_host = |b: u8| HOST_BYTES[usize::from(b)];
     // Names with a dot (and addresses) are what the patterns match, unless
     // one of them is a bare name (`db-prod`).
-    let dotless_patterns = prod_hosts.iter().any(|p| !p.contains('.'));
+    let dotless_patterns = prod_hosts.iter().any(|p| !super::has_byte(p.as_bytes(), b'.'));
     // A loop, not `contains`: most values are short, and memchr's set-up
     // cost more than the search.
     if !dotless_patterns && !super::has_byte(bytes, b'.') {
@@ -83,7 +83,8 @@ pub fn host_matches(pattern: &str, host: &str) -> bool {
             && host.as_bytes()[host.len() - domain.len() - 1] == b'.'
             && host[host.len() - domain.len()..].eq_ignore_ascii_case(domain);
     }
-    if let Some((net, bits)) = pattern.split_once('/') {
+    if super::has_byte(pattern.as_bytes(), b'/') {
+        let Some((net, bits)) = pattern.split_once('/') else { return false };
         if !host.as_bytes().first().is_some_and(u8::is_ascii_digit) {
             return false;
         }

@@ -609,72 +609,62 @@ type WordTable = std::collections::HashMap<&'static str, Word, std::hash::BuildH
 /// Classes of names already seen, for one walk over a file (its keys repeat).
 #[derive(Default)]
 pub struct ClassCache {
-    /// The last few names as they were (`url`, `timeout`, `password` in
-    /// every block of a file): compared before anything is hashed.
-    recent: [Option<(u8, [u8; RECENT_LEN], NameClass)>; 8],
+    /// The last few shapes (`url`, `timeout`, `app.db.0.url` in every block
+    /// of a file): compared before anything is hashed.
+    recent: [Option<(u8, [u8; SHAPE_LEN], NameClass)>; 8],
     next: usize,
     shapes: std::collections::HashMap<Box<[u8]>, NameClass, std::hash::BuildHasherDefault<FxHash>>,
 }
 
-/// The longest name [`ClassCache`] keeps among its recent ones.
-const RECENT_LEN: usize = 24;
+/// Names longer than this are classified each time.
+const SHAPE_LEN: usize = 64;
 
 impl ClassCache {
     /// [`classify`], remembered for short names (up to 4096 of them).
     pub fn classify(&mut self, name: &str) -> NameClass {
-        let raw = name.as_bytes();
-        if raw.len() <= RECENT_LEN {
-            let same = |r: &&Option<(u8, [u8; RECENT_LEN], NameClass)>| {
-                r.as_ref().is_some_and(|(len, bytes, _)| usize::from(*len) == raw.len() && &bytes[..raw.len()] == raw)
-            };
-            if let Some(Some((_, _, c))) = self.recent.iter().find(same) {
-                return *c;
-            }
-            let c = self.by_shape(name);
-            let mut bytes = [0u8; RECENT_LEN];
-            bytes[..raw.len()].copy_from_slice(raw);
-            self.recent[self.next] = Some((raw.len() as u8, bytes, c));
-            self.next = (self.next + 1) % self.recent.len();
-            return c;
-        }
-        self.by_shape(name)
-    }
-
-    fn by_shape(&mut self, name: &str) -> NameClass {
-        if name.len() > 64 {
+        if name.len() > SHAPE_LEN {
             return classify(name);
         }
-        // A number standing alone between separators is a word no rule
-        // reads, so `app.db.17.url` and `app.db.18.url` (`SERVICE_17_URL`,
-        // `SERVICE_18_URL`) are one name here. Digits joined to letters
-        // stay: `MD5_SUM` is a hash's name, `MD6_SUM` is not.
+        // A run of digits is a word whose value no rule reads, but for a
+        // lone `5` (`MD5`, `MD_5`: a hash's name): `app.db.17.url` and
+        // `app.db.18.url`, `service17` and `service18` are one name here.
         let b = name.as_bytes();
-        let alnum = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphanumeric);
-        let mut buf = [0u8; 64];
+        let mut buf = [0u8; SHAPE_LEN];
         let (mut n, mut i) = (0, 0);
         while i < b.len() {
-            if b[i].is_ascii_digit() && (i == 0 || !alnum(i - 1)) {
-                let end = i + b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-                if !alnum(end) {
-                    buf[n] = b'0';
-                    n += 1;
-                    i = end;
-                    continue;
-                }
-            }
-            buf[n] = b[i];
-            n += 1;
+            let c = b[i];
             i += 1;
+            if c.is_ascii_digit() {
+                let start = i - 1;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+                buf[n] = if i - start == 1 && c == b'5' { b'5' } else { b'0' };
+            } else {
+                buf[n] = c;
+            }
+            n += 1;
         }
-        // Looked up as bytes: checking UTF-8 again cost more than the lookup.
         let shape = &buf[..n];
-        if let Some(c) = self.shapes.get(shape) {
+        let same = |r: &&Option<(u8, [u8; SHAPE_LEN], NameClass)>| {
+            r.as_ref().is_some_and(|(len, bytes, _)| usize::from(*len) == n && &bytes[..n] == shape)
+        };
+        if let Some(Some((_, _, c))) = self.recent.iter().find(same) {
             return *c;
         }
-        let c = classify(std::str::from_utf8(shape).unwrap_or(name));
-        if self.shapes.len() < 4096 {
-            self.shapes.insert(shape.into(), c);
-        }
+        // Looked up as bytes: checking UTF-8 again cost more than the lookup.
+        let c = match self.shapes.get(shape) {
+            Some(c) => *c,
+            None => {
+                let c = classify(std::str::from_utf8(shape).unwrap_or(name));
+                if self.shapes.len() < 4096 {
+                    self.shapes.insert(shape.into(), c);
+                }
+                c
+            }
+        };
+        self.recent[self.next] = Some((n as u8, buf, c));
+        self.next = (self.next + 1) % self.recent.len();
         c
     }
 }
