@@ -29,6 +29,9 @@ PROFILE="${PROFILE:-debug}"
 if [ -z "${PRODBOX:-}" ]; then
   if [ "$PROFILE" = release ]; then cargo build -j2 --quiet --release; else cargo build -j2 --quiet; fi
   PRODBOX="$PWD/target/$PROFILE/prodbox"
+  BUILT="$PROFILE build"
+else
+  BUILT="$PRODBOX"
 fi
 WORK="$(mktemp -d)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
@@ -176,7 +179,7 @@ fi
 pw=$(median "${pb_warm[@]}") cw=$(median "${cli_warm[@]}") bw=$(median "${bare_warm[@]}")
 pc=$(median "${pb_cold[@]}") cc=$(median "${cli_cold[@]}")
 pl=$(median "${pb_ls[@]}") cl=$(median "${cli_ls[@]}")
-echo "engine ${DOCKER_HOST:-at the default socket} ($(docker version -f '{{.Server.Version}}')), prodbox $PROFILE build"
+echo "engine ${DOCKER_HOST:-at the default socket} ($(docker version -f '{{.Server.Version}}')), prodbox: $BUILT"
 echo "image $PINNED: 4 random layers of $LAYER_MB MB; seconds are medians"
 printf '%-42s %9s %9s %7s %7s\n' "" prodbox docker ratio goal
 printf '%-42s %9s %9s %7s %7s\n' "warm up+down, same work ($WARM_RUNS runs)" "$pw" "$cw" "$(ratio "$pw" "$cw")" "≤0.60"
