@@ -201,11 +201,25 @@ fn yaml_plain_safe(s: &str, flow: bool) -> bool {
         .any(|w| w.eq_ignore_ascii_case(s));
     !reserved
         && s.parse::<f64>().is_err()
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || one_of(b, b"_./@+=-") || (b == b':' && !flow))
+        && s.bytes().all(|b| YAML_PLAIN_BYTES[usize::from(b)] || (b == b':' && !flow))
         && !s.contains(": ")
         && !s.ends_with(':')
         && s.as_bytes()[0].is_ascii_alphanumeric()
 }
+
+/// Letters, digits and `_ . / @ + = -`: what a plain YAML scalar we write
+/// may hold (`:` too, outside a flow collection). A table: this runs for
+/// every byte of every rewritten YAML value.
+static YAML_PLAIN_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'@' | b'+' | b'=' | b'-');
+        b += 1;
+    }
+    t
+};
 
 fn yaml_double(s: &str) -> String {
     // JSON's escapes are a subset of YAML's double-quoted escapes.

@@ -25,7 +25,7 @@ const MAX_KEY: usize = 1024;
 /// `text` as a tree, when it is all in the subset this reader knows; else
 /// None (read it with saphyr).
 pub fn parse(text: &str) -> Option<Node<'_>> {
-    if text.bytes().any(|b| b == b'\t' || b == b'\r' || !b.is_ascii()) {
+    if !text.is_ascii() || super::super::has_any(text.as_bytes(), b'\t', b'\r') {
         return None;
     }
     let bytes = text.as_bytes();
