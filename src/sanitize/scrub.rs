@@ -139,11 +139,7 @@ impl<'a> Finder<'a> {
             if m.start() < next {
                 continue;
             }
-            let rest = &text[m.start()..];
-            let (run, lengths) = &self.runs[m.pattern().as_usize()];
-            let run = &self.secrets[run.clone()];
-            let found = |l: usize| rest.get(..l).is_some_and(|head| run.binary_search(&head).is_ok());
-            if let Some(len) = lengths.iter().copied().find(|&l| found(l)) {
+            if let Some(len) = self.secret_at(text, m.start(), m.pattern().as_usize()) {
                 out.push((m.start(), len));
                 next = m.start() + len;
             }
@@ -151,9 +147,28 @@ impl<'a> Finder<'a> {
         out
     }
 
-    /// Whether `text` holds any of the secrets.
+    /// The length of the longest secret with start `start` (the automaton's
+    /// pattern) found at byte `at` of `text`.
+    fn secret_at(&self, text: &str, at: usize, start: usize) -> Option<usize> {
+        let rest = &text[at..];
+        let (run, lengths) = &self.runs[start];
+        let run = &self.secrets[run.clone()];
+        lengths.iter().copied().find(|&l| rest.get(..l).is_some_and(|head| run.binary_search(&head).is_ok()))
+    }
+
+    /// Whether `text` holds any of the secrets: one pass, which ends at the
+    /// first. (Stand-ins keep a secret's prefix, `sk_live_…`: a text full of
+    /// starts that are no secret is common, and was read twice before.)
     pub fn contains(&self, text: &str) -> bool {
-        self.starts.is_match(text) && !self.hits(text).is_empty()
+        let mut from = 0;
+        while let Some(m) = self.starts.find(aho_corasick::Input::new(text).range(from..)) {
+            if self.secret_at(text, m.start(), m.pattern().as_usize()).is_some() {
+                return true;
+            }
+            // Starts overlap: look again one byte on.
+            from = m.start() + 1;
+        }
+        false
     }
 
     /// `text` with every secret replaced, or None when it holds none.
@@ -187,6 +202,16 @@ mod tests {
             "a prodbox-redacted b prodbox-redacted c prodbox-redacted"
         );
         assert_eq!(f.replace("s3cr3t-2-pw short"), None);
+        for text in
+            ["a s3cr3t-10-pw b", "s3cr3t-1-pw", "xAKIAIOSFODNN7EXAMPLEx", "s3cr3t-1-p", "é s3cr3t-1-pw é", "short"]
+        {
+            assert_eq!(f.contains(text), !f.hits(text).is_empty(), "{text}");
+        }
+        // Overlapping starts: the second one is the secret.
+        let one = ["aaaaaaaab-s3cret!".to_string()];
+        let f = Finder::of(&one).unwrap().unwrap();
+        assert!(f.contains("aaaaaaaaaaaaaaaaab-s3cret!!"));
+        assert!(!f.contains("aaaaaaaaaaaaaaaaab-s3cre"));
         assert!(Finder::of(&["short".to_string()]).unwrap().is_none());
     }
 }
