@@ -129,8 +129,8 @@ pub async fn remove_by_sandbox(engine: &Engine, filter: &Filter) -> Result<BTree
 ///
 /// On Docker a network can go once no container on it runs (a stopped one
 /// keeps no endpoint): with `records`, the networks go as soon as every
-/// other container is removed and every relay stopped, beside the relays'
-/// log reads and removals. A network that refuses then is tried again once
+/// other container is removed and every relay has left them, beside the
+/// relays' stops, log reads and removals. A network that refuses then is tried again once
 /// every container is gone. Podman refuses a network any container uses, so
 /// there, and without `records`, networks wait for every container.
 async fn remove_listed(
@@ -167,8 +167,8 @@ async fn remove_listed(
                         // that network can go meanwhile (should leaving fail,
                         // the early removal fails and is tried again).
                         leave_sandbox_networks(engine, &c).await;
-                        let _ = settled.send(true);
                     }
+                    let _ = settled.send(true);
                     match sinkhole::final_records(engine, c.id.as_deref().unwrap_or_default()).await {
                         Ok(Some(read)) => {
                             records
@@ -178,11 +178,6 @@ async fn remove_listed(
                         }
                         Ok(None) => {}
                         Err(e) => tracing::debug!(error = %e, "reading the sinkhole's record"),
-                    }
-                    // Stopped (should the stop have failed, the early
-                    // network removal fails and is tried again).
-                    if !early {
-                        let _ = settled.send(true);
                     }
                     return (sandbox_of(c.labels.as_ref()), remove_container(engine, &c).await);
                 }

@@ -1618,7 +1618,7 @@ pub fn is_duration(t: &str) -> bool {
 }
 
 pub fn is_hostname(t: &str) -> bool {
-    if !t.bytes().any(|b| b == b'.') {
+    if !super::has_byte(t.as_bytes(), b'.') {
         return false;
     }
     let host = t
@@ -2018,17 +2018,13 @@ fn strong_password(t: &str) -> bool {
 /// `user:password` as a whole value: a name, a colon, and a password that
 /// mixes letters with digits or symbols (not a port, a version or a tag).
 pub fn user_password_pair(t: &str) -> bool {
-    // The name starts with a letter: most words with a colon (times, ports) fail here.
+    // The name starts with a letter: most words with a colon (times, ports,
+    // URLs) fail here, before anything else is looked at.
     if !t.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
         return false;
     }
     let Some((user, pw)) = t.split_once(':') else { return false };
-    let user_ok = !user.is_empty()
-        && user.len() <= 64
-        && user.bytes().all(|b| b.is_ascii_alphanumeric() || one_of(b, b"._-@+"))
-        && user.as_bytes()[0].is_ascii_alphabetic();
-    // Most words with a colon are times, ports and URLs: no name before it.
-    if !user_ok {
+    if user.len() > 64 || !user.bytes().all(|b| b.is_ascii_alphanumeric() || one_of(b, b"._-@+")) {
         return false;
     }
     let has = |f: fn(&u8) -> bool| pw.bytes().any(|b| f(&b));

@@ -490,12 +490,6 @@ pub(crate) fn has_byte(bytes: &[u8], byte: u8) -> bool {
     bytes.iter().any(|&b| b == byte)
 }
 
-/// Whether `bytes` holds `a` or `b`, for long texts (memchr's search: the
-/// set-up is paid once).
-pub(crate) fn has_any(bytes: &[u8], a: u8, b: u8) -> bool {
-    bytes.contains(&a) || bytes.contains(&b)
-}
-
 /// Whether `name` can be an environment variable's name in a container:
 /// file keys named in `set` (`db.password`, `/etc/x:key`) are not.
 fn env_name(name: &str) -> bool {

@@ -77,27 +77,16 @@ pub struct Finder<'a> {
 }
 
 impl<'a> Finder<'a> {
-    /// A finder for the `removed` secrets; None when none is long enough to
-    /// hunt. An automaton that cannot be built is an error: the caller must
-    /// not go on as if nothing repeated.
-    pub fn of<S: AsRef<str>>(removed: &'a [S]) -> Result<Option<Finder<'a>>, String> {
-        let mut secrets: Vec<&str> = removed.iter().filter_map(|p| worth_hunting(p.as_ref())).collect();
-        secrets.sort_unstable();
-        secrets.dedup();
-        Finder::of_sorted(secrets)
-    }
-
-    /// A finder for lists made by [`hunted`] (each already sorted): one
-    /// merge of sorted runs, the part of the scrub that runs on one core.
+    /// A finder for the secrets of lists made by [`hunted`] (each already
+    /// sorted): one merge of sorted runs, the part of the scrub that runs
+    /// on one core. None when no secret is long enough to hunt. An
+    /// automaton that cannot be built is an error: the caller must not go
+    /// on as if nothing repeated.
     pub fn merged(parts: &'a [Vec<String>]) -> Result<Option<Finder<'a>>, String> {
         let mut secrets: Vec<&str> = parts.iter().flatten().map(String::as_str).collect();
         // A stable sort finds the parts' sorted runs and merges them.
         secrets.sort();
         secrets.dedup();
-        Finder::of_sorted(secrets)
-    }
-
-    fn of_sorted(secrets: Vec<&'a str>) -> Result<Option<Finder<'a>>, String> {
         if secrets.is_empty() {
             return Ok(None);
         }
@@ -196,7 +185,8 @@ mod tests {
     #[test]
     fn finds_secrets_that_share_a_start() {
         let removed = ["s3cr3t-10-pw".to_string(), "s3cr3t-1-pw".into(), "AKIAIOSFODNN7EXAMPLE".into(), "short".into()];
-        let f = Finder::of(&removed).unwrap().unwrap();
+        let parts = [hunted(removed.to_vec())];
+        let f = Finder::merged(&parts).unwrap().unwrap();
         assert_eq!(
             f.replace("a s3cr3t-10-pw b s3cr3t-1-pw c AKIAIOSFODNN7EXAMPLE").unwrap(),
             "a prodbox-redacted b prodbox-redacted c prodbox-redacted"
@@ -208,10 +198,10 @@ mod tests {
             assert_eq!(f.contains(text), !f.hits(text).is_empty(), "{text}");
         }
         // Overlapping starts: the second one is the secret.
-        let one = ["aaaaaaaab-s3cret!".to_string()];
-        let f = Finder::of(&one).unwrap().unwrap();
+        let one = [hunted(vec!["aaaaaaaab-s3cret!".to_string()])];
+        let f = Finder::merged(&one).unwrap().unwrap();
         assert!(f.contains("aaaaaaaaaaaaaaaaab-s3cret!!"));
         assert!(!f.contains("aaaaaaaaaaaaaaaaab-s3cre"));
-        assert!(Finder::of(&["short".to_string()]).unwrap().is_none());
+        assert!(Finder::merged(&[hunted(vec!["short".to_string()])]).unwrap().is_none());
     }
 }
