@@ -379,15 +379,16 @@ pub fn sanitize(config: &ProdConfig, rules: &SanitizeSection) -> Result<Sanitize
     let env: Vec<(&String, &ProdValue)> = config.env.iter().collect();
     let parallel = file_bytes(config) + config.env.len() * 64 >= PARALLEL_FROM;
     // One pool for everything that does not depend on anything else: pieces
-    // of the env and every file, biggest first, so both cores stay busy to
-    // the end (a large env beside a few large files on 2 cores: measured
-    // in `cargo bench --bench sanitize`).
+    // of the env and every file, most work first (by format and size:
+    // `files::work`), so both cores stay busy to the end. Ordered by bytes
+    // alone, two 2.5 MB files of the bench record, YAML and JSON, ended on
+    // one core and the other idled for a third of the run.
     let env_pieces = if parallel { env.len().div_ceil(ENV_PIECE).max(1) } else { 1 };
     let mut tasks: Vec<Task> = (0..env_pieces).map(Task::Env).collect();
     tasks.extend((0..files.len()).map(Task::File));
     let weight = |t: &Task| match *t {
-        Task::Env(_) => ENV_PIECE * 64,
-        Task::File(i) => value_text(files[i].1).len(),
+        Task::Env(_) => ENV_PIECE * ENV_VAR_WORK,
+        Task::File(i) => files::work(files[i].0, value_text(files[i].1).len()),
     };
     tasks.sort_by_key(|t| std::cmp::Reverse(weight(t)));
     let piece = env.len().div_ceil(env_pieces).max(1);
@@ -430,14 +431,21 @@ pub fn sanitize(config: &ProdConfig, rules: &SanitizeSection) -> Result<Sanitize
     let finder = Finder::merged(&taken).map_err(SanitizeError::Scrub)?;
     if let Some(finder) = &finder {
         // Which values still hold a secret taken out elsewhere: the env as one
-        // task, each file as another.
-        let holds = pool::map(&(0..=files.len()).collect::<Vec<_>>(), parallel, |&i| {
-            if i == files.len() {
-                out.env.iter().any(|(_, v)| finder.contains(v))
-            } else {
-                outcomes[i].content.as_deref().is_some_and(|c| finder.contains(c))
+        // task, each file in pieces (a few large files must not leave a core idle).
+        let mut looks: Vec<(usize, std::ops::Range<usize>)> = vec![(files.len(), 0..0)];
+        for (i, o) in outcomes.iter().enumerate() {
+            if let Some(c) = &o.content {
+                looks.extend(finder.pieces(c).into_iter().map(|r| (i, r)));
             }
+        }
+        let found = pool::map(&looks, parallel, |(i, r)| match outcomes.get(*i) {
+            None => out.env.iter().any(|(_, v)| finder.contains(v)),
+            Some(o) => o.content.as_deref().is_some_and(|c| finder.contains(&c[r.clone()])),
         });
+        let mut holds = vec![false; files.len() + 1];
+        for ((i, _), found) in looks.iter().zip(found) {
+            holds[*i] |= found;
+        }
         if holds[files.len()] {
             let part = decide_env(&env, rules, Some(finder));
             out = SanitizedConfig { env: part.env, decisions: part.decisions, ..SanitizedConfig::default() };
@@ -461,6 +469,10 @@ pub fn sanitize(config: &ProdConfig, rules: &SanitizeSection) -> Result<Sanitize
 
 /// Env vars per task of the pool.
 const ENV_PIECE: usize = 2048;
+
+/// About how much work one env var is, in the units of [`files::work`]
+/// (a tenth of a byte of YAML): 2,048 vars take about as long as 80 kB of YAML.
+const ENV_VAR_WORK: usize = 400;
 
 /// A unit of the pool's work.
 enum Task {

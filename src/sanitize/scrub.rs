@@ -160,6 +160,23 @@ impl<'a> Finder<'a> {
         false
     }
 
+    /// The pieces to look through `text` in, on several cores: each about
+    /// [`PIECE`] bytes, reaching the longest secret's length (less one
+    /// byte) into the next, so a secret that starts in a piece ends in it.
+    pub fn pieces(&self, text: &str) -> Vec<std::ops::Range<usize>> {
+        let reach = self.secrets.iter().map(|s| s.len()).max().unwrap_or(0).saturating_sub(1);
+        let mut out = Vec::with_capacity(text.len() / PIECE + 1);
+        let mut start = 0;
+        loop {
+            let end = ceil_char_boundary(text, start + PIECE);
+            out.push(start..ceil_char_boundary(text, end + reach));
+            if end >= text.len() {
+                return out;
+            }
+            start = end;
+        }
+    }
+
     /// `text` with every secret replaced, or None when it holds none.
     pub fn replace(&self, text: &str) -> Option<String> {
         let hits = self.hits(text);
@@ -176,6 +193,14 @@ impl<'a> Finder<'a> {
         out.push_str(&text[copied..]);
         Some(out)
     }
+}
+
+/// About how many bytes of one text [`Finder::pieces`] gives a core.
+pub const PIECE: usize = 256 << 10;
+
+/// The first char boundary of `text` at or after `at` (its length past the end).
+fn ceil_char_boundary(text: &str, at: usize) -> usize {
+    (at..text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len())
 }
 
 #[cfg(test)]
@@ -203,5 +228,20 @@ mod tests {
         assert!(f.contains("aaaaaaaaaaaaaaaaab-s3cret!!"));
         assert!(!f.contains("aaaaaaaaaaaaaaaaab-s3cre"));
         assert!(Finder::merged(&[hunted(vec!["short".to_string()])]).unwrap().is_none());
+    }
+
+    #[test]
+    fn pieces_hold_every_secret_that_starts_in_them() {
+        let one = [hunted(vec!["s3cr3t-across-pieces".to_string()])];
+        let f = Finder::merged(&one).unwrap().unwrap();
+        let filler = "é".repeat(PIECE / 2 - 3);
+        // The secret starts a few bytes before the first piece's end, in text of two-byte chars.
+        let text = format!("{filler}ab s3cr3t-across-pieces {filler}{filler}");
+        let pieces = f.pieces(&text);
+        assert!(pieces.len() >= 2 && pieces[0].start == 0 && pieces.last().unwrap().end == text.len());
+        assert!(pieces.windows(2).all(|w| w[0].end > w[1].start && w[1].start > w[0].start));
+        assert!(pieces.iter().any(|p| f.contains(&text[p.clone()])));
+        assert_eq!(f.pieces("short text"), vec![0..10]);
+        assert_eq!(f.pieces(""), vec![0..0]);
     }
 }
