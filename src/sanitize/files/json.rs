@@ -1,24 +1,30 @@
-//! JSON read into the [`Node`] tree with the span of every value. The text
-//! is checked with serde_json first, so the reader below only has to find
-//! positions in text already known to be valid JSON.
+//! JSON read into the [`Node`] tree with the span of every value, in one
+//! pass that also checks the text is JSON (RFC 8259, as serde_json reads
+//! it): anything else is None, and the file is scanned as text instead. A
+//! test holds it to serde_json's verdict on thousands of broken documents.
 
-use serde::de::IgnoredAny;
 use std::borrow::Cow;
 
 use super::tree::{Cut, Entry, Item, Kind, Node, Scalar, Style};
 
+/// How deep collections may nest (serde_json's limit): deeper is None, not
+/// a stack overflow.
+const MAX_DEPTH: usize = 128;
+
 /// Parses `text`, or None when it is not valid JSON.
 pub fn parse(text: &str) -> Option<Node<'_>> {
-    serde_json::from_str::<IgnoredAny>(text).ok()?;
-    let mut r = Reader { text, b: text.as_bytes(), i: 0 };
+    let mut r = Reader { text, b: text.as_bytes(), i: 0, depth: 0 };
     r.ws();
-    r.value()
+    let node = r.value()?;
+    r.ws();
+    (r.i == r.b.len()).then_some(node)
 }
 
 struct Reader<'a> {
     text: &'a str,
     b: &'a [u8],
     i: usize,
+    depth: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -28,51 +34,102 @@ impl<'a> Reader<'a> {
         }
     }
 
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
     fn value(&mut self) -> Option<Node<'a>> {
-        match *self.b.get(self.i)? {
-            b'{' => self.object(),
-            b'[' => self.array(),
+        let start = self.i;
+        let kind = match self.peek()? {
+            b'{' => return self.object(),
+            b'[' => return self.array(),
             b'"' => {
-                let start = self.i;
                 let text = self.string()?;
-                Some(Node::Scalar(Scalar { text, kind: Kind::Str, span: start..self.i, style: Style::Json, anchor: 0 }))
+                return Some(Node::Scalar(Scalar {
+                    text,
+                    kind: Kind::Str,
+                    span: start..self.i,
+                    style: Style::Json,
+                    anchor: 0,
+                }));
             }
-            c => {
-                let start = self.i;
-                let kind = match c {
-                    b't' | b'f' => Kind::Bool,
-                    b'n' => Kind::Null,
-                    _ => Kind::Number,
-                };
-                while self.i < self.b.len()
-                    && !matches!(self.b[self.i], b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')
-                {
-                    self.i += 1;
-                }
-                let text = Cow::Borrowed(&self.text[start..self.i]);
-                Some(Node::Scalar(Scalar { text, kind, span: start..self.i, style: Style::Json, anchor: 0 }))
+            b't' => self.literal(b"true", Kind::Bool)?,
+            b'f' => self.literal(b"false", Kind::Bool)?,
+            b'n' => self.literal(b"null", Kind::Null)?,
+            _ => self.number()?,
+        };
+        let text = Cow::Borrowed(&self.text[start..self.i]);
+        Some(Node::Scalar(Scalar { text, kind, span: start..self.i, style: Style::Json, anchor: 0 }))
+    }
+
+    fn literal(&mut self, word: &[u8], kind: Kind) -> Option<Kind> {
+        self.b[self.i..].starts_with(word).then(|| {
+            self.i += word.len();
+            kind
+        })
+    }
+
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+    fn number(&mut self) -> Option<Kind> {
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.peek()? {
+            b'0' => self.i += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            self.some_digits()?;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
             }
+            self.some_digits()?;
+        }
+        Some(Kind::Number)
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.i += 1;
         }
     }
 
-    /// A string at `self.i`, unescaped; moves past it.
+    fn some_digits(&mut self) -> Option<()> {
+        let from = self.i;
+        self.digits();
+        (self.i > from).then_some(())
+    }
+
+    /// A string at `self.i`, unescaped; moves past it. None for a control
+    /// character, a bad escape or no closing quote.
     fn string(&mut self) -> Option<Cow<'a, str>> {
         let start = self.i;
         let mut i = start + 1;
         let mut escaped = false;
-        while i < self.b.len() {
-            match self.b[i] {
+        loop {
+            match *self.b.get(i)? {
+                b'"' => break,
                 b'\\' => {
                     escaped = true;
-                    i += 2;
+                    match *self.b.get(i + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                        b'u' if self.b.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => i += 6,
+                        _ => return None,
+                    }
                 }
-                b'"' => break,
+                0..0x20 => return None,
                 _ => i += 1,
             }
         }
         self.i = i + 1;
         let raw = &self.text[start..self.i];
         if escaped {
+            // Escapes decoded by serde_json (surrogate pairs included).
             serde_json::from_str::<String>(raw).ok().map(Cow::Owned)
         } else {
             Some(Cow::Borrowed(&raw[1..raw.len() - 1]))
@@ -83,9 +140,15 @@ impl<'a> Reader<'a> {
         let mut entries = Vec::new();
         self.members(b'}', |r| {
             let start = r.i;
+            if r.peek()? != b'"' {
+                return None;
+            }
             let key = r.string()?;
             r.ws();
-            r.i += 1; // ':'
+            if r.peek()? != b':' {
+                return None;
+            }
+            r.i += 1;
             r.ws();
             let node = r.value()?;
             entries.push(Entry { key, node, cut: Cut::Flow(start..r.i) });
@@ -105,19 +168,34 @@ impl<'a> Reader<'a> {
         Some(Node::Seq(items))
     }
 
-    /// Reads the members of a collection opened at `self.i` up to `close`,
-    /// calling `member` at the start of each.
+    /// Reads the members of a collection opened at `self.i` up to `close`:
+    /// `member` reads one, and commas must stand between them.
     fn members(&mut self, close: u8, mut member: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
         self.i += 1;
+        self.ws();
+        if self.peek()? == close {
+            self.i += 1;
+            self.depth -= 1;
+            return Some(());
+        }
         loop {
+            member(self)?;
             self.ws();
-            match *self.b.get(self.i)? {
+            match self.peek()? {
+                b',' => {
+                    self.i += 1;
+                    self.ws();
+                }
                 c if c == close => {
                     self.i += 1;
+                    self.depth -= 1;
                     return Some(());
                 }
-                b',' => self.i += 1,
-                _ => member(self)?,
+                _ => return None,
             }
         }
     }
@@ -138,5 +216,45 @@ mod tests {
         let Node::Scalar(t) = &items[1].node else { panic!() };
         assert_eq!((t.kind, &text[t.span.clone()]), (Kind::Bool, "true"));
         assert!(parse("{\"a\":").is_none());
+    }
+
+    /// Whether serde_json reads `text` as JSON, every string decoded (a
+    /// lone surrogate escape is no text).
+    fn serde_says(text: &str) -> bool {
+        serde_json::from_str::<serde_json::Value>(text).is_ok()
+    }
+
+    #[test]
+    fn reads_as_json_exactly_what_serde_json_does() {
+        let docs = [
+            r#"{"a": "x\"y\u00e9\n", "b": [1, -0.5e+3, true, false, null, {}], "c": {"d": [[]], "e": "\ud83d\ude00"}}"#,
+            r#"[0, 10, -1, 1.25, 2E5, "", " \/ ", {"k": [null]}]"#,
+            " \n\t{ \"k\" : \"v\" } \r\n",
+            "\"just a string\"",
+            "12",
+        ];
+        let edits: &[&str] =
+            &["", ",", "]", "}", "[", "{", "\"", ":", "\\", "0", "-", " ", "e", ".", "\n", "\u{1}", "t", "x", "+", "u"];
+        let mut checked = 0;
+        for doc in docs {
+            assert!(serde_says(doc) && parse(doc).is_some(), "{doc}");
+            for at in (0..=doc.len()).filter(|&i| doc.is_char_boundary(i)) {
+                for edit in edits {
+                    // Insert the edit at `at`, and replace the char at `at` by it.
+                    let mut variants = vec![format!("{}{edit}{}", &doc[..at], &doc[at..])];
+                    if let Some(c) = doc[at..].chars().next() {
+                        variants.push(format!("{}{edit}{}", &doc[..at], &doc[at + c.len_utf8()..]));
+                    }
+                    for v in variants {
+                        assert_eq!(parse(&v).is_some(), serde_says(&v), "{v:?}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 5000);
+        for deep in ["[".repeat(100) + &"]".repeat(100), "[".repeat(5000) + &"]".repeat(5000)] {
+            assert_eq!(parse(&deep).is_some(), serde_says(&deep), "depth {}", deep.len() / 2);
+        }
     }
 }
