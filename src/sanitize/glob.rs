@@ -4,6 +4,12 @@
 /// ASCII case-insensitive; no allocation (it runs for every key of every file).
 pub fn matches(pattern: &str, name: &str) -> bool {
     let (p, n) = (pattern.as_bytes(), name.as_bytes());
+    // Most names fail on their first byte (`FEATURE_*` against every key of a file).
+    if let (Some(&a), Some(&b)) = (p.first(), n.first()) {
+        if a != b'*' && !a.eq_ignore_ascii_case(&b) {
+            return false;
+        }
+    }
     let mut parts = p.split(|&b| b == b'*');
     let first = parts.next().unwrap_or_default();
     if !starts_with_ci(n, first) {
@@ -54,5 +60,6 @@ mod tests {
         assert!(matches("*PASSWORD*", "DB_PASSWORD_FILE"));
         assert!(matches("LOG_LEVEL", "LOG_LEVEL"));
         assert!(!matches("LOG_LEVEL", "LOG_LEVELS"));
+        assert!(matches("log_*", "LOG_LEVEL") && matches("*", "") && !matches("a*", ""));
     }
 }

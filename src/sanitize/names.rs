@@ -815,6 +815,11 @@ pub fn is_reference_context(key: &str) -> bool {
     if key.len() < 6 || key.len() > 24 || !matches!(key.as_bytes()[0] | 0x20, b's' | b'v' | b'e' | b'c' | b'r' | b'k') {
         return false;
     }
+    // Every context ends in `ref`, `from`, `name`, `secret`, `manager` or `reference`.
+    let last = key.bytes().rev().find(u8::is_ascii_alphanumeric).unwrap_or(b' ');
+    if !matches!(last | 0x20, b'f' | b'm' | b'e' | b't' | b'r') {
+        return false;
+    }
     let mut folded = [0u8; 24];
     let mut n = 0;
     for b in key.bytes().filter(u8::is_ascii_alphanumeric) {
@@ -998,6 +1003,10 @@ mod tests {
 
     #[test]
     fn reference_contexts() {
+        // The cheap first checks (length, first and last letter) let every context through.
+        for c in REFERENCE_CONTEXTS {
+            assert!(is_reference_context(c), "{c}");
+        }
         assert!(is_reference_context("secretKeyRef"));
         assert!(is_reference_context("valueFrom"));
         assert!(!is_reference_context("password"));
