@@ -114,20 +114,25 @@ pub fn parse_properties(text: &str) -> Node<'_> {
             i = line_end(text, i);
             continue;
         }
-        // The logical line: natural lines joined while one ends in an odd run of `\`.
+        // The logical line: natural lines joined while one ends in an odd run
+        // of `\`. `next`: past the newline that ends it (one search per line:
+        // lines are short, and each search has a set-up cost).
         let start = i;
         let mut end = i;
-        loop {
-            let e = text[end..].find('\n').map_or(text.len(), |j| end + j);
-            let body = text[end..e].trim_end_matches('\r');
-            let slashes = body.bytes().rev().take_while(|&c| c == b'\\').count();
-            if slashes % 2 == 1 && e < text.len() {
+        let next = loop {
+            let e = newline(b, end);
+            let mut body_end = e;
+            while body_end > end && b[body_end - 1] == b'\r' {
+                body_end -= 1;
+            }
+            let slashes = b[end..body_end].iter().rev().take_while(|&&c| c == b'\\').count();
+            if slashes % 2 == 1 && e < b.len() {
                 end = e + 1;
                 continue;
             }
-            end += body.len();
-            break;
-        }
+            end = body_end;
+            break (e + 1).min(b.len());
+        };
         let logical = &text[start..end];
         let key_end = key_end(logical);
         let key = unescape(&logical[..key_end]);
@@ -143,14 +148,16 @@ pub fn parse_properties(text: &str) -> Node<'_> {
             }
         }
         let value = unescape(&logical[v..]);
-        let remove = line_start..line_end(text, end.saturating_sub(1).max(start));
-        entries.push(borrowed(key, value, start + v..end, remove));
-        i = line_end(text, end.saturating_sub(1).max(start));
-        if i <= start {
-            i = end + 1;
-        }
+        entries.push(borrowed(key, value, start + v..end, line_start..next));
+        i = next;
     }
     Node::Map(entries)
+}
+
+/// Where the line holding `from` ends: its `\n`, or the end of `b`. A loop:
+/// a `.properties` line is a few dozen bytes, shorter than memchr's set-up pays for.
+fn newline(b: &[u8], from: usize) -> usize {
+    b[from..].iter().position(|&c| c == b'\n').map_or(b.len(), |j| from + j)
 }
 
 /// Where a `.properties` key ends: the first unescaped `=`, `:` or blank.
@@ -169,7 +176,7 @@ fn key_end(logical: &str) -> usize {
 
 /// `.properties` escapes and line continuations undone.
 fn unescape(s: &str) -> Cow<'_, str> {
-    if !s.contains('\\') {
+    if !crate::sanitize::has_byte(s.as_bytes(), b'\\') {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
