@@ -1273,25 +1273,19 @@ fn user_password_tokens(value: &str, found: &mut Vec<Finding>) {
     if !value.is_ascii() {
         return user_password_tokens_unicode(value, found);
     }
-    // Words split as `char::is_whitespace` and quotes split them, a byte at
-    // a time; only words with a colon can be pairs.
+    // Words split as `char::is_whitespace` and quotes split them; only
+    // words with a colon can be pairs, so the colons are found first (a
+    // fast search: a long text has few) and each one's word read around it.
     let b = value.as_bytes();
     let sep = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' | b'"' | b'\'');
-    let mut i = 0;
-    while i < b.len() {
-        if sep(b[i]) {
-            i += 1;
-            continue;
+    let mut done = 0;
+    for colon in memchr::memchr_iter(b':', b) {
+        if colon < done {
+            continue; // a second colon of the word just read
         }
-        let start = i;
-        let mut colon = false;
-        while i < b.len() && !sep(b[i]) {
-            colon |= b[i] == b':';
-            i += 1;
-        }
-        if colon {
-            user_password_word(&value[start..i], start, found);
-        }
+        let start = b[..colon].iter().rposition(|&c| sep(c)).map_or(0, |i| i + 1);
+        done = b[colon..].iter().position(|&c| sep(c)).map_or(b.len(), |i| colon + i);
+        user_password_word(&value[start..done], start, found);
     }
 }
 
@@ -1790,7 +1784,7 @@ fn jwts(value: &str, found: &mut Vec<Finding>) {
 /// Telegram-style bot tokens: `123456789:AA…` (35 characters after the colon).
 fn bot_tokens(value: &str, found: &mut Vec<Finding>) {
     let b = value.as_bytes();
-    for i in (0..b.len()).filter(|&i| b[i] == b':') {
+    for i in memchr::memchr_iter(b':', b) {
         let digits = b[..i].iter().rev().take_while(|c| c.is_ascii_digit()).count();
         if !(8..=10).contains(&digits) {
             continue;
@@ -2116,6 +2110,25 @@ pub fn shannon(s: &str) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pairs_found_by_colon_as_by_word() {
+        for text in [
+            "smtp relay: ops:Tr0ub4dor&3x 'svc:Pa55-word!' \"db:S3cret.Value\"\n2026-11-20T14:05:07Z",
+            "ops:Tr0ub4dor&3x",
+            ":lead a:b:Cc9#xxxxxx trail: x:Yy8!yyyyyyy:",
+            "no pairs here at all",
+        ] {
+            let (mut by_colon, mut by_word) = (Vec::new(), Vec::new());
+            super::user_password_tokens(text, &mut by_colon);
+            super::user_password_tokens_unicode(text, &mut by_word);
+            let spans = |f: &[super::Finding]| f.iter().map(|f| f.span.clone()).collect::<Vec<_>>();
+            assert_eq!(spans(&by_colon), spans(&by_word), "{text}");
+        }
+        let mut found = Vec::new();
+        super::user_password_tokens("x ops:Tr0ub4dor&3x", &mut found);
+        assert_eq!(found.len(), 1);
+    }
+
     use super::*;
 
     fn secrets(v: &str) -> Vec<&str> {
