@@ -432,6 +432,7 @@ pub fn sanitize(config: &ProdConfig, rules: &SanitizeSection) -> Result<Sanitize
     if let Some(finder) = &finder {
         // Which values still hold a secret taken out elsewhere: the env as one
         // task, each file in pieces (a few large files must not leave a core idle).
+        // (A look is a file's index and a piece of it; index `files.len()` is the env.)
         let mut looks: Vec<(usize, std::ops::Range<usize>)> = vec![(files.len(), 0..0)];
         for (i, o) in outcomes.iter().enumerate() {
             if let Some(c) = &o.content {
@@ -471,7 +472,7 @@ pub fn sanitize(config: &ProdConfig, rules: &SanitizeSection) -> Result<Sanitize
 const ENV_PIECE: usize = 2048;
 
 /// About how much work one env var is, in the units of [`files::work`]
-/// (a tenth of a byte of YAML): 2,048 vars take about as long as 80 kB of YAML.
+/// (tenths of a byte of YAML): 2,048 vars take about as long as 80 kB of YAML.
 const ENV_VAR_WORK: usize = 400;
 
 /// A unit of the pool's work.

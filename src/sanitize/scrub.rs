@@ -223,6 +223,11 @@ struct Blocks {
     named: Vec<(u32, u32, u8)>,
 }
 
+// The blocks at offsets 0 to 3 end within a start's first 7 bytes, and a
+// secret that starts anywhere holds a whole block at a multiple of 4 only
+// if it is 7 bytes or more.
+const _: () = assert!(MIN_LEN >= 7);
+
 /// A 128 KiB table: the starts of 12,000 secrets (48,000 blocks) set about
 /// one bit in twenty, so about one block in twenty is looked up.
 const TABLE_BITS: u32 = 20;

@@ -121,8 +121,8 @@ impl Format {
 }
 
 /// About how much work sanitizing a file of `bytes` bytes at `path` is, in
-/// the units of [`super::ENV_VAR_WORK`]: the sanitizer's pool takes the
-/// biggest first, so two similar files must not end on one core. Per byte,
+/// tenths of the work of a byte of YAML: the sanitizer's pool takes the
+/// most work first, so two costly files must not end on one core. Per byte,
 /// YAML costs about three times plain text, JSON 0.8 of YAML, the line
 /// formats 0.6 (measured on the bench record, `BREAKDOWN=1 cargo bench
 /// --bench sanitize`); a name that does not tell counts as in between.
