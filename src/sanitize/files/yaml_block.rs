@@ -19,13 +19,19 @@ use super::tree::{Cut, Entry, Item, Kind, Node, Scalar, Style};
 /// Bytes that cannot start a plain scalar or a plain key here.
 const INDICATORS: &[u8] = b"[]{},&*!|>%@`'\"#?:";
 
+/// Whether `b` is one of [`INDICATORS`] (a loop: `contains` calls memchr,
+/// whose set-up cost more than the search, for a byte of every line).
+fn is_indicator(b: u8) -> bool {
+    crate::sanitize::one_of(b, INDICATORS)
+}
+
 /// The longest implicit key YAML allows.
 const MAX_KEY: usize = 1024;
 
 /// `text` as a tree, when it is all in the subset this reader knows; else
 /// None (read it with saphyr).
 pub fn parse(text: &str) -> Option<Node<'_>> {
-    if !text.is_ascii() || text.as_bytes().contains(&b'\t') || text.as_bytes().contains(&b'\r') {
+    if !text.is_ascii() || memchr::memchr2(b'\t', b'\r', text.as_bytes()).is_some() {
         return None;
     }
     let bytes = text.as_bytes();
@@ -111,7 +117,7 @@ impl<'a> Reader<'a> {
             let colon = key_end(b)?;
             let key = self.text[l.at..l.at + colon].trim_end_matches(' ');
             // (`key_end` stops at a comment, so the key holds none.)
-            if key.is_empty() || key.len() > MAX_KEY || INDICATORS.contains(&b[0]) {
+            if key.is_empty() || key.len() > MAX_KEY || is_indicator(b[0]) {
                 return None;
             }
             let value_at = l.at + colon + 1;
@@ -209,7 +215,9 @@ fn scalar(text: &str, at: usize, end: usize) -> Option<Scalar<'_>> {
         q @ (b'"' | b'\'') => {
             let close = b[1..].iter().position(|&c| c == q)? + 1;
             let inner = &text[at + 1..at + close];
-            if (q == b'"' && inner.contains('\\')) || (q == b'\'' && b.get(close + 1) == Some(&b'\'')) {
+            if (q == b'"' && crate::sanitize::has_byte(inner.as_bytes(), b'\\'))
+                || (q == b'\'' && b.get(close + 1) == Some(&b'\''))
+            {
                 return None;
             }
             let after = &b[close + 1..];
@@ -222,7 +230,7 @@ fn scalar(text: &str, at: usize, end: usize) -> Option<Scalar<'_>> {
             // (a comment after it included); replacing it drops that comment.
             Some(Scalar { text: Cow::Borrowed(inner), kind: Kind::Str, span: at..end, style, anchor: 0 })
         }
-        c if INDICATORS.contains(&c) => None,
+        c if is_indicator(c) => None,
         b'-' if matches!(b.get(1), None | Some(b' ')) => None,
         _ => {
             // One pass: the value ends at a comment; `: ` inside it would be
