@@ -1571,6 +1571,10 @@ pub fn value_can_be_secret(v: &str) -> bool {
 /// `acme-tls`, `app-secrets`): lower-case words joined by `-`, the last one
 /// saying what the object holds. It names the secret; it is not one.
 fn secret_object_name(t: &str) -> bool {
+    // Every word below ends in `s` or `h`: most values fail before a search.
+    if !matches!(t.as_bytes().last(), Some(b's' | b'h')) {
+        return false;
+    }
     let Some((_, last)) = t.rsplit_once('-') else { return false };
     matches!(last, "secret" | "secrets" | "credentials" | "creds" | "tls" | "keys" | "auth")
         && t.len() <= 63
@@ -1585,6 +1589,9 @@ fn secret_object_name(t: &str) -> bool {
 /// words (`topology.kubernetes.io/zone`, `node-role.kubernetes.io/control-plane`):
 /// a label or annotation key, never a credential.
 pub fn is_qualified_name(t: &str) -> bool {
+    if !super::has_byte(t.as_bytes(), b'/') {
+        return false;
+    }
     let Some((prefix, name)) = t.split_once('/') else { return false };
     is_hostname(prefix)
         && !name.is_empty()
