@@ -602,8 +602,9 @@ impl<'r> Walk<'r> {
                 _ => &['#'],
             };
             // Most files have no comment at all: one fast search for each
-            // marker instead of a look at every line.
-            if !markers.iter().any(|&m| text.contains(m)) {
+            // marker instead of a look at every line (memchr's: `str::contains`
+            // with a char reads a byte at a time).
+            if !markers.iter().any(|&m| memchr::memchr(m as u8, text.as_bytes()).is_some()) {
                 return;
             }
             let mut at = 0;
