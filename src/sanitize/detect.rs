@@ -1877,16 +1877,7 @@ fn high_entropy(value: &str, public: &[Range<usize>], found: &mut Vec<Finding>) 
 
 /// Letters, digits and `+ / _ - ~`: the bytes of a token [`high_entropy`]
 /// looks at (a table: this runs for every byte of every file).
-static ENTROPY_TOKEN_BYTES: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'_' | b'-' | b'~');
-        b += 1;
-    }
-    t
-};
+static ENTROPY_TOKEN_BYTES: [bool; 256] = super::alphanumeric_or(b"+/_-~");
 
 /// The entropy test on one token.
 pub fn looks_random(t: &str) -> bool {
@@ -2117,6 +2108,8 @@ pub fn shannon(s: &str) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn pairs_found_by_colon_as_by_word() {
         for text in [
@@ -2126,17 +2119,15 @@ mod tests {
             "no pairs here at all",
         ] {
             let (mut by_colon, mut by_word) = (Vec::new(), Vec::new());
-            super::user_password_tokens(text, &mut by_colon);
-            super::user_password_tokens_unicode(text, &mut by_word);
-            let spans = |f: &[super::Finding]| f.iter().map(|f| f.span.clone()).collect::<Vec<_>>();
+            user_password_tokens(text, &mut by_colon);
+            user_password_tokens_unicode(text, &mut by_word);
+            let spans = |f: &[Finding]| f.iter().map(|f| f.span.clone()).collect::<Vec<_>>();
             assert_eq!(spans(&by_colon), spans(&by_word), "{text}");
         }
         let mut found = Vec::new();
-        super::user_password_tokens("x ops:Tr0ub4dor&3x", &mut found);
+        user_password_tokens("x ops:Tr0ub4dor&3x", &mut found);
         assert_eq!(found.len(), 1);
     }
-
-    use super::*;
 
     fn secrets(v: &str) -> Vec<&str> {
         find_all(v).iter().map(|f| &v[f.span.clone()]).collect()

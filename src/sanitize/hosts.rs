@@ -66,15 +66,7 @@ pub fn rewrite<'v>(
 }
 
 /// Letters, digits, `.` and `-`: the bytes of a host name or address.
-static HOST_BYTES: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = (b as u8).is_ascii_alphanumeric() || b == b'.' as usize || b == b'-' as usize;
-        b += 1;
-    }
-    t
-};
+static HOST_BYTES: [bool; 256] = super::alphanumeric_or(b".-");
 
 /// Whether `host` is covered by `pattern` (`api.example.com`, `*.example.com`, `10.20.0.0/16`).
 pub fn host_matches(pattern: &str, host: &str) -> bool {

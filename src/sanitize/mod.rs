@@ -488,6 +488,24 @@ enum Done {
     File(files::FileOutcome),
 }
 
+/// A table of the bytes that are ASCII letters, digits or one of `extra`:
+/// one load a byte for the checks that run on every byte of every value
+/// (host names, entropy tokens, plain YAML scalars).
+pub(crate) const fn alphanumeric_or(extra: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
 /// Whether `b` is one of the bytes of `set`. A loop the compiler unrolls
 /// for these short constant sets: `set.contains(&b)` calls memchr for each
 /// byte, which cost more than everything else in a value's checks.
@@ -575,6 +593,14 @@ const PARALLEL_FROM: usize = 1 << 20;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_tables_hold_letters_digits_and_the_extra_bytes() {
+        let t = alphanumeric_or(b".-");
+        for b in 0..=255u8 {
+            assert_eq!(t[usize::from(b)], b.is_ascii_alphanumeric() || b == b'.' || b == b'-', "{b}");
+        }
+    }
 
     #[test]
     fn messages_lose_secrets_and_userinfo() {

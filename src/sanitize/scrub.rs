@@ -164,6 +164,7 @@ impl<'a> Finder<'a> {
         }
         let mut from = 0;
         while let Some(k) = self.blocks.next_held(b, from) {
+            // (Read again: returning it from the loop above slowed the loop.)
             let block = u32::from_le_bytes(b[k * 4..k * 4 + 4].try_into().expect("4 bytes"));
             for &(_, start, offset) in self.blocks.named(block) {
                 let Some(at) = (k * 4).checked_sub(usize::from(offset)) else { continue };

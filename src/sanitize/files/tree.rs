@@ -210,16 +210,7 @@ fn yaml_plain_safe(s: &str, flow: bool) -> bool {
 /// Letters, digits and `_ . / @ + = -`: what a plain YAML scalar we write
 /// may hold (`:` too, outside a flow collection). A table: this runs for
 /// every byte of every rewritten YAML value.
-static YAML_PLAIN_BYTES: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'@' | b'+' | b'=' | b'-');
-        b += 1;
-    }
-    t
-};
+static YAML_PLAIN_BYTES: [bool; 256] = crate::sanitize::alphanumeric_or(b"_./@+=-");
 
 fn yaml_double(s: &str) -> String {
     // JSON's escapes are a subset of YAML's double-quoted escapes.
