@@ -2,7 +2,9 @@
 //! config files (YAML, JSON, .properties, text), as `up` would see it.
 //! Two records: "dense", where every config block holds a secret and a
 //! production address (the worst case), and "typical", where one block in
-//! fifty does. Prints figures; asserts nothing.
+//! fifty does. A third, "one-file", holds the dense record's 10 MB as one
+//! YAML file, so no other file can keep the second core busy. Prints
+//! figures; asserts nothing.
 //! Run: `cargo bench --bench sanitize`.
 
 use std::collections::BTreeMap;
@@ -19,6 +21,20 @@ fn plain(s: String) -> ProdValue {
 
 /// `every`: one block in `every` holds a secret and a production address.
 fn record(every: usize) -> ProdConfig {
+    env_and_files(every, 4)
+}
+
+/// The dense record's 10 MB as one YAML file: no file to put on the other core.
+fn one_file() -> ProdConfig {
+    let mut config = env_and_files(1, 1);
+    config.files.retain(|path, _| path == MAIN_YAML);
+    config
+}
+
+const MAIN_YAML: &str = "/etc/app/config.yaml";
+
+/// The record's env and its four files, the YAML `10 MB / quarter` long.
+fn env_and_files(every: usize, quarter: usize) -> ProdConfig {
     let mut env = BTreeMap::new();
     for i in 0..10_000 / scale() {
         let (k, v) = match if i % every == 0 { i % 10 } else { 3 + i % 7 } {
@@ -35,7 +51,7 @@ fn record(every: usize) -> ProdConfig {
     let target = 10 * 1024 * 1024 / scale();
     let mut yaml = String::new();
     let mut n = 0;
-    while yaml.len() < target / 4 {
+    while yaml.len() < target / quarter {
         if n % every == 0 {
             yaml.push_str(&format!(
                 "service{n}:\n  url: https://svc{n}.prod.example.com/api\n  timeout: 30s\n  password: \"s3cr3t-{n}-pw\"\n  labels:\n    - checkout\n    - tier-{n}\n"
@@ -47,7 +63,7 @@ fn record(every: usize) -> ProdConfig {
         }
         n += 1;
     }
-    files.insert("/etc/app/config.yaml".to_string(), plain(yaml));
+    files.insert(MAIN_YAML.to_string(), plain(yaml));
     let mut json = String::from("{\"services\":[");
     let mut first = true;
     while json.len() < target / 4 {
@@ -113,6 +129,9 @@ fn main() {
         if only.as_deref().is_none_or(|o| o == label) {
             run(label, &record(every));
         }
+    }
+    if only.as_deref().is_none_or(|o| o == "one-file") {
+        run("one-file", &one_file());
     }
     println!("goal: under 100 ms on this machine");
 }

@@ -4,11 +4,15 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+/// How many threads a parallel [`map`] runs on.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// `f` over `tasks`, on every core when `parallel`, else on this thread.
 /// Tasks are taken in order, so put the biggest first.
 pub fn map<T: Sync, R: Send>(tasks: &[T], parallel: bool, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads =
-        if parallel { std::thread::available_parallelism().map_or(1, |n| n.get()).min(tasks.len()) } else { 1 };
+    let threads = if parallel { cores().min(tasks.len()) } else { 1 };
     if threads <= 1 {
         return tasks.iter().map(f).collect();
     }

@@ -16,7 +16,7 @@ mod xml;
 mod yaml;
 mod yaml_block;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::ops::Range;
 
 use tree::{encode, flow_cuts, Cut, Entry, Kind, Node, Style};
@@ -154,6 +154,33 @@ pub const MAX_KEY_ROWS: usize = 200;
 /// Sanitizes one file. `known` holds secrets redacted elsewhere, which no
 /// value of this file may keep.
 pub fn sanitize_file(path: &str, value: &ProdValue, rules: &SanitizeSection, known: Option<&Finder>) -> FileOutcome {
+    match prepare(path, value, rules, known, 1) {
+        Prepared::Done(outcome) => outcome,
+        Prepared::Split(split) => {
+            let parts = (0..split.pieces()).map(|i| split.walk(i, rules, known)).collect();
+            split.finish(parts)
+        }
+    }
+}
+
+/// A file read for sanitizing: decided already, or a large file whose walk
+/// is cut into pieces for the sanitizer's pool.
+pub enum Prepared<'a> {
+    Done(FileOutcome),
+    Split(Split<'a>),
+}
+
+/// Reads one file and decides it, unless it is a large structured file and
+/// `pieces` allows more than one: then its tree is returned, cut into up
+/// to `pieces` parts to walk ([`Split::walk`]) and put together
+/// ([`Split::finish`]). Either way the outcome is the same.
+pub fn prepare<'a>(
+    path: &'a str,
+    value: &'a ProdValue,
+    rules: &SanitizeSection,
+    known: Option<&Finder>,
+    pieces: usize,
+) -> Prepared<'a> {
     let file_row = |action, reason: String, by_profile| Decision {
         kind: DecisionKind::File,
         name: path.to_string(),
@@ -163,75 +190,204 @@ pub fn sanitize_file(path: &str, value: &ProdValue, rules: &SanitizeSection, kno
     };
     // Whole-file rules first: set, drop, keep, and files the source marked secret.
     if let Some(local) = rules.set.get(path) {
-        return FileOutcome {
+        return Prepared::Done(FileOutcome {
             content: Some(local.clone()),
             decisions: vec![file_row(Action::Replaced, "set by the profile".into(), true)],
             removed: vec![],
-        };
+        });
     }
     if let Some(p) = glob::first_match(&rules.drop, path) {
-        return FileOutcome {
+        return Prepared::Done(FileOutcome {
             content: None,
             decisions: vec![file_row(Action::Dropped, format!("drop {p}"), true)],
             removed: vec![],
-        };
+        });
     }
     let text = match value {
         ProdValue::Plain(s) => s.expose(),
         ProdValue::Marked(s) => {
             let reason = "the deploy record marks the whole file secret".into();
-            return FileOutcome {
+            return Prepared::Done(FileOutcome {
                 content: None,
                 decisions: vec![file_row(Action::Dropped, reason, false)],
                 removed: vec![super::scrub::certain(s.expose())],
-            };
+            });
         }
         ProdValue::Reference(_) => {
             let reason = "a secret file the source did not read".into();
-            return FileOutcome {
+            return Prepared::Done(FileOutcome {
                 content: None,
                 decisions: vec![file_row(Action::Dropped, reason, false)],
                 removed: vec![],
-            };
+            });
         }
     };
     if let Some(p) = glob::first_match(&rules.keep, path) {
-        return FileOutcome {
+        return Prepared::Done(FileOutcome {
             content: Some(text.to_string()),
             decisions: vec![file_row(Action::Kept, format!("keep {p}"), true)],
             removed: vec![],
-        };
+        });
     }
     let format = Format::of(path, text);
-    let mut walk = Walk::new(path, rules, known);
     // A byte-order mark is not part of the document.
-    let bom = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
-    let body = &text[bom..];
+    let bom = text.starts_with('\u{feff}');
+    let body = if bom { &text['\u{feff}'.len_utf8()..] } else { text };
     // Cuts (how to remove an entry) are only needed by drop rules.
     let parsed = match format {
         Format::Yaml if rules.drop.is_empty() => yaml::parse_without_cuts(body),
         _ => format.parse(body),
     };
-    let (content, note) = match &parsed {
-        Some(root) => {
-            walk.node(root, &mut String::new(), "", Ctx::default());
-            walk.comments(body, format);
-            let out = walk.apply(body);
-            // Fail closed on our own mistakes: a file that no longer parses is left out.
-            if out.len() < VERIFY_UP_TO && format != Format::Json && format.parse(&out).is_none() {
-                (None, Some("could not be rewritten and stay valid: left out".to_string()))
-            } else {
-                (Some(out), None)
+    let Some(root) = parsed else {
+        let mut walk = Walk::new(path, rules, known, None);
+        let content = walk.text(body);
+        let note = (format != Format::Text).then(|| format!("not valid {}: scanned as text", format.name()));
+        let content = if bom { format!("\u{feff}{content}") } else { content };
+        return Prepared::Done(walk.finish(format, Some(content), note));
+    };
+    let split = Split { path, format, body, bom, root, pieces: Vec::new() };
+    // Drop rules cut entries with the commas beside them, which two pieces
+    // could both take; a YAML alias needs its anchor walked first.
+    if pieces > 1 && body.len() >= SPLIT_FROM && rules.drop.is_empty() && !has_alias(&split.root) {
+        let pieces = plan(&split.root, pieces);
+        if pieces.len() > 1 {
+            return Prepared::Split(Split { pieces, ..split });
+        }
+    }
+    let mut walk = Walk::new(path, rules, known, None);
+    walk.node(&split.root, &mut String::new(), "", Ctx::default());
+    Prepared::Done(split.done(walk))
+}
+
+/// Files this large are walked in pieces when the pool has more than one
+/// core (in tests, small files too, so that every test of `sanitize` on a
+/// large record walks pieces).
+const SPLIT_FROM: usize = if cfg!(test) { 2 << 10 } else { 256 << 10 };
+
+/// A parsed file whose walk is cut into pieces.
+pub struct Split<'a> {
+    path: &'a str,
+    format: Format,
+    /// The text after any byte-order mark.
+    body: &'a str,
+    bom: bool,
+    root: Node<'a>,
+    pieces: Vec<Piece>,
+}
+
+/// One walk over part of a large file ([`Split::walk`]).
+pub struct Part<'r>(Walk<'r>);
+
+impl<'a> Split<'a> {
+    pub fn pieces(&self) -> usize {
+        self.pieces.len()
+    }
+
+    /// Walks piece `i`. Its secrets come back sorted for the scrub ([`super::scrub::hunted`]).
+    pub fn walk<'r>(&self, i: usize, rules: &'r SanitizeSection, known: Option<&'r Finder<'r>>) -> Part<'r>
+    where
+        'a: 'r,
+    {
+        let mut walk = Walk::new(self.path, rules, known, Some(self.pieces[i].clone()));
+        walk.node(&self.root, &mut String::new(), "", Ctx::default());
+        walk.removed = super::scrub::hunted(std::mem::take(&mut walk.removed));
+        Part(walk)
+    }
+
+    /// The file's outcome from its pieces' walks, in the pieces' order.
+    /// Takes the tree, so that it is freed on the core that finishes it.
+    pub fn finish(self, parts: Vec<Part>) -> FileOutcome {
+        let mut parts = parts.into_iter().map(|p| p.0);
+        let Some(mut walk) = parts.next() else { return FileOutcome::default() };
+        walk.piece = None;
+        for part in parts {
+            walk.absorb(part);
+        }
+        let hunted = walk.removed.len();
+        let mut outcome = self.done(walk);
+        // The comments' secrets, sorted like the pieces' own.
+        let comments = outcome.removed.split_off(hunted);
+        outcome.removed.extend(super::scrub::hunted(comments));
+        outcome
+    }
+
+    /// The outcome once the whole tree is walked: comments, the new text,
+    /// and proof that it still parses.
+    fn done(&self, mut walk: Walk) -> FileOutcome {
+        let (body, format) = (self.body, self.format);
+        walk.comments(body, format);
+        let out = walk.apply(body);
+        // Fail closed on our own mistakes: a file that no longer parses is left out.
+        let (content, note) = if out.len() < VERIFY_UP_TO && format != Format::Json && format.parse(&out).is_none() {
+            (None, Some("could not be rewritten and stay valid: left out".to_string()))
+        } else {
+            (Some(out), None)
+        };
+        let content = content.map(|c| if self.bom { format!("\u{feff}{c}") } else { c });
+        walk.finish(format, content, note)
+    }
+}
+
+/// The part of a large file's tree one walk takes: the entries `range` of
+/// the collection reached from the root by the child indices `spine`. The
+/// first piece also takes everything before that collection, the last
+/// everything after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    spine: Vec<usize>,
+    range: Range<usize>,
+    first: bool,
+    last: bool,
+}
+
+/// Cuts `root`'s walk into up to `pieces` parts of about the same number of
+/// nodes: down from the root while one child holds most of the tree (`{"services":
+/// [...]}`), then the entries of that collection in runs.
+fn plan(root: &Node, pieces: usize) -> Vec<Piece> {
+    let mut spine = Vec::new();
+    let mut node = root;
+    loop {
+        let sizes: Vec<usize> = children(node).map(size).collect();
+        let total: usize = sizes.iter().sum();
+        let Some((most, &largest)) = sizes.iter().enumerate().max_by_key(|(_, s)| **s) else { return Vec::new() };
+        let inner = children(node).nth(most).expect("a child per size");
+        if largest * 2 > total && matches!(inner, Node::Map(_) | Node::Seq(_)) && spine.len() < 16 {
+            spine.push(most);
+            node = inner;
+            continue;
+        }
+        let mut out: Vec<Piece> = Vec::new();
+        let (mut start, mut walked) = (0, 0);
+        for (i, s) in sizes.iter().enumerate() {
+            walked += s;
+            if walked * pieces >= total * (out.len() + 1) || i + 1 == sizes.len() {
+                let first = out.is_empty();
+                out.push(Piece { spine: spine.clone(), range: start..i + 1, first, last: i + 1 == sizes.len() });
+                start = i + 1;
             }
         }
-        None if format == Format::Text => (Some(walk.text(body)), None),
-        None => {
-            let note = format!("not valid {}: scanned as text", format.name());
-            (Some(walk.text(body)), Some(note))
-        }
+        return out;
+    }
+}
+
+/// A collection's children.
+fn children<'n, 'a>(node: &'n Node<'a>) -> impl Iterator<Item = &'n Node<'a>> {
+    let (entries, items): (&[Entry], &[tree::Item]) = match node {
+        Node::Map(e) => (e, &[]),
+        Node::Seq(i) => (&[], i),
+        _ => (&[], &[]),
     };
-    let content = content.map(|c| if bom > 0 { format!("\u{feff}{c}") } else { c });
-    walk.finish(format, content, note)
+    entries.iter().map(|e| &e.node).chain(items.iter().map(|i| &i.node))
+}
+
+/// How many nodes `node` is.
+fn size(node: &Node) -> usize {
+    1 + children(node).map(size).sum::<usize>()
+}
+
+/// Whether a YAML alias is anywhere in `node`.
+fn has_alias(node: &Node) -> bool {
+    matches!(node, Node::Alias(_)) || children(node).any(has_alias)
 }
 
 /// A JSON document inside a value, sanitized under the class of the name
@@ -243,7 +399,7 @@ pub fn sanitize_embedded_json(
     rules: &SanitizeSection,
 ) -> Option<(String, Vec<String>, usize)> {
     let root = json::parse(text)?;
-    let mut walk = Walk::new("", rules, None);
+    let mut walk = Walk::new("", rules, None, None);
     walk.file_rules = false;
     let ctx = match class {
         NameClass::Secret(rule) => Ctx { secret_parent: Some(rule), ..Ctx::default() },
@@ -251,6 +407,7 @@ pub fn sanitize_embedded_json(
         _ => Ctx::default(),
     };
     walk.node(&root, &mut String::new(), "", ctx);
+    walk.settle();
     let changed = walk.edits.len();
     Some((walk.apply(text), walk.removed, changed))
 }
@@ -313,16 +470,22 @@ struct Walk<'r> {
     keys: Vec<Decision>,
     removed: Vec<String>,
     tally: Tally,
-    /// Edits by start: (end, new text). A later edit of the same span wins.
-    edits: BTreeMap<usize, (usize, String)>,
+    /// Edits as they were made: (start, end, new text). Of two that start
+    /// at the same byte the later wins ([`Walk::settle`]).
+    edits: Vec<(usize, usize, String)>,
     /// YAML anchors seen so far: id → (span, style, kind, text).
     anchors: HashMap<usize, (Range<usize>, Style, Kind, String)>,
     /// Keys repeat: their classes are worked out once.
     classes: names::ClassCache,
+    /// When this walk is one piece of a large file: the part it takes.
+    piece: Option<Piece>,
+    /// How deep the collection being walked is on the piece's spine; None
+    /// off it (or when the walk takes the whole file).
+    spine_depth: Option<usize>,
 }
 
 impl<'r> Walk<'r> {
-    fn new(path: &'r str, rules: &'r SanitizeSection, known: Option<&'r Finder<'r>>) -> Walk<'r> {
+    fn new(path: &'r str, rules: &'r SanitizeSection, known: Option<&'r Finder<'r>>, piece: Option<Piece>) -> Walk<'r> {
         let file_rules = rules.set.keys().chain(&rules.drop).chain(&rules.keep).any(|r| r.contains(':'));
         Walk {
             path,
@@ -332,10 +495,55 @@ impl<'r> Walk<'r> {
             keys: Vec::new(),
             removed: Vec::new(),
             tally: Tally::default(),
-            edits: BTreeMap::new(),
+            edits: Vec::new(),
             anchors: HashMap::new(),
             classes: names::ClassCache::default(),
+            spine_depth: piece.as_ref().map(|_| 0),
+            piece,
         }
+    }
+
+    /// Takes in the walk of the next piece of the same file: its rows after
+    /// this walk's (up to [`MAX_KEY_ROWS`], as one walk would have kept
+    /// them), its edits, its secrets and its counts.
+    fn absorb(&mut self, next: Walk) {
+        let Walk { keys, mut removed, tally, mut edits, .. } = next;
+        for row in keys {
+            if self.keys.len() < MAX_KEY_ROWS {
+                self.keys.push(row);
+            } else if row.action == Action::Redacted && !row.by_profile {
+                self.tally.unlisted_unnamed += 1;
+            }
+        }
+        self.removed.append(&mut removed);
+        self.edits.append(&mut edits);
+        let t = &mut self.tally;
+        t.redacted += tally.redacted;
+        t.rewritten += tally.rewritten;
+        t.dropped += tally.dropped;
+        t.replaced += tally.replaced;
+        t.unlisted_unnamed += tally.unlisted_unnamed;
+    }
+
+    /// Whether this walk takes child `i` of the collection being walked; if
+    /// so, moves to it on the spine and returns where it was, to go back to
+    /// after the child.
+    fn enter(&mut self, i: usize) -> Option<Option<usize>> {
+        let outer = self.spine_depth;
+        let (Some(piece), Some(depth)) = (&self.piece, outer) else { return Some(outer) };
+        self.spine_depth = match piece.spine.get(depth) {
+            // The collection cut into pieces: this piece's entries only.
+            None if piece.range.contains(&i) => None,
+            None => return None,
+            // On the way to it: every piece follows the spine; the first
+            // also takes what is before it, the last what is after it (so
+            // that the pieces' rows, one after the other, are in the order
+            // of one walk).
+            Some(&on) if on == i => Some(depth + 1),
+            Some(&on) if (i < on && piece.first) || (i > on && piece.last) => None,
+            Some(_) => return None,
+        };
+        Some(outer)
     }
 
     /// Decides `node`, reached by the dotted `key`; `leaf` is the name that
@@ -347,27 +555,23 @@ impl<'r> Walk<'r> {
                 let mut dropped = Dropped::default();
                 let mut flag: Option<&'static str> = None;
                 for (i, item) in items.iter().enumerate() {
+                    // `["--db-password", "x"]`: the item after a secret flag
+                    // is secret (also when another piece walks the flag).
+                    let after_flag = std::mem::replace(&mut flag, secret_flag(&item.node));
+                    let Some(outer) = self.enter(i) else { continue };
                     let len = key.len();
                     key.push('[');
                     key.push_str(itoa(i, &mut [0u8; 20]));
                     key.push(']');
-                    // `["--db-password", "x"]`: the item after a secret flag is secret.
-                    let item_ctx = match flag.take() {
+                    let item_ctx = match after_flag {
                         Some(rule) => Ctx { leaf_class: Some(NameClass::Secret(rule)), ..ctx },
                         None => ctx,
                     };
                     if self.child(&item.node, key, leaf, item_ctx, &item.cut) {
                         dropped.mark(i, items.len());
                     }
-                    if let Node::Scalar(s) = &item.node {
-                        let t = s.text.trim_start_matches('-');
-                        if s.text.starts_with('-') && !s.text.contains('=') {
-                            if let NameClass::Secret(rule) = names::classify(t) {
-                                flag = Some(rule);
-                            }
-                        }
-                    }
                     key.truncate(len);
+                    self.spine_depth = outer;
                 }
                 if let Some(d) = dropped.0 {
                     self.cut_flow(items.iter().map(|i| &i.cut), &d);
@@ -381,7 +585,7 @@ impl<'r> Walk<'r> {
                 let mut o = self.decide(key, class, &s.text);
                 self.record(key, &mut o);
                 if let Some(new) = o.value {
-                    self.edits.insert(s.span.start, (s.span.end, encode(s.style, s.kind, &new)));
+                    self.edits.push((s.span.start, s.span.end, encode(s.style, s.kind, &new)));
                 }
             }
             Node::Alias(id) => {
@@ -392,7 +596,7 @@ impl<'r> Walk<'r> {
                     let mut o = self.decide(key, class, &text);
                     self.record(key, &mut o);
                     if let Some(new) = o.value {
-                        self.edits.insert(span.start, (span.end, encode(style, kind, &new)));
+                        self.edits.push((span.start, span.end, encode(style, kind, &new)));
                     }
                 }
             }
@@ -427,6 +631,7 @@ impl<'r> Walk<'r> {
         let ctx = Ctx { reference, ..ctx };
         let mut dropped = Dropped::default();
         for (i, e) in entries.iter().enumerate() {
+            let Some(outer) = self.enter(i) else { continue };
             let len = key.len();
             if len > 0 {
                 key.push('.');
@@ -465,6 +670,7 @@ impl<'r> Walk<'r> {
                 dropped.mark(i, entries.len());
             }
             key.truncate(len);
+            self.spine_depth = outer;
         }
         if let Some(d) = dropped.0 {
             self.cut_flow(entries.iter().map(|e| &e.cut), &d);
@@ -479,11 +685,11 @@ impl<'r> Walk<'r> {
             self.record(key, &mut o);
             match (cut, node) {
                 (Cut::Lines(r), _) => {
-                    self.edits.insert(r.start, (r.end, String::new()));
+                    self.edits.push((r.start, r.end, String::new()));
                 }
                 (Cut::Flow(_), _) => return true,
                 (Cut::None, Node::Scalar(s)) => {
-                    self.edits.insert(s.span.start, (s.span.end, encode(s.style, s.kind, "")));
+                    self.edits.push((s.span.start, s.span.end, encode(s.style, s.kind, "")));
                 }
                 (Cut::None, _) => {}
             }
@@ -502,11 +708,8 @@ impl<'r> Walk<'r> {
             .collect();
         for r in flow_cuts(&spans, dropped) {
             // Edits inside the cut go with it.
-            let inside: Vec<usize> = self.edits.range(r.start..r.end).map(|(s, _)| *s).collect();
-            for s in inside {
-                self.edits.remove(&s);
-            }
-            self.edits.insert(r.start, (r.end, String::new()));
+            self.edits.retain(|(start, _, _)| !r.contains(start));
+            self.edits.push((r.start, r.end, String::new()));
         }
     }
 
@@ -618,8 +821,11 @@ impl<'r> Walk<'r> {
             }
         }
         let mut count = 0;
+        self.settle();
+        let mut changed = Vec::new();
         for span in spans {
-            if self.edits.range(..span.end).next_back().is_some_and(|(s, (e, _))| *s < span.end && *e > span.start) {
+            let before = self.edits.partition_point(|(start, _, _)| *start < span.end);
+            if before > 0 && self.edits[before - 1].1 > span.start {
                 continue; // inside a value already changed
             }
             let comment = &text[span.clone()];
@@ -631,9 +837,10 @@ impl<'r> Walk<'r> {
             }
             if let Some(new) = new {
                 count += 1;
-                self.edits.insert(span.start, (span.end, new.replace(['\n', '\r'], " ")));
+                changed.push((span.start, span.end, new.replace(['\n', '\r'], " ")));
             }
         }
+        self.edits.append(&mut changed);
         if count > 0 {
             self.tally.redacted += count;
             self.keys.push(Decision {
@@ -646,11 +853,28 @@ impl<'r> Walk<'r> {
         }
     }
 
+    /// Puts the edits in the order of where they start; of two that start
+    /// at the same byte, only the later stays. Walks make their edits in
+    /// about that order already, so this costs one pass.
+    fn settle(&mut self) {
+        self.edits.sort_by_key(|(start, _, _)| *start);
+        // `dedup_by` keeps the earlier of two: swapped, it keeps the later's edit.
+        self.edits.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(later, kept);
+            }
+            same
+        });
+    }
+
     /// The text with every edit spliced in.
-    fn apply(&self, text: &str) -> String {
+    fn apply(&mut self, text: &str) -> String {
+        self.settle();
         let mut out = String::with_capacity(text.len() + 64);
         let mut copied = 0;
-        for (&start, (end, new)) in &self.edits {
+        for (start, end, new) in &self.edits {
+            let start = *start;
             if start < copied {
                 continue; // inside an earlier cut
             }
@@ -771,6 +995,19 @@ impl<'r> Walk<'r> {
 /// search's set-up cost more than the scan on every key of a file).
 fn has_scheme_separator(s: &str) -> bool {
     s.as_bytes().windows(3).any(|w| w == b"://")
+}
+
+/// The secret name a sequence item spells as a flag (`--db-password`), whose
+/// next item is then its value.
+fn secret_flag(node: &Node) -> Option<&'static str> {
+    let Node::Scalar(s) = node else { return None };
+    if !s.text.starts_with('-') || s.text.contains('=') {
+        return None;
+    }
+    match names::classify(s.text.trim_start_matches('-')) {
+        NameClass::Secret(rule) => Some(rule),
+        _ => None,
+    }
 }
 
 /// `n` in decimal, without allocating.

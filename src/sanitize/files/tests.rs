@@ -202,3 +202,112 @@ fn label_keys_and_durations_under_a_key_named_key_stay() {
     assert!(out.contains("key: node-role.kubernetes.io/control-plane") && out.contains("margin: 60s"), "{out}");
     assert!(!out.contains("Xk9fQ2mZ7rT4wY8p"), "{out}");
 }
+
+/// A file of `n` blocks in `format`, with secrets, hosts, name/value pairs,
+/// argument flags, comments and more changed keys than the report lists.
+fn large_file(format: Format, n: usize) -> String {
+    let mut t = String::new();
+    match format {
+        Format::Yaml => {
+            t.push_str("kind: Secret\ndata:\n  url: aGVsbG8=\n");
+            for i in 0..n {
+                t.push_str(&format!(
+                    "svc{i}:\n  url: https://svc{i}.example.com/api # password=hunter{i}xyz\n  password: \"s3cr3t-{i}-pw\"\n  env:\n    - name: DB_PASSWORD\n      value: pw{i}Zx9Qp2Lm\n    - name: LEVEL\n      value: debug\n  args: [\"--db-password\", \"a{i}b{i}c{i}d{i}\", \"-v\"]\n"
+                ));
+            }
+            t.push_str("args:\n");
+            for i in 0..n {
+                t.push_str(&format!("  - --token\n  - tok{i}Qz8Wn4Lk\n  - plain{i}\n"));
+            }
+        }
+        Format::Json => {
+            t.push_str("{\"kind\":\"Secret\",\"meta\":{\"token\":\"tok-Zx9Qp2Lm7Vb4\"},\"services\":[");
+            for i in 0..n {
+                let sep = if i > 0 { "," } else { "" };
+                t.push_str(&format!(
+                    "{sep}{{\"name\":\"DB_PASSWORD\",\"value\":\"pw{i}Zx9Qp2Lm\",\"endpoint\":\"http://db{i}.example.com:5432\",\"apiKey\":\"sk_live_{i:024}\",\"args\":[\"--password\",\"x{i}y{i}z{i}w\"],\"n\":{i}}}"
+                ));
+            }
+            t.push_str("],\"data\":{\"a\":\"b\"}}");
+        }
+        Format::Properties | Format::Env | Format::Ini => {
+            let (sep, section) = match format {
+                Format::Properties => ("=", ""),
+                Format::Env => ("=", ""),
+                _ => (" = ", "[main]\n"),
+            };
+            t.push_str(section);
+            for i in 0..n {
+                let k = if format == Format::Env { format!("APP_{i}") } else { format!("app.{i}") };
+                t.push_str(&format!(
+                    "# {k} password{sep}old{i}secretXy\n{k}_URL{sep}jdbc:postgresql://db{i}.example.com/shop\n{k}_PASSWORD{sep}pw{i}Zx9Qp2Lm\n{k}_SIZE{sep}{i}\n"
+                ));
+            }
+        }
+        Format::Toml => {
+            for i in 0..n {
+                t.push_str(&format!(
+                    "[svc{i}]\nurl = \"https://svc{i}.example.com\"\npassword = \"pw{i}Zx9Qp2Lm\"\nlimits = {{ size = {i}, token = \"tok{i}Qz8Wn4Lk\" }}\n"
+                ));
+            }
+        }
+        Format::Xml => {
+            t.push_str("<?xml version=\"1.0\"?>\n<configuration><appSettings>\n");
+            for i in 0..n {
+                t.push_str(&format!(
+                    "<add key=\"Db{i}Password\" value=\"pw{i}Zx9Qp2Lm\"/>\n<add key=\"Url{i}\" value=\"https://svc{i}.example.com\"/>\n<!-- password={i}oldSecretXy -->\n"
+                ));
+            }
+            t.push_str("</appSettings></configuration>\n");
+        }
+        Format::Text => unreachable!("text is not walked"),
+    }
+    t
+}
+
+/// A large file walked in pieces (as the pool does on several cores) gives
+/// what one walk gives: the same text, rows, counts and secrets.
+#[test]
+fn pieces_of_a_walk_add_up_to_the_whole_walk() {
+    let rules = SanitizeSection { prod_hosts: vec!["*.example.com".into()], ..Default::default() };
+    let cases = [
+        (Format::Yaml, "/etc/app.yaml"),
+        (Format::Json, "/etc/app.json"),
+        (Format::Properties, "/etc/app.properties"),
+        (Format::Env, "/etc/app.env"),
+        (Format::Ini, "/etc/app.ini"),
+        (Format::Toml, "/etc/app.toml"),
+        (Format::Xml, "/etc/app.config"),
+    ];
+    let mut files: Vec<(&str, String)> = Vec::new();
+    for (format, path) in cases {
+        for n in [40, 90] {
+            files.push((path, large_file(format, n)));
+        }
+    }
+    // One long argument list: a flag and its value can fall in two pieces.
+    let args: String = (0..300).map(|i| format!("  - --token\n  - tok{i}Qz8Wn4Lk\n")).collect();
+    files.push(("/etc/args.yaml", format!("command:\n{args}")));
+    for (path, text) in files {
+        {
+            let n = text.len();
+            let value = ProdValue::Plain(Secret::new(text));
+            let whole = sanitize_file(path, &value, &rules, None);
+            assert!(whole.content.is_some(), "{path}: {:?}", whole.decisions[0]);
+            let secrets = crate::sanitize::scrub::hunted(whole.removed.clone());
+            assert!(!secrets.is_empty(), "{path}");
+            for pieces in [2, 3, 5, 8] {
+                let Prepared::Split(split) = prepare(path, &value, &rules, None, pieces) else {
+                    panic!("{path} ({n} bytes) was not cut into {pieces} pieces")
+                };
+                assert!(split.pieces() > 1, "{path}");
+                let parts = (0..split.pieces()).map(|i| split.walk(i, &rules, None)).collect();
+                let o = split.finish(parts);
+                assert_eq!(o.content, whole.content, "{path} in {pieces} pieces");
+                let rows = |d: &[Decision]| d.iter().map(|d| format!("{d:?}\n")).collect::<String>();
+                assert_eq!(rows(&o.decisions), rows(&whole.decisions), "{path} in {pieces} pieces");
+                assert_eq!(crate::sanitize::scrub::hunted(o.removed), secrets, "{path} in {pieces} pieces");
+            }
+        }
+    }
+}
