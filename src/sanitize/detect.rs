@@ -179,6 +179,9 @@ enum Gate {
     Snmp,
     /// strongSwan / libreswan secrets: `: PSK "x"`, `user : EAP "x"`.
     Ipsec,
+    /// A URL path segment that names a key without a secret word
+    /// (Loggly's `/inputs/<customer token>/`).
+    PathKey,
 }
 
 const GATES: &[(&str, Gate)] = &[
@@ -205,6 +208,7 @@ const GATES: &[(&str, Gate)] = &[
     (": EAP ", Gate::Ipsec),
     (": XAUTH ", Gate::Ipsec),
     (": NTLM ", Gate::Ipsec),
+    ("/inputs/", Gate::PathKey),
 ];
 
 /// Commands whose short flag takes a password (`mysqldump -pX`, `sshpass -p
@@ -465,8 +469,11 @@ pub fn scan(value: &str) -> Scan {
         }
         // A path segment naming a key holds a secret word (in one of the
         // spellings the scanner knows): most URLs have none.
-        if !hits.words.is_empty() {
+        if !hits.words.is_empty() || gate(Gate::PathKey) {
             url_path_keys(value, &mut found);
+        }
+        if value.contains('?') {
+            url_query_passwords(value, &mut found);
         }
     }
     if at {
@@ -859,10 +866,58 @@ fn url_path_keys(value: &str, found: &mut Vec<Finding>) {
                 push(found, "url-path-key", pos..pos + seg.len(), Shape::Opaque);
             }
             named = (3..=12).contains(&seg.len())
-                && ["key", "keys", "apikey", "api_key", "api-key", "token", "tokens", "secret", "access_token"]
-                    .iter()
-                    .any(|w| seg.eq_ignore_ascii_case(w));
+                && [
+                    "key",
+                    "keys",
+                    "apikey",
+                    "api_key",
+                    "api-key",
+                    "token",
+                    "tokens",
+                    "secret",
+                    "access_token",
+                    "inputs",
+                ]
+                .iter()
+                .any(|w| seg.eq_ignore_ascii_case(w));
             pos += seg.len() + 1;
+        }
+    }
+}
+
+/// A password in a URL's query under a one-letter name beside its user
+/// (InfluxDB's `/write?db=x&u=writer&p=secret`): `p` alone says little,
+/// beside `u=` or `user=` it is the password. (Longer names, `password=`,
+/// `pwd=`, are secret words the key rules find.)
+fn url_query_passwords(value: &str, found: &mut Vec<Finding>) {
+    for at in scheme_separators(value) {
+        let rest = &value[at + 3..];
+        let len = rest.find([' ', '"', '\'', '\n', '\t', '#', '<', '>']).unwrap_or(rest.len());
+        let Some(q) = rest[..len].find('?') else { continue };
+        let query_at = at + 3 + q + 1;
+        let query = &value[query_at..at + 3 + len];
+        let params = || {
+            query.split('&').scan(query_at, |pos, p| {
+                let start = *pos;
+                *pos += p.len() + 1;
+                Some((start, p))
+            })
+        };
+        let has_user = params().any(|(_, p)| {
+            p.split_once('=').is_some_and(|(k, v)| {
+                !v.is_empty() && ["u", "user", "username", "login"].iter().any(|u| k.eq_ignore_ascii_case(u))
+            })
+        });
+        if !has_user {
+            continue;
+        }
+        for (start, p) in params() {
+            if let Some(v) = p.strip_prefix("p=").or_else(|| p.strip_prefix("P=")) {
+                let from = start + 2;
+                if let Some(span) = plausible(value, from..from + v.len()) {
+                    push(found, "url-query-password", span, Shape::Password);
+                }
+            }
         }
     }
 }
@@ -976,6 +1031,22 @@ fn secret_keys(value: &str, starts: &[usize], found: &mut Vec<Finding>, public: 
             continue;
         }
         match names::classify(name) {
+            // redis.conf `sentinel auth-pass <master> <password>`: the
+            // master's name comes before the password.
+            names::NameClass::Secret(_) if name == "auth-pass" && value[..start].trim_end().ends_with("sentinel") => {
+                let after = |from: usize| {
+                    let word = value[from..].trim_start_matches([' ', '\t']);
+                    let at = value.len() - word.len();
+                    (at, word.find(char::is_whitespace).map_or(value.len(), |n| at + n))
+                };
+                let (master, master_end) = after(name_start + name.len());
+                let (pw, pw_end) = after(master_end);
+                if master_end > master {
+                    if let Some(span) = plausible(value, pw..pw_end) {
+                        push(found, "secret-named-key", span, Shape::Password);
+                    }
+                }
+            }
             names::NameClass::Secret(rule) => {
                 if let Some(span) = value_after_key(value, start, name_start + name.len(), flag) {
                     let v = &value[span.clone()];
@@ -2142,6 +2213,22 @@ mod tests {
         let v = "token AKIAIOSFODNN7EXAMPLE, and ghp_16C7e42F292c6912E7710c838347Ae178B4a";
         let ids: Vec<_> = find_all(v).iter().map(|f| f.rule).collect();
         assert_eq!(ids, vec!["aws-access-key-id", "github-token"]);
+    }
+
+    #[test]
+    fn one_letter_query_passwords_beside_a_user_and_sentinel_passwords() {
+        let v = "http://influx.example.com:8086/write?db=metrics&u=writer&p=Wr1t3rPass99&precision=s";
+        assert_eq!(secrets(v), ["Wr1t3rPass99"]);
+        // Without a user beside it, `p` is a page, a port, anything.
+        assert!(secrets("https://shop.example.com/list?p=2&sort=asc").is_empty());
+        assert_eq!(secrets("sentinel auth-pass mymaster S3ntinelPw77"), ["S3ntinelPw77"]);
+        assert_eq!(
+            secrets("port 26379\nsentinel auth-pass mymaster S3ntinelPw77\nsentinel down 5\n"),
+            ["S3ntinelPw77"]
+        );
+        assert!(secrets("sentinel auth-pass mymaster").is_empty());
+        let v = "https://logs-01.loggly.com/inputs/8c4f2a1e-6b3d-4e9f-a7c2-1d5e8f3b9a6c/tag/http/";
+        assert_eq!(secrets(v), ["8c4f2a1e-6b3d-4e9f-a7c2-1d5e8f3b9a6c"]);
     }
 
     #[test]

@@ -259,9 +259,8 @@ pub fn prepare<'a>(
     Prepared::Done(split.done(walk))
 }
 
-/// Files this large are walked in pieces when the pool has more than one
-/// core (in tests, small files too, so that every test of `sanitize` on a
-/// large record walks pieces).
+/// Files smaller than this are always walked whole (in tests the bar is
+/// low, so that small files can be cut into pieces).
 const SPLIT_FROM: usize = if cfg!(test) { 2 << 10 } else { 256 << 10 };
 
 /// A parsed file whose walk is cut into pieces.
@@ -551,6 +550,20 @@ impl<'r> Walk<'r> {
     fn node(&mut self, node: &Node, key: &mut String, leaf: &str, ctx: Ctx) {
         match node {
             Node::Map(entries) => self.map(entries, key, ctx),
+            Node::Seq(items) if key_bytes(items) => {
+                let reason = "64 numbers of 0-255: a private key's bytes (a Solana keypair)";
+                let text: Vec<&str> = items
+                    .iter()
+                    .filter_map(|i| if let Node::Scalar(s) = &i.node { Some(&*s.text) } else { None })
+                    .collect();
+                let mut o = Outcome::new(Action::Redacted, reason, None).removing(vec![text.join(",")]);
+                self.record(key, &mut o);
+                for item in items {
+                    if let Node::Scalar(s) = &item.node {
+                        self.edits.push((s.span.start, s.span.end, encode(s.style, s.kind, "0")));
+                    }
+                }
+            }
             Node::Seq(items) => {
                 let mut dropped = Dropped::default();
                 let mut flag: Option<&'static str> = None;
@@ -995,6 +1008,16 @@ impl<'r> Walk<'r> {
 /// search's set-up cost more than the scan on every key of a file).
 fn has_scheme_separator(s: &str) -> bool {
     s.as_bytes().windows(3).any(|w| w == b"://")
+}
+
+/// Whether `items` are the 64 bytes of a private key written as numbers
+/// (`solana-keygen`'s `id.json`: the secret and public halves of an
+/// ed25519 keypair), which no rule on a single number could see.
+fn key_bytes(items: &[tree::Item]) -> bool {
+    items.len() == 64
+        && items
+            .iter()
+            .all(|i| matches!(&i.node, Node::Scalar(s) if s.kind == Kind::Number && s.text.parse::<u8>().is_ok()))
 }
 
 /// The secret name a sequence item spells as a flag (`--db-password`), whose

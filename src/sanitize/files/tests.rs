@@ -311,3 +311,16 @@ fn pieces_of_a_walk_add_up_to_the_whole_walk() {
         }
     }
 }
+
+/// A Solana keypair file (`id.json`): 64 numbers that are one private key.
+#[test]
+fn a_keypair_written_as_numbers_is_redacted_and_stays_json() {
+    let bytes: Vec<String> = (0..64).map(|i| ((i * 37 + 11) % 256).to_string()).collect();
+    let text = format!("[{}]\n", bytes.join(","));
+    let (out, d) = run("/home/app/.config/solana/id.json", &text);
+    assert_eq!(out, format!("[{}]\n", vec!["0"; 64].join(",")));
+    assert_eq!(d[0].action, Action::Redacted, "{d:?}");
+    // 63 numbers, or one above 255, are a list like any other.
+    let text = format!("[{}]", bytes[..63].join(","));
+    assert_eq!(run("/etc/app.json", &text).0, text);
+}
