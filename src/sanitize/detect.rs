@@ -399,7 +399,7 @@ pub fn scan(value: &str) -> Scan {
     // On a short value the same pass also tells which of the last rules
     // can find anything: a colon after 8 digits (a bot token), four colons
     // (a pgpass line), a token long enough for the entropy test.
-    let (mut at, mut colon, mut blank, mut quote) = (false, false, false, false);
+    let (mut at, mut colon, mut blank, mut quote, mut query) = (false, false, false, false, false);
     let (mut colons, mut bot, mut longest_token) = (0, false, usize::MAX);
     if value.len() < 256 {
         let (mut digits, mut token) = (0, 0);
@@ -414,6 +414,7 @@ pub fn scan(value: &str) -> Scan {
                 }
                 b' ' | b'\n' | b'\t' => blank = true,
                 b'"' => quote = true,
+                b'?' => query = true,
                 _ => {}
             }
             digits = if b.is_ascii_digit() { digits + 1 } else { 0 };
@@ -425,6 +426,7 @@ pub fn scan(value: &str) -> Scan {
         colon = value.contains(':');
         blank = value.contains(' ') || value.contains('\n') || value.contains('\t');
         quote = value.contains('"');
+        query = value.contains('?');
         bot = colon;
         colons = if colon { value.bytes().filter(|&b| b == b':').take(4).count() } else { 0 };
     }
@@ -472,7 +474,7 @@ pub fn scan(value: &str) -> Scan {
         if !hits.words.is_empty() || gate(Gate::PathKey) {
             url_path_keys(value, &mut found);
         }
-        if value.contains('?') {
+        if query {
             url_query_passwords(value, &mut found);
         }
     }
