@@ -384,29 +384,32 @@ pub fn sanitize(config: &ProdConfig, rules: &SanitizeSection) -> Result<Sanitize
     // alone, two 2.5 MB files of the bench record, YAML and JSON, ended on
     // one core and the other idled for a third of the run.
     let env_pieces = if parallel { env.len().div_ceil(ENV_PIECE).max(1) } else { 1 };
+    let file_work = |i: usize| files::work(files[i].0, value_text(files[i].1).len());
+    // A file that is more work than a core's share of the whole is read in
+    // this pool (a large YAML file's lines in runs, on every core) and
+    // walked in pieces in the next: one 10 MB file must not leave a core
+    // idle. Other files are decided whole here: walking in pieces waits for
+    // every file to be read, which cost more than it won when several files
+    // keep the cores busy anyway.
+    let total = env_pieces * ENV_PIECE * ENV_VAR_WORK + (0..files.len()).map(file_work).sum::<usize>();
+    let dominant = |i: usize| parallel && file_work(i) * pool::cores() > total;
+    let pieces = |i: usize| if dominant(i) { FILE_PIECES } else { 1 };
+    let runs: Vec<Option<files::YamlRuns>> =
+        files.iter().enumerate().map(|(i, (path, value))| files::yaml_runs(path, value, rules, pieces(i))).collect();
     let mut tasks: Vec<Task> = (0..env_pieces).map(Task::Env).collect();
-    tasks.extend((0..files.len()).map(Task::File));
+    for (i, r) in runs.iter().enumerate() {
+        match r {
+            Some(r) => tasks.extend((0..r.count()).map(|k| Task::Run(i, k))),
+            None => tasks.push(Task::File(i)),
+        }
+    }
     let weight = |t: &Task| match *t {
         Task::Env(_) => ENV_PIECE * ENV_VAR_WORK,
-        Task::File(i) => files::work(files[i].0, value_text(files[i].1).len()),
+        Task::File(i) => file_work(i),
+        Task::Run(i, _) => file_work(i) / runs[i].as_ref().map_or(1, |r| r.count()),
     };
     tasks.sort_by_key(|t| std::cmp::Reverse(weight(t)));
     let piece = env.len().div_ceil(env_pieces).max(1);
-    // A file that is more work than a core's share of the whole is read in
-    // this pool and walked in pieces in the next (one 10 MB file must not
-    // leave a core idle). Other files are decided whole here: walking in
-    // pieces waits for every file to be read, which cost more than it won
-    // when several files keep the cores busy anyway.
-    let total: usize = tasks.iter().map(weight).sum();
-    let cores = pool::cores();
-    let pieces = |i: usize| {
-        let dominant = weight(&Task::File(i)) * cores > total;
-        if parallel && dominant {
-            FILE_PIECES
-        } else {
-            1
-        }
-    };
     // Each task also sorts the secrets it took out, for the scrub's finder.
     let done = pool::map(&tasks, parallel, |t| match *t {
         Task::Env(i) => {
@@ -421,15 +424,40 @@ pub fn sanitize(config: &ProdConfig, rules: &SanitizeSection) -> Result<Sanitize
             }
             split => Done::File(split),
         },
+        Task::Run(i, k) => Done::Run(runs[i].as_ref().and_then(|r| r.read(k))),
     });
     let mut env_parts: Vec<(usize, EnvPart)> = Vec::new();
     let mut prepared: Vec<Option<files::Prepared>> = (0..files.len()).map(|_| None).collect();
+    let mut read: Vec<Vec<(usize, Option<Vec<files::tree::Entry>>)>> = files.iter().map(|_| Vec::new()).collect();
     for (task, result) in tasks.iter().zip(done) {
         match (task, result) {
             (Task::Env(i), Done::Env(part)) => env_parts.push((*i, part)),
             (Task::File(i), Done::File(p)) => prepared[*i] = Some(p),
+            (Task::Run(i, k), Done::Run(entries)) => read[*i].push((*k, entries)),
             _ => unreachable!("each task gives its own kind of result"),
         }
+    }
+    // A large YAML file's runs, put back together in order; if one of them
+    // is not in the fast reader's subset, the whole file is read as usual.
+    for (i, mut parts) in read.into_iter().enumerate() {
+        let Some(r) = &runs[i] else { continue };
+        parts.sort_by_key(|(k, _)| *k);
+        let entries: Option<Vec<Vec<files::tree::Entry>>> = parts.into_iter().map(|(_, e)| e).collect();
+        let p = match entries {
+            Some(runs) => {
+                let mut entries = Vec::with_capacity(runs.iter().map(Vec::len).sum());
+                runs.into_iter().for_each(|mut run| entries.append(&mut run));
+                r.prepare(files[i].0, entries, rules, pieces(i))
+            }
+            None => files::prepare(files[i].0, files[i].1, rules, None, pieces(i)),
+        };
+        prepared[i] = Some(match p {
+            files::Prepared::Done(mut o) => {
+                o.removed = scrub::hunted(std::mem::take(&mut o.removed));
+                files::Prepared::Done(o)
+            }
+            split => split,
+        });
     }
     let prepared: Vec<files::Prepared> = prepared.into_iter().map(|p| p.expect("every file was taken")).collect();
     let mut outcomes = walk_pieces(prepared, rules, parallel);
@@ -539,11 +567,14 @@ enum Task {
     Env(usize),
     /// The file at this index.
     File(usize),
+    /// Run `k` of the lines of a large YAML file ([`files::yaml_runs`]).
+    Run(usize, usize),
 }
 
 enum Done<'a> {
     Env(EnvPart),
     File(files::Prepared<'a>),
+    Run(Option<Vec<files::tree::Entry<'a>>>),
 }
 
 /// A table of the bytes that are ASCII letters, digits or one of `extra`:

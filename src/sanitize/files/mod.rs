@@ -245,7 +245,69 @@ pub fn prepare<'a>(
         let content = if bom { format!("\u{feff}{content}") } else { content };
         return Prepared::Done(walk.finish(format, Some(content), note));
     };
-    let split = Split { path, format, body, bom, root, pieces: Vec::new() };
+    from_tree(Split { path, format, body, bom, root, pieces: Vec::new() }, rules, known, pieces)
+}
+
+/// A large YAML file's lines, cut into runs the pool reads on several
+/// cores ([`yaml_runs`]); its tree is then the runs' entries, in order.
+pub struct YamlRuns<'a> {
+    text: &'a str,
+    runs: yaml_block::Runs,
+}
+
+/// When `value` is a large YAML file that [`prepare`] would read with the
+/// fast block reader: its lines in up to `pieces` runs. None otherwise
+/// (a profile rule names the whole file, a drop rule, a byte-order mark,
+/// YAML outside the block reader's subset, a top-level sequence).
+pub fn yaml_runs<'a>(path: &str, value: &'a ProdValue, rules: &SanitizeSection, pieces: usize) -> Option<YamlRuns<'a>> {
+    let ProdValue::Plain(s) = value else { return None };
+    let text = s.expose();
+    let named = rules.set.contains_key(path) || glob::first_match(&rules.keep, path).is_some();
+    if pieces < 2 || text.len() < SPLIT_FROM || named || !rules.drop.is_empty() || text.starts_with('\u{feff}') {
+        return None;
+    }
+    if Format::of(path, text) != Format::Yaml {
+        return None;
+    }
+    Some(YamlRuns { text, runs: yaml_block::runs(text, pieces)? })
+}
+
+impl<'a> YamlRuns<'a> {
+    /// How many runs.
+    pub fn count(&self) -> usize {
+        self.runs.count()
+    }
+
+    /// The entries of run `i`; None when the file is not in the block
+    /// reader's subset after all (then read it with [`prepare`]).
+    pub fn read(&self, i: usize) -> Option<Vec<Entry<'a>>> {
+        yaml_block::parse_run(self.text, &self.runs, i)
+    }
+
+    /// What [`prepare`] gives for the file, from its runs' entries.
+    pub fn prepare(
+        &self,
+        path: &'a str,
+        entries: Vec<Entry<'a>>,
+        rules: &SanitizeSection,
+        pieces: usize,
+    ) -> Prepared<'a> {
+        let split = Split {
+            path,
+            format: Format::Yaml,
+            body: self.text,
+            bom: false,
+            root: Node::Map(entries),
+            pieces: Vec::new(),
+        };
+        from_tree(split, rules, None, pieces)
+    }
+}
+
+/// A parsed file (its tree in `split`, no pieces yet): cut into up to
+/// `pieces` pieces, or decided whole.
+fn from_tree<'a>(split: Split<'a>, rules: &SanitizeSection, known: Option<&Finder>, pieces: usize) -> Prepared<'a> {
+    let (path, body) = (split.path, split.body);
     // Drop rules cut entries with the commas beside them, which two pieces
     // could both take; a YAML alias needs its anchor walked first.
     if pieces > 1 && body.len() >= SPLIT_FROM && rules.drop.is_empty() && !has_alias(&split.root) {
@@ -381,12 +443,21 @@ fn children<'n, 'a>(node: &'n Node<'a>) -> impl Iterator<Item = &'n Node<'a>> {
 
 /// How many nodes `node` is.
 fn size(node: &Node) -> usize {
-    1 + children(node).map(size).sum::<usize>()
+    match node {
+        Node::Map(entries) => 1 + entries.iter().map(|e| size(&e.node)).sum::<usize>(),
+        Node::Seq(items) => 1 + items.iter().map(|i| size(&i.node)).sum::<usize>(),
+        _ => 1,
+    }
 }
 
 /// Whether a YAML alias is anywhere in `node`.
 fn has_alias(node: &Node) -> bool {
-    matches!(node, Node::Alias(_)) || children(node).any(has_alias)
+    match node {
+        Node::Map(entries) => entries.iter().any(|e| has_alias(&e.node)),
+        Node::Seq(items) => items.iter().any(|i| has_alias(&i.node)),
+        Node::Alias(_) => true,
+        _ => false,
+    }
 }
 
 /// A JSON document inside a value, sanitized under the class of the name

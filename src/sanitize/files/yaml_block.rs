@@ -31,20 +31,105 @@ const MAX_KEY: usize = 1024;
 /// `text` as a tree, when it is all in the subset this reader knows; else
 /// None (read it with saphyr).
 pub fn parse(text: &str) -> Option<Node<'_>> {
-    if !text.is_ascii() || memchr::memchr2(b'\t', b'\r', text.as_bytes()).is_some() {
+    let lines = lines(text)?;
+    let mut r = Reader { text, lines, pos: 0 };
+    let first = r.lines.first()?.indent;
+    let node = r.node(first)?;
+    (r.pos == r.lines.len()).then_some(node)
+}
+
+/// A top-level mapping's text, cut into runs that each start at one of its
+/// keys, to be read on several cores ([`parse_run`]): each entry's lines
+/// are read the same way whatever came before the entry, so the runs'
+/// entries, one after the other, are what [`parse`] reads (and if one run
+/// is outside the subset, so is the whole text).
+pub struct Runs {
+    runs: Vec<std::ops::Range<usize>>,
+}
+
+impl Runs {
+    /// How many runs.
+    pub fn count(&self) -> usize {
+        self.runs.len()
+    }
+}
+
+/// `text` in up to `pieces` runs of about the same length, each starting
+/// at a line that begins with a key at the first column, when the text's
+/// first line with content is such a key; else None (read it whole). Only
+/// bytes are looked at: a line at the first column is a top-level key, or
+/// the text is outside the subset (and some run says so).
+pub fn runs(text: &str, pieces: usize) -> Option<Runs> {
+    let b = text.as_bytes();
+    let starts_key = |at: usize| b.get(at).is_some_and(|&c| !matches!(c, b' ' | b'-' | b'#' | b'\n' | b'\r' | b'\t'));
+    // The first line with content must be a key at the first column.
+    let mut at = 0;
+    while b.get(at).is_some_and(|&c| c == b'#' || c == b'\n') {
+        at = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |n| at + n + 1);
+    }
+    if !starts_key(at) {
         return None;
     }
-    let bytes = text.as_bytes();
-    let mut lines = Vec::with_capacity(text.len() / 24);
-    let mut start = 0;
-    while start < bytes.len() {
-        let mut indent = start;
-        while indent < bytes.len() && bytes[indent] == b' ' {
-            indent += 1;
+    let mut runs = Vec::new();
+    let mut from = 0;
+    for k in 1..pieces {
+        let mut cut = (b.len() * k / pieces).max(from + 1);
+        loop {
+            let Some(n) = memchr::memchr(b'\n', &b[cut.min(b.len())..]) else {
+                cut = b.len();
+                break;
+            };
+            cut += n + 1;
+            if starts_key(cut) {
+                break;
+            }
         }
-        let mut end = indent;
-        while end < bytes.len() && bytes[end] != b'\n' {
-            end += 1;
+        if cut >= b.len() {
+            break;
+        }
+        runs.push(from..cut);
+        from = cut;
+    }
+    runs.push(from..b.len());
+    (runs.len() > 1).then_some(Runs { runs })
+}
+
+/// The entries of run `i`, or None when it is not in the subset (then
+/// neither is the whole text).
+pub fn parse_run<'a>(text: &'a str, runs: &Runs, i: usize) -> Option<Vec<Entry<'a>>> {
+    let mut r = Reader { text, lines: lines_in(text, runs.runs[i].clone())?, pos: 0 };
+    let indent = r.lines.first()?.indent;
+    match r.mapping(indent)? {
+        Node::Map(entries) if r.pos == r.lines.len() => Some(entries),
+        _ => None,
+    }
+}
+
+/// The lines with content, when `text` is in the subset as far as its
+/// lines tell (ASCII, no tabs, CRs, directives or document markers).
+fn lines(text: &str) -> Option<Vec<Line>> {
+    lines_in(text, 0..text.len())
+}
+
+/// [`lines`] of the lines in `range` of `text` (a range of whole lines).
+fn lines_in(text: &str, range: std::ops::Range<usize>) -> Option<Vec<Line>> {
+    let part = &text.as_bytes()[range.clone()];
+    if !part.is_ascii() || memchr::memchr2(b'\t', b'\r', part).is_some() {
+        return None;
+    }
+    let bytes = &text.as_bytes()[..range.end];
+    let mut lines = Vec::with_capacity(part.len() / 24);
+    let mut start = range.start;
+    // Line ends by memchr's iterator over the whole range, not a look a
+    // byte at a time for each line's end.
+    let ends = memchr::memchr_iter(b'\n', part).map(|n| range.start + n).chain(std::iter::once(range.end));
+    for end in ends {
+        if start >= range.end {
+            break;
+        }
+        let mut indent = start;
+        while indent < end && bytes[indent] == b' ' {
+            indent += 1;
         }
         let rest = &bytes[indent..end];
         let next = end + 1;
@@ -59,10 +144,12 @@ pub fn parse(text: &str) -> Option<Node<'_>> {
         lines.push(Line { at: indent, indent: indent - start, end });
         start = next;
     }
-    let mut r = Reader { text, lines, pos: 0 };
-    let first = r.lines.first()?.indent;
-    let node = r.node(first)?;
-    (r.pos == r.lines.len()).then_some(node)
+    Some(lines)
+}
+
+/// Whether the line is a sequence item (`- x` or a lone `-`).
+fn is_item(text: &str, l: Line) -> bool {
+    matches!(&text.as_bytes()[l.at..l.end], [b'-'] | [b'-', b' ', ..])
 }
 
 /// A line with content: where the content starts, its column, where it ends
@@ -89,9 +176,8 @@ impl<'a> Reader<'a> {
         &self.text.as_bytes()[l.at..l.end]
     }
 
-    /// Whether the line is a sequence item (`- x` or a lone `-`).
     fn is_item(&self, l: Line) -> bool {
-        matches!(self.bytes(l), [b'-'] | [b'-', b' ', ..])
+        is_item(self.text, l)
     }
 
     /// The block node whose first line is the current one, at `indent`.
@@ -264,6 +350,39 @@ fn scalar(text: &str, at: usize, end: usize) -> Option<Scalar<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Read in runs (as the sanitizer's pool does with a large file), a
+    /// mapping gives the entries it gives read whole; outside the subset,
+    /// some run says so.
+    #[test]
+    fn runs_read_what_the_whole_text_reads() {
+        let block = |i: usize| {
+            format!(
+                "svc{i}:\n  url: http://svc{i}.local\n  args:\n  - --x\n  - y{i}\n  env:\n    - name: A\n      value: b{i}\n\n# note\nlist{i}:\n- a\n- b\nempty{i}:\nflat{i}: \"q{i}\"\n"
+            )
+        };
+        let text: String = (0..40).map(block).collect();
+        let whole = format!("{:?}", parse(&text).expect("in the subset"));
+        for pieces in [2, 3, 7, 16] {
+            let runs = runs(&text, pieces).expect("a mapping with many keys");
+            assert!(runs.count() > 1);
+            let entries: Vec<Entry> =
+                (0..runs.count()).flat_map(|i| parse_run(&text, &runs, i).expect("each run reads")).collect();
+            assert_eq!(format!("{:?}", Node::Map(entries)), whole, "{pieces} runs");
+        }
+        // A line the reader does not know, in one run: that run says None.
+        let bad = text.replacen("flat20: \"q20\"", "flat20: \"q20\" trailing", 1);
+        assert!(parse(&bad).is_none());
+        let runs = runs(&bad, 4).expect("its lines are fine");
+        assert!((0..runs.count()).any(|i| parse_run(&bad, &runs, i).is_none()));
+        // Top-level sequences and single keys are read whole.
+        assert!(runs_of("- a\n- b\n- c\n").is_none());
+        assert!(runs_of("only:\n  a: 1\n  b: 2\n").is_none());
+    }
+
+    fn runs_of(text: &str) -> Option<Runs> {
+        runs(text, 4)
+    }
 
     /// The fast reader's tree, when it takes the text, is saphyr's.
     pub fn same_as_saphyr(text: &str) -> bool {
