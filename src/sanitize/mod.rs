@@ -417,13 +417,7 @@ pub fn sanitize(config: &ProdConfig, rules: &SanitizeSection) -> Result<Sanitize
             part.removed = scrub::hunted(std::mem::take(&mut part.removed));
             Done::Env(part)
         }
-        Task::File(i) => match files::prepare(files[i].0, files[i].1, rules, None, pieces(i)) {
-            files::Prepared::Done(mut o) => {
-                o.removed = scrub::hunted(std::mem::take(&mut o.removed));
-                Done::File(files::Prepared::Done(o))
-            }
-            split => Done::File(split),
-        },
+        Task::File(i) => Done::File(hunted(files::prepare(files[i].0, files[i].1, rules, None, pieces(i)))),
         Task::Run(i, k) => Done::Run(runs[i].as_ref().and_then(|r| r.read(k))),
     });
     let mut env_parts: Vec<(usize, EnvPart)> = Vec::new();
@@ -437,27 +431,11 @@ pub fn sanitize(config: &ProdConfig, rules: &SanitizeSection) -> Result<Sanitize
             _ => unreachable!("each task gives its own kind of result"),
         }
     }
-    // A large YAML file's runs, put back together in order; if one of them
-    // is not in the fast reader's subset, the whole file is read as usual.
-    for (i, mut parts) in read.into_iter().enumerate() {
-        let Some(r) = &runs[i] else { continue };
-        parts.sort_by_key(|(k, _)| *k);
-        let entries: Option<Vec<Vec<files::tree::Entry>>> = parts.into_iter().map(|(_, e)| e).collect();
-        let p = match entries {
-            Some(runs) => {
-                let mut entries = Vec::with_capacity(runs.iter().map(Vec::len).sum());
-                runs.into_iter().for_each(|mut run| entries.append(&mut run));
-                r.prepare(files[i].0, entries, rules, pieces(i))
-            }
-            None => files::prepare(files[i].0, files[i].1, rules, None, pieces(i)),
-        };
-        prepared[i] = Some(match p {
-            files::Prepared::Done(mut o) => {
-                o.removed = scrub::hunted(std::mem::take(&mut o.removed));
-                files::Prepared::Done(o)
-            }
-            split => split,
-        });
+    for (i, parts) in read.into_iter().enumerate() {
+        if let Some(r) = &runs[i] {
+            let (path, value) = files[i];
+            prepared[i] = Some(hunted(from_runs(r, parts, path, value, rules, pieces(i))));
+        }
     }
     let prepared: Vec<files::Prepared> = prepared.into_iter().map(|p| p.expect("every file was taken")).collect();
     let mut outcomes = walk_pieces(prepared, rules, parallel);
@@ -511,6 +489,37 @@ pub fn sanitize(config: &ProdConfig, rules: &SanitizeSection) -> Result<Sanitize
         out.decisions.extend(o.decisions);
     }
     Ok(out)
+}
+
+/// A large YAML file from its runs' entries, put back together in order;
+/// if one run is not in the fast reader's subset, the file read as usual.
+fn from_runs<'a>(
+    runs: &files::YamlRuns<'a>,
+    mut read: Vec<(usize, Option<Vec<files::tree::Entry<'a>>>)>,
+    path: &'a str,
+    value: &'a ProdValue,
+    rules: &SanitizeSection,
+    pieces: usize,
+) -> files::Prepared<'a> {
+    read.sort_by_key(|(k, _)| *k);
+    let Some(read) = read.into_iter().map(|(_, e)| e).collect::<Option<Vec<_>>>() else {
+        return files::prepare(path, value, rules, None, pieces);
+    };
+    let mut entries = Vec::with_capacity(read.iter().map(Vec::len).sum());
+    read.into_iter().for_each(|mut run| entries.append(&mut run));
+    runs.prepare(path, entries, rules, pieces)
+}
+
+/// A prepared file whose secrets, if it is decided already, are sorted for
+/// the scrub's finder ([`scrub::hunted`]) on the core that decided it.
+fn hunted(p: files::Prepared) -> files::Prepared {
+    match p {
+        files::Prepared::Done(mut o) => {
+            o.removed = scrub::hunted(std::mem::take(&mut o.removed));
+            files::Prepared::Done(o)
+        }
+        split => split,
+    }
 }
 
 /// The files read in the first pool, decided: the large ones walked in
@@ -723,8 +732,10 @@ mod tests {
             BTreeMap::from([("DB_PASSWORD".to_string(), ProdValue::Plain(Secret::new("pw-Zx9Qp2Lm".to_string())))]);
         let config = ProdConfig { env, files };
         let rules = SanitizeSection { prod_hosts: vec!["*.example.com".into()], ..Default::default() };
-        let big = files::prepare("/etc/app/big.yaml", &config.files["/etc/app/big.yaml"], &rules, None, FILE_PIECES);
-        assert!(matches!(big, files::Prepared::Split(_)), "the large file is cut into pieces");
+        let big = &config.files["/etc/app/big.yaml"];
+        let prepared = files::prepare("/etc/app/big.yaml", big, &rules, None, FILE_PIECES);
+        assert!(matches!(prepared, files::Prepared::Split(_)), "the large file is cut into pieces");
+        assert!(files::yaml_runs("/etc/app/big.yaml", big, &rules, FILE_PIECES).is_some(), "and read in runs");
         let out = sanitize(&config, &rules).expect("sanitizes");
         let mut decisions: Vec<Decision> =
             decide_env(&[(&"DB_PASSWORD".to_string(), &config.env["DB_PASSWORD"])], &rules, None).decisions;
