@@ -4,9 +4,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// How many threads a parallel [`map`] runs on.
+/// How many threads a parallel [`map`] runs on. Read once: on Linux the
+/// standard library reads the cgroup's CPU quota from files each time.
 pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// `f` over `tasks`, on every core when `parallel`, else on this thread.
