@@ -117,6 +117,7 @@ pub const TOKEN_RULES: &[TokenRule] = &[
     TokenRule { id: "password-hash", prefixes: &["{SSHA}", "{SHA}", "{SSHA256}", "{SSHA512}", "{CRYPT}", "{PBKDF2}"], body: Charset::Printable, min: 8, max: 200 },
     TokenRule { id: "sentry-token", prefixes: &["sntrys_", "sntryu_"], body: Charset::Token, min: 40, max: 255 },
     TokenRule { id: "shopify-token", prefixes: &["shpat_", "shpss_", "shpca_", "shppa_"], body: Charset::Hex, min: 32, max: 32 },
+    TokenRule { id: "mapbox-secret-token", prefixes: &["sk.eyJ"], body: Charset::Dotted, min: 40, max: 300 },
 ];
 
 /// What a finding looks like, so its stand-in can look the same.
@@ -1069,6 +1070,12 @@ fn secret_keys(value: &str, starts: &[usize], found: &mut Vec<Finding>, public: 
     }
 }
 
+/// Whether `text` starts with a connection string's next `Name=` pair.
+fn pair_follows(text: &str) -> bool {
+    let name = text.bytes().take_while(|b| b.is_ascii_alphanumeric() || one_of(*b, b" _")).count();
+    name > 0 && text.as_bytes()[0].is_ascii_alphabetic() && text.as_bytes().get(name) == Some(&b'=')
+}
+
 /// The span of the value that follows a key ending at `end`.
 fn value_after_key(value: &str, key_start: usize, end: usize, flag: bool) -> Option<Range<usize>> {
     let b = value.as_bytes();
@@ -1177,6 +1184,13 @@ fn value_after_key(value: &str, key_start: usize, end: usize, flag: bool) -> Opt
     let stop = if directive && !flag { "\"')}]<>" } else { ";&,\"')}]<>" };
     let len = rest.find(|c: char| c.is_whitespace() || stop.contains(c)).unwrap_or(rest.len());
     let len = if directive && !flag { rest[..len].trim_end_matches(';').len() } else { len };
+    // At a line's start a `;` may be part of a password, but not when a
+    // `Name=` pair follows it: `InstrumentationKey=x;IngestionEndpoint=…`.
+    let len = if directive && equals {
+        rest[..len].find(';').filter(|&j| pair_follows(&rest[j + 1..])).unwrap_or(len)
+    } else {
+        len
+    };
     if spaced && directive && !flag {
         // `requirepass x`: the value ends the line (or a `;`, or a comment);
         // `API_TOKEN (name matches …)` is prose, not a directive.
@@ -2231,6 +2245,14 @@ mod tests {
         assert!(secrets("sentinel auth-pass mymaster").is_empty());
         let v = "https://logs-01.loggly.com/inputs/8c4f2a1e-6b3d-4e9f-a7c2-1d5e8f3b9a6c/tag/http/";
         assert_eq!(secrets(v), ["8c4f2a1e-6b3d-4e9f-a7c2-1d5e8f3b9a6c"]);
+        // Mapbox: `pk.` tokens are public, `sk.` ones secret.
+        let sk = "sk.eyJ1IjoiZXhhbXBsZSIsImEiOiJjbGFiY2RlZmcwMDAwMDAwMDAwMDAifQ.AbCdEfGhIjKlMnOpQrStUv";
+        assert_eq!(secrets(sk), [sk]);
+        // A connection string's first pair ends at the `;` before the next
+        // pair; a `;` inside a password at a line's start does not end it.
+        let v = "InstrumentationKey=1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d;IngestionEndpoint=https://in.example.com/";
+        assert_eq!(secrets(v), ["1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d"]);
+        assert_eq!(secrets("password=pa;ss-w0rd-2026"), ["pa;ss-w0rd-2026"]);
     }
 
     #[test]

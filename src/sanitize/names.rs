@@ -156,6 +156,14 @@ pub const SECRET_PAIRS: &[(&str, &str)] = &[
     ("SHARED", "KEY"),
     ("ACCOUNT", "KEY"),
     ("API", "KEY"),
+    // Several keys, named for what they do (`ENCRYPTION_KEYS=old:…,new:…`);
+    // `KEYS` alone is too often a list of names (`keys:` of a JWK Set).
+    ("ENCRYPTION", "KEYS"),
+    ("DECRYPTION", "KEYS"),
+    ("PRIVATE", "KEYS"),
+    ("ACCESS", "KEYS"),
+    ("MASTER", "KEYS"),
+    ("API", "KEYS"),
 ];
 
 /// Words that make a `KEY` before them public or not a credential at all.
@@ -798,6 +806,7 @@ fn pair_rule(first: &str) -> &'static str {
         "MASTER" => "MASTER KEY",
         "SHARED" => "SHARED KEY",
         "ACCOUNT" => "ACCOUNT KEY",
+        "ENCRYPTION" | "DECRYPTION" => "ENCRYPTION KEY",
         _ => "API KEY",
     }
 }
@@ -893,6 +902,8 @@ mod tests {
             "HTTP_AUTHORIZATION",
             "X_API_KEY",
             "STRIPE_KEY",
+            "ENCRYPTION_KEYS",
+            "API_KEYS",
             "PRIVATE_KEY",
             "privateKey",
             "SENTRY_DSN",
