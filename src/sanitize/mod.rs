@@ -384,14 +384,15 @@ pub fn sanitize(config: &ProdConfig, rules: &SanitizeSection) -> Result<Sanitize
     // alone, two 2.5 MB files of the bench record, YAML and JSON, ended on
     // one core and the other idled for a third of the run.
     let env_pieces = if parallel { env.len().div_ceil(ENV_PIECE).max(1) } else { 1 };
-    let file_work = |i: usize| files::work(files[i].0, value_text(files[i].1).len());
+    let works: Vec<usize> = files.iter().map(|(path, value)| files::work(path, value_text(value).len())).collect();
+    let file_work = |i: usize| works[i];
     // A file that is more work than a core's share of the whole is read in
     // this pool (a large YAML file's lines in runs, on every core) and
     // walked in pieces in the next: one 10 MB file must not leave a core
     // idle. Other files are decided whole here: walking in pieces waits for
     // every file to be read, which cost more than it won when several files
     // keep the cores busy anyway.
-    let total = env_pieces * ENV_PIECE * ENV_VAR_WORK + (0..files.len()).map(file_work).sum::<usize>();
+    let total = env_pieces * ENV_PIECE * ENV_VAR_WORK + works.iter().sum::<usize>();
     let dominant = |i: usize| parallel && file_work(i) * pool::cores() > total;
     let pieces = |i: usize| if dominant(i) { FILE_PIECES } else { 1 };
     let runs: Vec<Option<files::YamlRuns>> =

@@ -309,8 +309,8 @@ impl<'a> YamlRuns<'a> {
 fn from_tree<'a>(split: Split<'a>, rules: &SanitizeSection, known: Option<&Finder>, pieces: usize) -> Prepared<'a> {
     let (path, body) = (split.path, split.body);
     // Drop rules cut entries with the commas beside them, which two pieces
-    // could both take; a YAML alias needs its anchor walked first.
-    if pieces > 1 && body.len() >= SPLIT_FROM && rules.drop.is_empty() && !has_alias(&split.root) {
+    // could both take (and `plan` cuts no tree with a YAML alias).
+    if pieces > 1 && body.len() >= SPLIT_FROM && rules.drop.is_empty() {
         let pieces = plan(&split.root, pieces);
         if pieces.len() > 1 {
             return Prepared::Split(Split { pieces, ..split });
@@ -403,12 +403,14 @@ pub struct Piece {
 
 /// Cuts `root`'s walk into up to `pieces` parts of about the same number of
 /// nodes: down from the root while one child holds most of the tree (`{"services":
-/// [...]}`), then the entries of that collection in runs.
+/// [...]}`), then the entries of that collection in runs. None for a tree
+/// with a YAML alias: its anchor must be walked before it, by one walk.
 fn plan(root: &Node, pieces: usize) -> Vec<Piece> {
     let mut spine = Vec::new();
     let mut node = root;
     loop {
-        let sizes: Vec<usize> = children(node).map(size).collect();
+        // The first level's sizes look at every node, aliases too.
+        let Some(sizes) = children(node).map(size).collect::<Option<Vec<usize>>>() else { return Vec::new() };
         let total: usize = sizes.iter().sum();
         let Some((most, &largest)) = sizes.iter().enumerate().max_by_key(|(_, s)| **s) else { return Vec::new() };
         let inner = children(node).nth(most).expect("a child per size");
@@ -441,22 +443,13 @@ fn children<'n, 'a>(node: &'n Node<'a>) -> impl Iterator<Item = &'n Node<'a>> {
     entries.iter().map(|e| &e.node).chain(items.iter().map(|i| &i.node))
 }
 
-/// How many nodes `node` is.
-fn size(node: &Node) -> usize {
+/// How many nodes `node` is; None when a YAML alias is among them.
+fn size(node: &Node) -> Option<usize> {
     match node {
-        Node::Map(entries) => 1 + entries.iter().map(|e| size(&e.node)).sum::<usize>(),
-        Node::Seq(items) => 1 + items.iter().map(|i| size(&i.node)).sum::<usize>(),
-        _ => 1,
-    }
-}
-
-/// Whether a YAML alias is anywhere in `node`.
-fn has_alias(node: &Node) -> bool {
-    match node {
-        Node::Map(entries) => entries.iter().any(|e| has_alias(&e.node)),
-        Node::Seq(items) => items.iter().any(|i| has_alias(&i.node)),
-        Node::Alias(_) => true,
-        _ => false,
+        Node::Map(entries) => entries.iter().try_fold(1, |n, e| Some(n + size(&e.node)?)),
+        Node::Seq(items) => items.iter().try_fold(1, |n, i| Some(n + size(&i.node)?)),
+        Node::Alias(_) => None,
+        _ => Some(1),
     }
 }
 

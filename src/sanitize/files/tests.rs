@@ -324,3 +324,15 @@ fn a_keypair_written_as_numbers_is_redacted_and_stays_json() {
     let text = format!("[{}]", bytes[..63].join(","));
     assert_eq!(run("/etc/app.json", &text).0, text);
 }
+
+/// A YAML alias needs its anchor walked first: such a file is walked whole.
+#[test]
+fn a_file_with_an_alias_is_not_cut() {
+    let mut text = String::from("base: &pw s3cr3t-Zx9Qp2Lm\n");
+    text.extend((0..200).map(|i| format!("svc{i}:\n  url: https://svc{i}.example.com\n")));
+    text.push_str("copy: *pw\n");
+    let value = ProdValue::Plain(Secret::new(text.clone()));
+    assert!(matches!(prepare("/etc/app.yaml", &value, &SanitizeSection::default(), None, 8), Prepared::Done(_)));
+    let without = ProdValue::Plain(Secret::new(text.replace("*pw", "x")));
+    assert!(matches!(prepare("/etc/app.yaml", &without, &SanitizeSection::default(), None, 8), Prepared::Split(_)));
+}
